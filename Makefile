@@ -1,0 +1,43 @@
+SHELL := bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
+export PREFECT_SERVER_ANALYTICS_ENABLED := false
+export DO_NOT_TRACK := 1
+DEMO_DIR ?= var/demo
+DEMO_CUSTOMERS ?= 20000
+
+help:  ## list the targets
+	@grep -E '^[a-z-]+:.*## ' Makefile | sed 's/:.*## /\t/'
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@echo "installing recall and its dependencies into $(VENV) ..."
+	@$(BIN)/python -m pip install -q --upgrade pip 2>&1 | { grep -v 'is ignored: it is neither' || true; }
+	@$(BIN)/python -m pip install -q -e '.[dev]' 2>&1 | { grep -v 'is ignored: it is neither' || true; }
+	@rm -f $(VENV)/.installed-* && touch $@
+
+install: $(STAMP)  ## create .venv and install the project
+
+test: $(STAMP)  ## run the test suite (SQLite, and PostgreSQL when reachable)
+	$(BIN)/pytest
+
+demo: $(STAMP)  ## generate demo data, import it, launch a sample recall, print the summary
+	RECALL_DATA_DIR=$(DEMO_DIR) $(BIN)/python -m recall.demo_run --customers $(DEMO_CUSTOMERS)
+
+bench: $(STAMP)  ## run the benchmarks and write docs/benchmarks.md
+	$(BIN)/python -m benchmarks.run
+
+lint: $(STAMP)  ## ruff and mypy
+	$(BIN)/ruff check recall flows tests
+	$(BIN)/ruff format --check recall flows tests
+	$(BIN)/mypy recall
+
+clean:  ## remove the virtualenv and local data
+	rm -rf $(VENV) var
+
+.PHONY: help install test demo bench lint clean

@@ -1,0 +1,3 @@
+"""recall: outbound product-recall campaign orchestrator."""
+
+__version__ = "0.1.0"

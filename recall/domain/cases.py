@@ -1,0 +1,82 @@
+"""Cases: channels a case is worked through, and the lifecycle of its status."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Status(StrEnum):
+    IDENTIFIED = "identified"
+    NOTIFIED = "notified"
+    CONTACTED = "contacted"
+    RESOLVED = "resolved"
+    ESCALATED = "escalated"
+    DECLINED = "declined"
+    UNREACHABLE = "unreachable"
+
+
+# The lifecycle of the data contract. A customer who declined may change their mind,
+# and one marked unreachable may still call the hotline: both can be reached later.
+ALLOWED: dict[Status | None, frozenset[Status]] = {
+    None: frozenset({Status.IDENTIFIED}),
+    Status.IDENTIFIED: frozenset({Status.NOTIFIED, Status.UNREACHABLE}),
+    Status.NOTIFIED: frozenset({Status.CONTACTED, Status.UNREACHABLE}),
+    Status.CONTACTED: frozenset({Status.RESOLVED, Status.ESCALATED, Status.DECLINED}),
+    Status.ESCALATED: frozenset({Status.RESOLVED, Status.DECLINED}),
+    Status.DECLINED: frozenset({Status.RESOLVED, Status.ESCALATED}),
+    Status.UNREACHABLE: frozenset({Status.CONTACTED}),
+    Status.RESOLVED: frozenset(),
+}
+
+
+class IllegalTransition(ValueError):
+    """A status change the case lifecycle does not allow."""
+
+
+def check_transition(old: Status | str | None, new: Status | str) -> Status:
+    """Return `new` as a Status, or raise IllegalTransition naming both ends."""
+    try:
+        target = Status(new)
+        source = Status(old) if old is not None else None
+    except ValueError as exc:
+        raise IllegalTransition(f"unknown status: {exc}") from None
+    if target not in ALLOWED[source]:
+        allowed = ", ".join(sorted(ALLOWED[source])) or "nothing (final)"
+        raise IllegalTransition(
+            f"a case can't go from {source or 'nothing'} to {target}; allowed: {allowed}"
+        )
+    return target
+
+
+def replay(statuses: list[str]) -> Status | None:
+    """The status that a sequence of event targets leads to, checking every step."""
+    current: Status | None = None
+    for new in statuses:
+        current = check_transition(current, new)
+    return current
+
+
+@dataclass(frozen=True)
+class Channels:
+    letter: bool
+    call: bool
+
+    @property
+    def notice_only(self) -> bool:
+        return not self.letter and not self.call
+
+
+def choose_channels(
+    *, has_address: bool, has_phone: bool, do_not_call: bool, call_policy: str
+) -> Channels:
+    """The contract's channel rule for a new case."""
+    callable_ = has_phone and not do_not_call
+    if call_policy == "all":
+        return Channels(letter=has_address, call=callable_)
+    return Channels(letter=has_address, call=callable_ and not has_address)
+
+
+def usable_address(line1: str | None, postal_code: str | None, city: str | None) -> bool:
+    """A letter can go out when line 1, postal code and city are all present."""
+    return all(v is not None and str(v).strip() for v in (line1, postal_code, city))

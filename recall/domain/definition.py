@@ -1,0 +1,302 @@
+"""The recall definition a quality lead writes, validated field by field."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from recall.domain.lots import LotSelector, LotSpecError, parse_lots
+
+HAZARDS = ("high", "medium", "low")
+REMEDIES = ("refund", "replacement", "repair")
+CALL_POLICIES = ("without_letter", "all")
+DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+_DURATION = re.compile(r"^(?P<n>\d+)\s*(?P<unit>[smhd])$")
+_HOURS = re.compile(r"^(\d{2}):(\d{2})-(\d{2}):(\d{2})$")
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+_TOP_FIELDS = {
+    "id", "title", "hazard", "products", "sold_from", "sold_to", "stores",
+    "remedies", "call_policy", "call",
+}  # fmt: skip
+_CALL_FIELDS = {"max_attempts", "retry_after", "calling_hours", "timezone"}
+
+
+@dataclass(frozen=True)
+class FieldError:
+    """One thing wrong with one field of the definition."""
+
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.field}: {self.message}"
+
+
+class InvalidDefinition(ValueError):
+    """A recall definition with one or more field errors."""
+
+    def __init__(self, errors: list[FieldError], source: str = "recall definition") -> None:
+        self.errors = errors
+        self.source = source
+        lines = "\n".join(f"  - {e}" for e in errors)
+        super().__init__(f"{source} is not valid:\n{lines}")
+
+
+@dataclass(frozen=True)
+class RecalledProduct:
+    sku: str
+    lots: LotSelector
+    lot_patterns: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class CallingWindow:
+    """Hours on one weekday (0 = Monday) when customers may be called."""
+
+    weekday: int
+    start: dt.time
+    end: dt.time
+
+
+@dataclass(frozen=True)
+class CallPolicy:
+    max_attempts: int = 5
+    retry_after: dt.timedelta = dt.timedelta(hours=4)
+    calling_hours: tuple[CallingWindow, ...] = ()
+    timezone: str = "Europe/Paris"
+
+
+@dataclass(frozen=True)
+class RecallDefinition:
+    id: str
+    title: str
+    hazard: str
+    products: tuple[RecalledProduct, ...]
+    sold_from: dt.date
+    sold_to: dt.date
+    stores: frozenset[str] = frozenset()
+    remedies: tuple[str, ...] = REMEDIES
+    call_policy: str = "without_letter"
+    call: CallPolicy = field(default_factory=CallPolicy)
+
+    @property
+    def skus(self) -> list[str]:
+        return [p.sku for p in self.products]
+
+    def lots_for(self, sku: str) -> LotSelector:
+        return next(p.lots for p in self.products if p.sku == sku)
+
+
+def parse_duration(text: str) -> dt.timedelta:
+    """`4h`, `30m`, `2d`, `90s` -> timedelta."""
+    found = _DURATION.match(str(text).strip())
+    if not found:
+        raise ValueError(f"{text!r} is not a duration like 4h, 30m or 2d")
+    return dt.timedelta(seconds=int(found["n"]) * _UNITS[found["unit"]])
+
+
+def parse_days(text: str) -> list[int]:
+    """`mon-fri` -> [0..4], `sat` -> [5], `mon,wed` -> [0, 2]."""
+    days: list[int] = []
+    for part in str(text).lower().replace(" ", "").split(","):
+        first, _, last = part.partition("-")
+        if first not in DAYS or (last and last not in DAYS):
+            raise ValueError(f"{text!r} is not a day or day range like mon-fri")
+        start, end = DAYS.index(first), DAYS.index(last or first)
+        if end < start:
+            raise ValueError(f"{text!r}: the range runs backwards")
+        days.extend(range(start, end + 1))
+    return days
+
+
+def parse_hours(text: str) -> tuple[dt.time, dt.time]:
+    """`09:00-20:00` -> (09:00, 20:00)."""
+    found = _HOURS.match(str(text).strip())
+    if not found:
+        raise ValueError(f"{text!r} is not an hour range like 09:00-20:00")
+    h1, m1, h2, m2 = (int(g) for g in found.groups())
+    if h1 > 23 or h2 > 24 or m1 > 59 or m2 > 59 or (h2 == 24 and m2):
+        raise ValueError(f"{text!r} has an impossible time")
+    start = dt.time(h1, m1)
+    end = dt.time.max if h2 == 24 else dt.time(h2, m2)
+    if end <= start:
+        raise ValueError(f"{text!r}: the end is not after the start")
+    return start, end
+
+
+class _Checker:
+    """Collects field errors so the quality lead sees all of them at once."""
+
+    def __init__(self) -> None:
+        self.errors: list[FieldError] = []
+
+    def fail(self, name: str, message: str) -> None:
+        self.errors.append(FieldError(name, message))
+
+    def text(self, raw: dict[str, Any], name: str, *, required: bool = True) -> str:
+        value = raw.get(name)
+        if value is None or str(value).strip() == "":
+            if required:
+                self.fail(name, "is required")
+            return ""
+        if not isinstance(value, str | int):
+            self.fail(name, f"must be text, got {type(value).__name__}")
+            return ""
+        return str(value).strip()
+
+    def choice(self, raw: dict[str, Any], name: str, options: tuple[str, ...], default: str) -> str:
+        value = raw.get(name, default)
+        if value not in options:
+            self.fail(name, f"must be one of {', '.join(options)}, got {value!r}")
+            return default
+        return str(value)
+
+    def date(self, raw: dict[str, Any], name: str) -> dt.date | None:
+        value = raw.get(name)
+        if value is None:
+            self.fail(name, "is required (a date like 2026-01-31)")
+            return None
+        if isinstance(value, dt.datetime):
+            return value.date()
+        if isinstance(value, dt.date):
+            return value
+        try:
+            return dt.date.fromisoformat(str(value).strip())
+        except ValueError:
+            self.fail(name, f"{value!r} is not a date like 2026-01-31")
+            return None
+
+    def unknown(self, raw: dict[str, Any], known: set[str], prefix: str = "") -> None:
+        for name in sorted(set(raw) - known):
+            self.fail(f"{prefix}{name}", "is not a known field (misspelt?)")
+
+
+def _products(check: _Checker, raw: Any) -> tuple[RecalledProduct, ...]:
+    if not isinstance(raw, list) or not raw:
+        check.fail("products", "must list at least one product with its sku")
+        return ()
+    products: list[RecalledProduct] = []
+    seen: set[str] = set()
+    for i, item in enumerate(raw):
+        where = f"products[{i}]"
+        if not isinstance(item, dict):
+            check.fail(where, "must be a mapping with sku and optional lots")
+            continue
+        check.unknown(item, {"sku", "lots"}, f"{where}.")
+        sku = check.text(item, "sku") if "sku" in item else ""
+        if not sku:
+            check.fail(f"{where}.sku", "is required")
+            continue
+        if sku in seen:
+            check.fail(f"{where}.sku", f"{sku!r} is listed twice")
+        seen.add(sku)
+        patterns = item.get("lots") or []
+        if not isinstance(patterns, list):
+            check.fail(f"{where}.lots", "must be a list like [\"L4410..L4420\", \"L4433\"]")
+            continue
+        try:
+            selector = parse_lots(str(p) for p in patterns)
+        except LotSpecError as exc:
+            check.fail(f"{where}.lots", str(exc))
+            continue
+        products.append(RecalledProduct(sku, selector, tuple(str(p) for p in patterns)))
+    return tuple(products)
+
+
+def _calling_hours(check: _Checker, raw: Any) -> tuple[CallingWindow, ...]:
+    if raw is None:
+        return ()
+    if not isinstance(raw, dict):
+        check.fail("call.calling_hours", 'must map days to hours, like {mon-fri: "09:00-20:00"}')
+        return ()
+    windows: list[CallingWindow] = []
+    for days, hours in raw.items():
+        where = f"call.calling_hours.{days}"
+        try:
+            start, end = parse_hours(hours)
+            windows.extend(CallingWindow(d, start, end) for d in parse_days(days))
+        except ValueError as exc:
+            check.fail(where, str(exc))
+    return tuple(sorted(windows, key=lambda w: (w.weekday, w.start)))
+
+
+def _call_policy(check: _Checker, raw: Any) -> CallPolicy:
+    if raw is None:
+        return CallPolicy()
+    if not isinstance(raw, dict):
+        check.fail("call", "must be a mapping (max_attempts, retry_after, calling_hours, timezone)")
+        return CallPolicy()
+    check.unknown(raw, _CALL_FIELDS, "call.")
+    defaults = CallPolicy()
+    attempts = raw.get("max_attempts", defaults.max_attempts)
+    if not isinstance(attempts, int) or isinstance(attempts, bool) or attempts < 1:
+        check.fail("call.max_attempts", f"must be a whole number of at least 1, got {attempts!r}")
+        attempts = defaults.max_attempts
+    retry = defaults.retry_after
+    if "retry_after" in raw:
+        try:
+            retry = parse_duration(raw["retry_after"])
+        except ValueError as exc:
+            check.fail("call.retry_after", str(exc))
+    zone = str(raw.get("timezone", defaults.timezone))
+    try:
+        ZoneInfo(zone)
+    except (ZoneInfoNotFoundError, ValueError):
+        check.fail("call.timezone", f"{zone!r} is not a time zone like Europe/Paris")
+        zone = defaults.timezone
+    hours = _calling_hours(check, raw.get("calling_hours"))
+    return CallPolicy(attempts, retry, hours, zone)
+
+
+def _string_list(check: _Checker, raw: Any, name: str) -> list[str]:
+    if raw is None:
+        return []
+    if not isinstance(raw, list):
+        check.fail(name, "must be a list")
+        return []
+    return [str(v).strip() for v in raw]
+
+
+def parse_definition(raw: Any, source: str = "recall definition") -> RecallDefinition:
+    """Validate a loaded YAML document; raise InvalidDefinition listing every field error."""
+    check = _Checker()
+    if not isinstance(raw, dict):
+        raise InvalidDefinition([FieldError("(document)", "must be a mapping of fields")], source)
+    check.unknown(raw, _TOP_FIELDS)
+    recall_id = check.text(raw, "id")
+    if recall_id and not _ID.match(recall_id):
+        check.fail("id", f"{recall_id!r} may hold only letters, digits, '.', '_' and '-'")
+    title = check.text(raw, "title")
+    hazard = check.choice(raw, "hazard", HAZARDS, "high")
+    if "hazard" not in raw:
+        check.fail("hazard", f"is required ({', '.join(HAZARDS)})")
+    products = _products(check, raw.get("products"))
+    sold_from, sold_to = check.date(raw, "sold_from"), check.date(raw, "sold_to")
+    if sold_from and sold_to and sold_to < sold_from:
+        check.fail("sold_to", f"{sold_to} is before sold_from {sold_from}")
+    stores = _string_list(check, raw.get("stores"), "stores")
+    remedies = _string_list(check, raw.get("remedies", list(REMEDIES)), "remedies")
+    for bad in [r for r in remedies if r not in REMEDIES]:
+        check.fail("remedies", f"{bad!r} is not a remedy ({', '.join(REMEDIES)})")
+    if not remedies:
+        check.fail("remedies", "must offer at least one remedy")
+    policy = check.choice(raw, "call_policy", CALL_POLICIES, "without_letter")
+    call = _call_policy(check, raw.get("call"))
+    if check.errors or sold_from is None or sold_to is None:
+        raise InvalidDefinition(check.errors, source)
+    return RecallDefinition(
+        id=recall_id,
+        title=title,
+        hazard=hazard,
+        products=products,
+        sold_from=sold_from,
+        sold_to=sold_to,
+        stores=frozenset(stores),
+        remedies=tuple(dict.fromkeys(remedies)),
+        call_policy=policy,
+        call=call,
+    )
