@@ -8,8 +8,8 @@ import phonenumbers
 
 _FR_NATIONAL = re.compile(r"^0[1-9]\d{8}$")
 _NOISE = re.compile(r"[\s.\-/()]")
-_TRUTHY = {"1", "true", "oui", "yes", "y", "o", "vrai"}
-_FALSY = {"", "0", "false", "non", "no", "n", "faux"}
+TRUTHY = {"1", "true", "oui", "yes", "y", "o", "vrai"}
+FALSY = {"", "0", "false", "non", "no", "n", "faux"}
 
 
 def normalise_phone(raw: str | None, country: str = "FR") -> str | None:
@@ -36,9 +36,9 @@ def normalise_phone(raw: str | None, country: str = "FR") -> str | None:
 def parse_flag(raw: str | None) -> bool | None:
     """`1/0`, `true/false`, `oui/non`, `yes/no` (any case); empty is False; else None."""
     text = "" if raw is None else str(raw).strip().casefold()
-    if text in _TRUTHY:
+    if text in TRUTHY:
         return True
-    if text in _FALSY:
+    if text in FALSY:
         return False
     return None
 

@@ -1,0 +1,185 @@
+"""Tables of the loyalty data, recalls, cases and their event log."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+NAMING = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+# SQLite only auto-increments an INTEGER PRIMARY KEY; BigInteger elsewhere.
+BigId = BigInteger().with_variant(Integer, "sqlite")
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class Customer(Base):
+    __tablename__ = "customers"
+
+    customer_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    first_name: Mapped[str | None] = mapped_column(String(200))
+    last_name: Mapped[str | None] = mapped_column(String(200))
+    email: Mapped[str | None] = mapped_column(String(320))
+    phone: Mapped[str | None] = mapped_column(String(64))
+    address_line1: Mapped[str | None] = mapped_column(String(300))
+    address_line2: Mapped[str | None] = mapped_column(String(300))
+    postal_code: Mapped[str | None] = mapped_column(String(20))
+    city: Mapped[str | None] = mapped_column(String(200))
+    country: Mapped[str] = mapped_column(String(2))
+    language: Mapped[str] = mapped_column(String(8))
+    do_not_call: Mapped[bool] = mapped_column(Boolean, default=False)
+    extra: Mapped[str | None] = mapped_column(Text)
+    row_hash: Mapped[str] = mapped_column(String(32))
+
+
+class Product(Base):
+    __tablename__ = "products"
+
+    sku: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str | None] = mapped_column(String(300))
+    brand: Mapped[str | None] = mapped_column(String(200))
+    category: Mapped[str | None] = mapped_column(String(200))
+    extra: Mapped[str | None] = mapped_column(Text)
+    row_hash: Mapped[str] = mapped_column(String(32))
+
+
+class Store(Base):
+    __tablename__ = "stores"
+
+    store_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str | None] = mapped_column(String(300))
+    city: Mapped[str | None] = mapped_column(String(200))
+    region: Mapped[str | None] = mapped_column(String(200))
+    extra: Mapped[str | None] = mapped_column(Text)
+    row_hash: Mapped[str] = mapped_column(String(32))
+
+
+class Purchase(Base):
+    """One receipt line; a return is a line with a negative quantity."""
+
+    __tablename__ = "purchases"
+    __table_args__ = (
+        UniqueConstraint("transaction_id", "line_no"),
+        Index(None, "sku"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    transaction_id: Mapped[str] = mapped_column(String(64))
+    line_no: Mapped[int] = mapped_column(Integer)
+    customer_id: Mapped[str | None] = mapped_column(String(64))
+    sku: Mapped[str] = mapped_column(String(64))
+    lot: Mapped[str | None] = mapped_column(String(64))
+    store_id: Mapped[str | None] = mapped_column(String(64))
+    purchased_on: Mapped[dt.date] = mapped_column(Date)
+    quantity: Mapped[int] = mapped_column(Integer)
+    extra: Mapped[str | None] = mapped_column(Text)
+
+
+class ImportRun(Base):
+    """One file imported: what was read, loaded and rejected."""
+
+    __tablename__ = "import_runs"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    table_name: Mapped[str] = mapped_column(String(32))
+    source: Mapped[str] = mapped_column(Text)
+    rows_read: Mapped[int] = mapped_column(Integer, default=0)
+    rows_loaded: Mapped[int] = mapped_column(Integer, default=0)
+    rows_rejected: Mapped[int] = mapped_column(Integer, default=0)
+    rejects_file: Mapped[str | None] = mapped_column(Text)
+    started_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class Recall(Base):
+    __tablename__ = "recalls"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    title: Mapped[str] = mapped_column(String(300))
+    hazard: Mapped[str] = mapped_column(String(10))
+    definition: Mapped[str] = mapped_column(Text)
+    launched_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    identified_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    already_returned: Mapped[int] = mapped_column(Integer, default=0)
+    untraceable_units: Mapped[int] = mapped_column(Integer, default=0)
+    unknown_customer_units: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class RecallBuyer(Base):
+    """A buyer found by identification, waiting to become a case (batch work list)."""
+
+    __tablename__ = "recall_buyers"
+
+    recall_id: Mapped[str] = mapped_column(ForeignKey("recalls.id"), primary_key=True)
+    customer_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer)
+    batch: Mapped[int] = mapped_column(Integer, index=True)
+    quantity: Mapped[int] = mapped_column(Integer)
+    lots: Mapped[str] = mapped_column(Text)
+    skus: Mapped[str] = mapped_column(Text)
+    stores: Mapped[str] = mapped_column(Text)
+    first_purchase: Mapped[dt.date] = mapped_column(Date)
+    last_purchase: Mapped[dt.date] = mapped_column(Date)
+
+
+class Case(Base):
+    """One affected customer of one recall; `status` is the result of its events."""
+
+    __tablename__ = "cases"
+    __table_args__ = (UniqueConstraint("recall_id", "customer_id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    recall_id: Mapped[str] = mapped_column(ForeignKey("recalls.id"), index=True)
+    customer_id: Mapped[str] = mapped_column(String(64))
+    case_ref: Mapped[str] = mapped_column(String(80), unique=True)
+    status: Mapped[str] = mapped_column(String(16))
+    quantity: Mapped[int] = mapped_column(Integer)
+    lots: Mapped[str] = mapped_column(Text)
+    skus: Mapped[str] = mapped_column(Text)
+    stores: Mapped[str] = mapped_column(Text)
+    first_purchase: Mapped[dt.date] = mapped_column(Date)
+    last_purchase: Mapped[dt.date] = mapped_column(Date)
+    letter: Mapped[bool] = mapped_column(Boolean)
+    call: Mapped[bool] = mapped_column(Boolean)
+    notice_only: Mapped[bool] = mapped_column(Boolean)
+    phone_e164: Mapped[str | None] = mapped_column(String(20))
+    phone_invalid: Mapped[bool] = mapped_column(Boolean, default=False)
+    language: Mapped[str] = mapped_column(String(8))
+    agent_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+class CaseEvent(Base):
+    """Append-only log of status changes: who, when, through which channel, old -> new."""
+
+    __tablename__ = "case_events"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    actor: Mapped[str] = mapped_column(String(64))
+    channel: Mapped[str | None] = mapped_column(String(16))
+    old_status: Mapped[str | None] = mapped_column(String(16))
+    new_status: Mapped[str] = mapped_column(String(16))
+    note: Mapped[str | None] = mapped_column(Text)

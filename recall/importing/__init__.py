@@ -1,0 +1,1 @@
+"""Loading the retailer's loyalty export: sniffing, validating, bulk loading."""

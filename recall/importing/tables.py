@@ -1,0 +1,226 @@
+"""What each table of the loyalty export must hold, and how a batch of rows is checked."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from recall.domain.contacts import FALSY, TRUTHY
+
+_ISO_DATE = r"^\d{4}-\d{2}-\d{2}"
+_FR_DATE = r"^\d{2}/\d{2}/\d{4}"
+_TIME_TAIL = r"^([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$"
+MAX_QUANTITY = 100_000
+
+
+@dataclass
+class Checked:
+    """A validated batch: rows to load, rejected rows with their reasons, warning counts."""
+
+    rows: pd.DataFrame
+    rejects: pd.DataFrame
+    warnings: Counter[str] = field(default_factory=Counter)
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    name: str
+    required: tuple[str, ...]
+    optional: tuple[str, ...]
+    key: tuple[str, ...]
+    columns: tuple[str, ...]  # as stored, in order
+    check: Callable[[pd.DataFrame, Context], tuple[pd.DataFrame, pd.Series, Counter[str]]]
+
+    @property
+    def known(self) -> tuple[str, ...]:
+        return self.required + self.optional
+
+
+@dataclass
+class Context:
+    """What checking a batch needs beyond the batch: defaults and file-wide memory."""
+
+    home_country: str = "FR"
+    home_language: str = "fr"
+    seen: SeenKeys = field(default_factory=lambda: SeenKeys())
+    line_counts: pd.Series = field(default_factory=lambda: pd.Series(dtype="int64"))
+
+
+class SeenKeys:
+    """Keys already accepted from this file, kept as 64-bit hashes to stay small and fast."""
+
+    def __init__(self) -> None:
+        self._seen = np.empty(0, dtype=np.uint64)
+
+    def first_time(self, keys: pd.DataFrame) -> np.ndarray:
+        """True for each row whose key neither came earlier in the batch nor in the file."""
+        hashes = pd.util.hash_pandas_object(keys, index=False).to_numpy()
+        repeated = pd.Series(hashes).duplicated().to_numpy()
+        if len(self._seen):
+            at = np.searchsorted(self._seen, hashes).clip(max=len(self._seen) - 1)
+            repeated |= self._seen[at] == hashes
+        self._seen = np.union1d(self._seen, hashes[~repeated])
+        return ~repeated
+
+
+def _blank_to_none(column: pd.Series) -> pd.Series:
+    return column.where(column != "", None).astype(object)
+
+
+def _reason(reasons: pd.Series, mask: pd.Series | np.ndarray, text: pd.Series | str) -> pd.Series:
+    mask = pd.Series(mask, index=reasons.index)
+    addition = (text if isinstance(text, str) else text.astype(str)) + "; "
+    return reasons.where(~mask, reasons + addition)
+
+
+def _require(frame: pd.DataFrame, reasons: pd.Series, names: tuple[str, ...]) -> pd.Series:
+    for name in names:
+        reasons = _reason(reasons, frame[name] == "", f"{name} is missing")
+    return reasons
+
+
+def parse_dates(text: pd.Series) -> pd.Series:
+    """ISO date or datetime, or French JJ/MM/AAAA, to 'YYYY-MM-DD'; unreadable -> NaN."""
+    out = pd.Series(np.nan, index=text.index, dtype=object)
+    head, tail = text.str[:10], text.str[10:]
+    tail_ok = (tail == "") | tail.str.match(_TIME_TAIL)
+    for pattern, fmt in ((_ISO_DATE, "%Y-%m-%d"), (_FR_DATE, "%d/%m/%Y")):
+        mask = text.str.match(pattern) & tail_ok
+        if mask.any():
+            parsed = pd.to_datetime(head[mask], format=fmt, errors="coerce")
+            out[mask] = parsed.dt.strftime("%Y-%m-%d").where(parsed.notna(), np.nan)
+    return out
+
+
+def _check_purchases(frame: pd.DataFrame, ctx: Context) -> tuple[pd.DataFrame, pd.Series, Counter[str]]:
+    reasons = _require(frame, pd.Series("", index=frame.index), ("transaction_id", "sku", "purchased_at", "quantity"))
+    dates = parse_dates(frame["purchased_at"])
+    reasons = _reason(reasons, dates.isna() & (frame["purchased_at"] != ""),
+                      "purchased_at '" + frame["purchased_at"] + "' is not a date (YYYY-MM-DD or JJ/MM/AAAA)")
+    qty = pd.to_numeric(frame["quantity"], errors="coerce")
+    bad_qty = (frame["quantity"] != "") & (qty.isna() | (qty % 1 != 0) | (qty.abs() > MAX_QUANTITY))
+    reasons = _reason(reasons, bad_qty, "quantity '" + frame["quantity"] + "' is not a whole number of units")
+    reasons = _reason(reasons, qty == 0, "quantity is 0: neither a sale nor a return")
+    line_no, reasons = _line_numbers(frame, reasons, ctx)
+    rows = pd.DataFrame({
+        "transaction_id": frame["transaction_id"],
+        "line_no": line_no,
+        "customer_id": _blank_to_none(frame["customer_id"]),
+        "sku": frame["sku"],
+        "lot": _blank_to_none(frame["lot"]),
+        "store_id": _blank_to_none(frame["store_id"]),
+        "purchased_on": dates,
+        "quantity": qty.fillna(0).astype("int64"),
+    })
+    return rows, reasons, Counter()
+
+
+def _line_numbers(frame: pd.DataFrame, reasons: pd.Series, ctx: Context) -> tuple[pd.Series, pd.Series]:
+    """line_no as given, or a receipt's lines numbered in file order when it is absent."""
+    given = pd.to_numeric(frame["line_no"], errors="coerce")
+    bad = (frame["line_no"] != "") & (given.isna() | (given % 1 != 0) | (given < 0))
+    reasons = _reason(reasons, bad, "line_no '" + frame["line_no"] + "' is not a whole number")
+    missing = frame["line_no"] == ""
+    if missing.any():
+        tids = frame.loc[missing, "transaction_id"]
+        before = ctx.line_counts.reindex(tids).fillna(0).to_numpy()
+        given[missing] = tids.groupby(tids).cumcount().to_numpy() + 1 + before
+        ctx.line_counts = ctx.line_counts.add(tids.value_counts(), fill_value=0)
+    return given.fillna(0).astype("int64"), reasons
+
+
+def _check_customers(frame: pd.DataFrame, ctx: Context) -> tuple[pd.DataFrame, pd.Series, Counter[str]]:
+    reasons = _require(frame, pd.Series("", index=frame.index), ("customer_id",))
+    warnings: Counter[str] = Counter()
+    flag = frame["do_not_call"].str.casefold()
+    unreadable = ~flag.isin(TRUTHY | FALSY)
+    # A do_not_call we can't read is taken as a refusal: calling someone who said no is worse.
+    do_not_call = flag.isin(TRUTHY) | unreadable
+    warnings["do_not_call unreadable, taken as yes"] = int(unreadable.sum())
+    country = frame["country"].str.upper()
+    bad_country = (country != "") & ~country.str.fullmatch(r"[A-Z]{2}")
+    warnings["country not an ISO alpha-2 code, home country used"] = int(bad_country.sum())
+    country = country.where((country != "") & ~bad_country, ctx.home_country)
+    language = frame["language"].str.lower()
+    bad_language = (language != "") & ~language.str.fullmatch(r"[a-z]{2,3}")
+    warnings["language not a language code, home language used"] = int(bad_language.sum())
+    language = language.where((language != "") & ~bad_language, ctx.home_language)
+    rows = pd.DataFrame({"customer_id": frame["customer_id"]})
+    for name in ("first_name", "last_name", "email", "phone", "address_line1", "address_line2", "postal_code", "city"):
+        rows[name] = _blank_to_none(frame[name])
+    rows["country"], rows["language"], rows["do_not_call"] = country, language, do_not_call
+    return rows, reasons, +warnings
+
+
+def _check_products(frame: pd.DataFrame, ctx: Context) -> tuple[pd.DataFrame, pd.Series, Counter[str]]:
+    return _check_reference(frame, "sku", ("name", "brand", "category"))
+
+
+def _check_stores(frame: pd.DataFrame, ctx: Context) -> tuple[pd.DataFrame, pd.Series, Counter[str]]:
+    return _check_reference(frame, "store_id", ("name", "city", "region"))
+
+
+def _check_reference(frame: pd.DataFrame, key: str, others: tuple[str, ...]) -> tuple[pd.DataFrame, pd.Series, Counter[str]]:
+    reasons = _require(frame, pd.Series("", index=frame.index), (key,))
+    rows = pd.DataFrame({key: frame[key], **{name: _blank_to_none(frame[name]) for name in others}})
+    return rows, reasons, Counter()
+
+
+CUSTOMERS = TableSpec(
+    "customers", ("customer_id",),
+    ("first_name", "last_name", "email", "phone", "address_line1", "address_line2", "postal_code",
+     "city", "country", "language", "do_not_call"),
+    ("customer_id",),
+    ("customer_id", "first_name", "last_name", "email", "phone", "address_line1", "address_line2",
+     "postal_code", "city", "country", "language", "do_not_call", "extra", "row_hash"),
+    _check_customers,
+)
+PURCHASES = TableSpec(
+    "purchases", ("transaction_id", "sku", "purchased_at", "quantity"),
+    ("line_no", "customer_id", "lot", "store_id"),
+    ("transaction_id", "line_no"),
+    ("transaction_id", "line_no", "customer_id", "sku", "lot", "store_id", "purchased_on", "quantity", "extra"),
+    _check_purchases,
+)
+PRODUCTS = TableSpec(
+    "products", ("sku",), ("name", "brand", "category"), ("sku",),
+    ("sku", "name", "brand", "category", "extra", "row_hash"), _check_products,
+)
+STORES = TableSpec(
+    "stores", ("store_id",), ("name", "city", "region"), ("store_id",),
+    ("store_id", "name", "city", "region", "extra", "row_hash"), _check_stores,
+)
+TABLES = {spec.name: spec for spec in (CUSTOMERS, PURCHASES, PRODUCTS, STORES)}
+
+
+def check_batch(spec: TableSpec, raw: pd.DataFrame, ctx: Context) -> Checked:
+    """Validate one batch of text rows: typed rows to load, rejects with reasons, warnings."""
+    frame = pd.DataFrame({name: (raw[name].str.strip() if name in raw else "") for name in spec.known}, index=raw.index)
+    rows, reasons, warnings = spec.check(frame, ctx)
+    usable = (reasons == "").to_numpy()
+    fresh = np.zeros(len(rows), dtype=bool)
+    fresh[usable] = ctx.seen.first_time(rows.loc[usable, list(spec.key)])
+    key_text = " + ".join(spec.key)
+    reasons = _reason(reasons, usable & ~fresh, f"duplicate {key_text}: an earlier row of this file has the same key")
+    keep = (reasons == "").to_numpy()
+    rows = rows[keep].copy()
+    rows["extra"] = _extra(raw[keep], spec)
+    if "row_hash" in spec.columns:
+        rows["row_hash"] = pd.util.hash_pandas_object(rows, index=False).map("{:016x}".format).to_numpy()
+    rejects = raw[~keep].copy()
+    rejects["reject_reason"] = reasons[~keep].str.rstrip("; ")
+    return Checked(rows[list(spec.columns)], rejects, warnings)
+
+
+def _extra(raw: pd.DataFrame, spec: TableSpec) -> pd.Series | None:
+    """Columns the contract does not know, kept aside as JSON rather than dropped."""
+    names = [n for n in raw.columns if n not in spec.known]
+    if not names or raw.empty:
+        return None
+    values = raw[names].to_dict("records")
+    return pd.Series([json.dumps(v, ensure_ascii=False) for v in values], index=raw.index)
