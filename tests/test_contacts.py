@@ -20,15 +20,26 @@ def test_phones_in_human_formats_become_e164(raw, country, expected):
     assert normalise_phone(raw, country) == expected
 
 
-@pytest.mark.parametrize("raw", ["", None, "06 12", "n/a", "+33 0 00 00 00 00", "12345678901234567"])
+@pytest.mark.parametrize(
+    "raw", ["", None, "06 12", "n/a", "+33 0 00 00 00 00", "12345678901234567"]
+)
 def test_invalid_phones_are_treated_as_absent(raw):
     assert normalise_phone(raw, "FR") is None
 
 
 @pytest.mark.parametrize(
     ("raw", "expected"),
-    [("1", True), ("OUI", True), ("yes", True), ("true", True), ("0", False), ("non", False),
-     ("", False), (None, False), ("peut-être", None)],
+    [
+        ("1", True),
+        ("OUI", True),
+        ("yes", True),
+        ("true", True),
+        ("0", False),
+        ("non", False),
+        ("", False),
+        (None, False),
+        ("peut-être", None),
+    ],
 )
 def test_flags_read_french_and_english(raw, expected):
     assert parse_flag(raw) is expected

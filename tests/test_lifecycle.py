@@ -39,7 +39,9 @@ def test_unknown_status_is_refused():
 
 
 def test_a_case_with_an_address_gets_a_letter_and_no_call_by_default():
-    c = choose_channels(has_address=True, has_phone=True, do_not_call=False, call_policy="without_letter")
+    c = choose_channels(
+        has_address=True, has_phone=True, do_not_call=False, call_policy="without_letter"
+    )
     assert (c.letter, c.call, c.notice_only) == (True, False, False)
 
 

@@ -151,6 +151,7 @@ class Case(Base):
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     recall_id: Mapped[str] = mapped_column(ForeignKey("recalls.id"), index=True)
     customer_id: Mapped[str] = mapped_column(String(64))
+    seq: Mapped[int] = mapped_column(Integer)
     case_ref: Mapped[str] = mapped_column(String(80), unique=True)
     status: Mapped[str] = mapped_column(String(16))
     quantity: Mapped[int] = mapped_column(Integer)

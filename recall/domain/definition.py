@@ -196,7 +196,7 @@ def _products(check: _Checker, raw: Any) -> tuple[RecalledProduct, ...]:
         seen.add(sku)
         patterns = item.get("lots") or []
         if not isinstance(patterns, list):
-            check.fail(f"{where}.lots", "must be a list like [\"L4410..L4420\", \"L4433\"]")
+            check.fail(f"{where}.lots", 'must be a list like ["L4410..L4420", "L4433"]')
             continue
         try:
             selector = parse_lots(str(p) for p in patterns)

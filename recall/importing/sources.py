@@ -17,7 +17,11 @@ import pyarrow.parquet as pq
 BATCH_ROWS = 500_000
 _SNIFF_BYTES = 64 * 1024
 _PARQUET_MAGIC = b"PAR1"
-_BINARY_MAGICS = {b"PK\x03\x04": "a ZIP or Excel workbook", b"%PDF": "a PDF", b"\xd0\xcf\x11\xe0": "an old Excel workbook"}
+_BINARY_MAGICS = {
+    b"PK\x03\x04": "a ZIP or Excel workbook",
+    b"%PDF": "a PDF",
+    b"\xd0\xcf\x11\xe0": "an old Excel workbook",
+}
 
 
 class BadFile(ValueError):

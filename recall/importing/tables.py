@@ -97,30 +97,45 @@ def parse_dates(text: pd.Series) -> pd.Series:
     return out
 
 
-def _check_purchases(frame: pd.DataFrame, ctx: Context) -> tuple[pd.DataFrame, pd.Series, Counter[str]]:
-    reasons = _require(frame, pd.Series("", index=frame.index), ("transaction_id", "sku", "purchased_at", "quantity"))
+def _check_purchases(
+    frame: pd.DataFrame, ctx: Context
+) -> tuple[pd.DataFrame, pd.Series, Counter[str]]:
+    reasons = _require(
+        frame,
+        pd.Series("", index=frame.index),
+        ("transaction_id", "sku", "purchased_at", "quantity"),
+    )
     dates = parse_dates(frame["purchased_at"])
-    reasons = _reason(reasons, dates.isna() & (frame["purchased_at"] != ""),
-                      "purchased_at '" + frame["purchased_at"] + "' is not a date (YYYY-MM-DD or JJ/MM/AAAA)")
+    reasons = _reason(
+        reasons,
+        dates.isna() & (frame["purchased_at"] != ""),
+        "purchased_at '" + frame["purchased_at"] + "' is not a date (YYYY-MM-DD or JJ/MM/AAAA)",
+    )
     qty = pd.to_numeric(frame["quantity"], errors="coerce")
     bad_qty = (frame["quantity"] != "") & (qty.isna() | (qty % 1 != 0) | (qty.abs() > MAX_QUANTITY))
-    reasons = _reason(reasons, bad_qty, "quantity '" + frame["quantity"] + "' is not a whole number of units")
+    reasons = _reason(
+        reasons, bad_qty, "quantity '" + frame["quantity"] + "' is not a whole number of units"
+    )
     reasons = _reason(reasons, qty == 0, "quantity is 0: neither a sale nor a return")
     line_no, reasons = _line_numbers(frame, reasons, ctx)
-    rows = pd.DataFrame({
-        "transaction_id": frame["transaction_id"],
-        "line_no": line_no,
-        "customer_id": _blank_to_none(frame["customer_id"]),
-        "sku": frame["sku"],
-        "lot": _blank_to_none(frame["lot"]),
-        "store_id": _blank_to_none(frame["store_id"]),
-        "purchased_on": dates,
-        "quantity": qty.fillna(0).astype("int64"),
-    })
+    rows = pd.DataFrame(
+        {
+            "transaction_id": frame["transaction_id"],
+            "line_no": line_no,
+            "customer_id": _blank_to_none(frame["customer_id"]),
+            "sku": frame["sku"],
+            "lot": _blank_to_none(frame["lot"]),
+            "store_id": _blank_to_none(frame["store_id"]),
+            "purchased_on": dates,
+            "quantity": qty.fillna(0).astype("int64"),
+        }
+    )
     return rows, reasons, Counter()
 
 
-def _line_numbers(frame: pd.DataFrame, reasons: pd.Series, ctx: Context) -> tuple[pd.Series, pd.Series]:
+def _line_numbers(
+    frame: pd.DataFrame, reasons: pd.Series, ctx: Context
+) -> tuple[pd.Series, pd.Series]:
     """line_no as given, or a receipt's lines numbered in file order when it is absent."""
     given = pd.to_numeric(frame["line_no"], errors="coerce")
     bad = (frame["line_no"] != "") & (given.isna() | (given % 1 != 0) | (given < 0))
@@ -134,7 +149,9 @@ def _line_numbers(frame: pd.DataFrame, reasons: pd.Series, ctx: Context) -> tupl
     return given.fillna(0).astype("int64"), reasons
 
 
-def _check_customers(frame: pd.DataFrame, ctx: Context) -> tuple[pd.DataFrame, pd.Series, Counter[str]]:
+def _check_customers(
+    frame: pd.DataFrame, ctx: Context
+) -> tuple[pd.DataFrame, pd.Series, Counter[str]]:
     reasons = _require(frame, pd.Series("", index=frame.index), ("customer_id",))
     warnings: Counter[str] = Counter()
     flag = frame["do_not_call"].str.casefold()
@@ -151,67 +168,136 @@ def _check_customers(frame: pd.DataFrame, ctx: Context) -> tuple[pd.DataFrame, p
     warnings["language not a language code, home language used"] = int(bad_language.sum())
     language = language.where((language != "") & ~bad_language, ctx.home_language)
     rows = pd.DataFrame({"customer_id": frame["customer_id"]})
-    for name in ("first_name", "last_name", "email", "phone", "address_line1", "address_line2", "postal_code", "city"):
+    for name in (
+        "first_name",
+        "last_name",
+        "email",
+        "phone",
+        "address_line1",
+        "address_line2",
+        "postal_code",
+        "city",
+    ):
         rows[name] = _blank_to_none(frame[name])
     rows["country"], rows["language"], rows["do_not_call"] = country, language, do_not_call
     return rows, reasons, +warnings
 
 
-def _check_products(frame: pd.DataFrame, ctx: Context) -> tuple[pd.DataFrame, pd.Series, Counter[str]]:
+def _check_products(
+    frame: pd.DataFrame, ctx: Context
+) -> tuple[pd.DataFrame, pd.Series, Counter[str]]:
     return _check_reference(frame, "sku", ("name", "brand", "category"))
 
 
-def _check_stores(frame: pd.DataFrame, ctx: Context) -> tuple[pd.DataFrame, pd.Series, Counter[str]]:
+def _check_stores(
+    frame: pd.DataFrame, ctx: Context
+) -> tuple[pd.DataFrame, pd.Series, Counter[str]]:
     return _check_reference(frame, "store_id", ("name", "city", "region"))
 
 
-def _check_reference(frame: pd.DataFrame, key: str, others: tuple[str, ...]) -> tuple[pd.DataFrame, pd.Series, Counter[str]]:
+def _check_reference(
+    frame: pd.DataFrame, key: str, others: tuple[str, ...]
+) -> tuple[pd.DataFrame, pd.Series, Counter[str]]:
     reasons = _require(frame, pd.Series("", index=frame.index), (key,))
     rows = pd.DataFrame({key: frame[key], **{name: _blank_to_none(frame[name]) for name in others}})
     return rows, reasons, Counter()
 
 
 CUSTOMERS = TableSpec(
-    "customers", ("customer_id",),
-    ("first_name", "last_name", "email", "phone", "address_line1", "address_line2", "postal_code",
-     "city", "country", "language", "do_not_call"),
+    "customers",
     ("customer_id",),
-    ("customer_id", "first_name", "last_name", "email", "phone", "address_line1", "address_line2",
-     "postal_code", "city", "country", "language", "do_not_call", "extra", "row_hash"),
+    (
+        "first_name",
+        "last_name",
+        "email",
+        "phone",
+        "address_line1",
+        "address_line2",
+        "postal_code",
+        "city",
+        "country",
+        "language",
+        "do_not_call",
+    ),
+    ("customer_id",),
+    (
+        "customer_id",
+        "first_name",
+        "last_name",
+        "email",
+        "phone",
+        "address_line1",
+        "address_line2",
+        "postal_code",
+        "city",
+        "country",
+        "language",
+        "do_not_call",
+        "extra",
+        "row_hash",
+    ),
     _check_customers,
 )
 PURCHASES = TableSpec(
-    "purchases", ("transaction_id", "sku", "purchased_at", "quantity"),
+    "purchases",
+    ("transaction_id", "sku", "purchased_at", "quantity"),
     ("line_no", "customer_id", "lot", "store_id"),
     ("transaction_id", "line_no"),
-    ("transaction_id", "line_no", "customer_id", "sku", "lot", "store_id", "purchased_on", "quantity", "extra"),
+    (
+        "transaction_id",
+        "line_no",
+        "customer_id",
+        "sku",
+        "lot",
+        "store_id",
+        "purchased_on",
+        "quantity",
+        "extra",
+    ),
     _check_purchases,
 )
 PRODUCTS = TableSpec(
-    "products", ("sku",), ("name", "brand", "category"), ("sku",),
-    ("sku", "name", "brand", "category", "extra", "row_hash"), _check_products,
+    "products",
+    ("sku",),
+    ("name", "brand", "category"),
+    ("sku",),
+    ("sku", "name", "brand", "category", "extra", "row_hash"),
+    _check_products,
 )
 STORES = TableSpec(
-    "stores", ("store_id",), ("name", "city", "region"), ("store_id",),
-    ("store_id", "name", "city", "region", "extra", "row_hash"), _check_stores,
+    "stores",
+    ("store_id",),
+    ("name", "city", "region"),
+    ("store_id",),
+    ("store_id", "name", "city", "region", "extra", "row_hash"),
+    _check_stores,
 )
 TABLES = {spec.name: spec for spec in (CUSTOMERS, PURCHASES, PRODUCTS, STORES)}
 
 
 def check_batch(spec: TableSpec, raw: pd.DataFrame, ctx: Context) -> Checked:
     """Validate one batch of text rows: typed rows to load, rejects with reasons, warnings."""
-    frame = pd.DataFrame({name: (raw[name].str.strip() if name in raw else "") for name in spec.known}, index=raw.index)
+    frame = pd.DataFrame(
+        {name: (raw[name].str.strip() if name in raw else "") for name in spec.known},
+        index=raw.index,
+    )
     rows, reasons, warnings = spec.check(frame, ctx)
     usable = (reasons == "").to_numpy()
     fresh = np.zeros(len(rows), dtype=bool)
     fresh[usable] = ctx.seen.first_time(rows.loc[usable, list(spec.key)])
     key_text = " + ".join(spec.key)
-    reasons = _reason(reasons, usable & ~fresh, f"duplicate {key_text}: an earlier row of this file has the same key")
+    reasons = _reason(
+        reasons,
+        usable & ~fresh,
+        f"duplicate {key_text}: an earlier row of this file has the same key",
+    )
     keep = (reasons == "").to_numpy()
     rows = rows[keep].copy()
     rows["extra"] = _extra(raw[keep], spec)
     if "row_hash" in spec.columns:
-        rows["row_hash"] = pd.util.hash_pandas_object(rows, index=False).map("{:016x}".format).to_numpy()
+        rows["row_hash"] = (
+            pd.util.hash_pandas_object(rows, index=False).map("{:016x}".format).to_numpy()
+        )
     rejects = raw[~keep].copy()
     rejects["reject_reason"] = reasons[~keep].str.rstrip("; ")
     return Checked(rows[list(spec.columns)], rejects, warnings)

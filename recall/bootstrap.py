@@ -1,0 +1,39 @@
+"""The composition root: settings, engine and schema, built once when a process starts work."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from functools import cache
+
+from sqlalchemy import Engine
+
+from recall.db.engine import make_engine, upgrade
+from recall.settings import Settings
+
+
+@dataclass(frozen=True)
+class App:
+    settings: Settings
+    engine: Engine
+
+
+def build_app(settings: Settings | None = None) -> App:
+    """Connect to the configured database and bring its schema up to date."""
+    settings = settings or Settings.from_env()
+    engine = make_engine(settings.database_url)
+    upgrade(engine)
+    return App(settings, engine)
+
+
+@cache
+def current_app() -> App:
+    """The process-wide App, for code started by the workflow engine rather than by us."""
+    return build_app()
+
+
+def prepare_prefect(settings: Settings) -> None:
+    """Keep Prefect's local state under our data dir, and never phone home."""
+    os.environ.setdefault("PREFECT_HOME", str(settings.data_dir / "prefect"))
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    os.environ.setdefault("DO_NOT_TRACK", "1")

@@ -1,0 +1,1 @@
+"""Use cases: short functions with keyword-only dependencies, returning small reports."""

@@ -1,0 +1,93 @@
+"""Reading a recall back: its figures, and its cases as a table."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import Engine, case, func, select
+from sqlalchemy.orm import Session
+
+from recall.db.models import Case, ImportRun, Recall
+
+CASE_COLUMNS = [
+    "case_ref", "customer_id", "status", "letter", "call", "notice_only", "phone_e164",
+    "quantity", "lots", "skus", "stores", "first_purchase", "last_purchase", "language", "agent_id",
+]  # fmt: skip
+
+
+def recall_status(*, engine: Engine, recall_id: str) -> dict[str, Any]:
+    """Counts of a recall's cases by channel and status, and what identification left aside."""
+    with Session(engine) as session:
+        recall = session.get(Recall, recall_id)
+        if recall is None:
+            raise LookupError(f"no recall {recall_id!r} has been launched")
+        mine = Case.recall_id == recall_id
+        totals = session.execute(
+            select(
+                func.count(Case.id),
+                _count_true(Case.letter),
+                _count_true(Case.call),
+                _count_true(Case.notice_only),
+                _count_true(Case.phone_invalid),
+            ).where(mine)
+        ).one()
+        by_status = dict(
+            session.execute(select(Case.status, func.count()).where(mine).group_by(Case.status))
+            .tuples()
+            .all()
+        )
+        rejected = _latest_rejections(session)
+    cases, letter, call, notice_only, invalid_phones = (int(v) for v in totals)
+    return {
+        "recall_id": recall.id,
+        "title": recall.title,
+        "hazard": recall.hazard,
+        "cases": cases,
+        "letter": letter,
+        "call": call,
+        "notice_only": notice_only,
+        "already_returned": recall.already_returned,
+        "untraceable_units": recall.untraceable_units,
+        "unknown_customer_units": recall.unknown_customer_units,
+        "invalid_phones": invalid_phones,
+        "by_status": dict(sorted(by_status.items())),
+        "import_rejected_rows": rejected,
+    }
+
+
+def _count_true(column: Any) -> Any:
+    return func.coalesce(func.sum(case((column, 1), else_=0)), 0)
+
+
+def _latest_rejections(session: Session) -> dict[str, int]:
+    """Rejected rows of the latest finished import of each table."""
+    latest = (
+        select(ImportRun.table_name, func.max(ImportRun.id).label("id"))
+        .where(ImportRun.finished_at.is_not(None))
+        .group_by(ImportRun.table_name)
+        .subquery()
+    )
+    rows = session.execute(
+        select(ImportRun.table_name, ImportRun.rows_rejected).join(
+            latest, latest.c.id == ImportRun.id
+        )
+    )
+    return dict(sorted(rows.tuples().all()))
+
+
+def export_cases(*, engine: Engine, recall_id: str, out: Path) -> int:
+    """Write one CSV row per case of the recall, in case reference order; return the count."""
+    query = (
+        select(*(getattr(Case, name) for name in CASE_COLUMNS))
+        .where(Case.recall_id == recall_id)
+        .order_by(Case.seq)
+    )
+    with engine.connect() as connection:
+        frame = pd.read_sql(query, connection)
+    for flag in ("letter", "call", "notice_only"):
+        frame[flag] = frame[flag].astype(bool).astype(int)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    frame.to_csv(out, index=False, encoding="utf-8")
+    return len(frame)

@@ -1,0 +1,67 @@
+"""Registering a recall definition: loaded from YAML, validated, stored once per id."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import yaml
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
+
+from recall.clock import Clock, utc_now
+from recall.db.models import Recall
+from recall.domain.definition import (
+    FieldError,
+    InvalidDefinition,
+    RecallDefinition,
+    parse_definition,
+)
+
+
+def load_definition(path: Path | str) -> tuple[RecallDefinition, dict]:
+    """Read and validate a recall YAML file; errors name the file and each field."""
+    path = Path(path)
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise InvalidDefinition([FieldError("(file)", "no such file")], str(path)) from None
+    except UnicodeDecodeError:
+        raise InvalidDefinition([FieldError("(file)", "is not UTF-8 text")], str(path)) from None
+    except yaml.YAMLError as exc:
+        where = getattr(exc, "problem_mark", None)
+        line = f"line {where.line + 1}: " if where else ""
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise InvalidDefinition([FieldError("(yaml)", f"{line}{problem}")], str(path)) from None
+    return parse_definition(raw, str(path)), raw
+
+
+def register_recall(
+    *, engine: Engine, definition: RecallDefinition, raw: dict, clock: Clock = utc_now
+) -> bool:
+    """Store the recall; True if new. Launching an existing id again keeps its launch date."""
+    stored = json.dumps(raw, default=str, ensure_ascii=False, sort_keys=True)
+    with Session(engine) as session, session.begin():
+        recall = session.get(Recall, definition.id)
+        if recall is None:
+            session.add(
+                Recall(
+                    id=definition.id,
+                    title=definition.title,
+                    hazard=definition.hazard,
+                    definition=stored,
+                    launched_at=clock(),
+                )
+            )
+            return True
+        recall.title, recall.hazard, recall.definition = definition.title, definition.hazard, stored
+        return False
+
+
+def get_definition(*, engine: Engine, recall_id: str) -> RecallDefinition:
+    """The stored definition of a launched recall."""
+    with Session(engine) as session:
+        recall = session.get(Recall, recall_id)
+        if recall is None:
+            raise LookupError(f"no recall {recall_id!r} has been launched")
+        return parse_definition(json.loads(recall.definition), f"recall {recall_id}")
