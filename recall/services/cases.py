@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-import pandas as pd
 from sqlalchemy import Engine, insert, select
 from sqlalchemy.orm import Session
 
@@ -48,9 +47,8 @@ def build_case_batch(
                 )
             )
         )
-        fresh = staged[~staged["customer_id"].isin(existing)]
         now = clock()
-        rows = [_case_row(definition, row, now) for row in fresh.to_dict("records")]
+        rows = [_case_row(definition, b, now) for b in staged if b["customer_id"] not in existing]
         if rows:
             ids = session.scalars(
                 insert(Case).returning(Case.id, sort_by_parameter_order=True), rows
@@ -65,7 +63,7 @@ def build_case_batch(
     return BatchResult(batch, len(rows), len(existing))
 
 
-def _staged_buyers(session: Session, recall_id: str, batch: int) -> pd.DataFrame:
+def _staged_buyers(session: Session, recall_id: str, batch: int) -> list[dict]:
     columns = [
         RecallBuyer.customer_id, RecallBuyer.seq, RecallBuyer.quantity, RecallBuyer.lots,
         RecallBuyer.skus, RecallBuyer.stores, RecallBuyer.first_purchase, RecallBuyer.last_purchase,
@@ -77,8 +75,7 @@ def _staged_buyers(session: Session, recall_id: str, batch: int) -> pd.DataFrame
         .join_from(RecallBuyer, Customer, Customer.customer_id == RecallBuyer.customer_id)
         .where(RecallBuyer.recall_id == recall_id, RecallBuyer.batch == batch)
     )
-    result = session.execute(query)
-    return pd.DataFrame(result.all(), columns=[c.key for c in columns])
+    return [dict(row) for row in session.execute(query).mappings()]
 
 
 def _case_row(definition: RecallDefinition, buyer: dict, now: dt.datetime) -> dict:
