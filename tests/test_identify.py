@@ -30,13 +30,17 @@ def cases_of(engine) -> dict[str, Case]:
 def test_only_lines_with_covered_lots_make_cases(engine):
     seed(
         engine,
-        customer("in-range"), customer("exact"), customer("below"), customer("longer"), customer("prefix"),
+        customer("in-range"),
+        customer("exact"),
+        customer("below"),
+        customer("longer"),
+        customer("prefix"),
         line("in-range", "2026-02-01", lot="l4415"),
         line("exact", "2026-02-01", lot="L4433 "),
         line("below", "2026-02-01", lot="L4409"),
         line("longer", "2026-02-01", lot="L44150"),
         line("prefix", "2026-02-01", lot="X4415"),
-    )  # fmt: skip
+    )
     launch(engine)
     assert set(cases_of(engine)) == {"in-range", "exact"}
 
@@ -44,10 +48,15 @@ def test_only_lines_with_covered_lots_make_cases(engine):
 def test_the_sale_window_is_inclusive_at_both_ends(engine):
     seed(
         engine,
-        customer("first-day"), customer("last-day"), customer("day-before"), customer("day-after"),
-        line("first-day", "2026-01-01"), line("last-day", "2026-06-30"),
-        line("day-before", "2025-12-31"), line("day-after", "2026-07-01"),
-    )  # fmt: skip
+        customer("first-day"),
+        customer("last-day"),
+        customer("day-before"),
+        customer("day-after"),
+        line("first-day", "2026-01-01"),
+        line("last-day", "2026-06-30"),
+        line("day-before", "2025-12-31"),
+        line("day-after", "2026-07-01"),
+    )
     launch(engine)
     assert set(cases_of(engine)) == {"first-day", "last-day"}
 
@@ -55,10 +64,13 @@ def test_the_sale_window_is_inclusive_at_both_ends(engine):
 def test_a_buyer_who_returned_everything_is_counted_not_contacted(engine):
     seed(
         engine,
-        customer("returned"), customer("half"),
-        line("returned", "2026-02-01", 1), line("returned", "2026-08-15", -1),
-        line("half", "2026-02-01", 2), line("half", "2026-03-01", -1),
-    )  # fmt: skip
+        customer("returned"),
+        customer("half"),
+        line("returned", "2026-02-01", 1),
+        line("returned", "2026-08-15", -1),
+        line("half", "2026-02-01", 2),
+        line("half", "2026-03-01", -1),
+    )
     found = launch(engine)
     cases = cases_of(engine)
     assert set(cases) == {"half"}
@@ -74,7 +86,7 @@ def test_quantities_are_summed_over_every_recalled_product(engine):
         line("both", "2026-02-01", 1),
         line("both", "2026-03-01", 2, sku=SANDER, lot="Z1"),
         line("both", "2026-03-01", 5, sku="3276000000001"),
-    )  # fmt: skip
+    )
     launch(engine, recall)
     case = cases_of(engine)["both"]
     assert case.quantity == 3
@@ -89,7 +101,7 @@ def test_lines_without_a_known_customer_are_untraceable_units(engine):
         line("known", "2026-02-01"),
         line(None, "2026-02-01", 3),
         line("not-in-customers", "2026-02-02", 2),
-    )  # fmt: skip
+    )
     found = launch(engine)
     assert set(cases_of(engine)) == {"known"}
     assert found.untraceable_units == 5
@@ -99,9 +111,11 @@ def test_lines_without_a_known_customer_are_untraceable_units(engine):
 def test_a_store_list_limits_the_sales_that_count(engine):
     seed(
         engine,
-        customer("lyon"), customer("paris"),
-        line("lyon", "2026-02-01", store_id="S001"), line("paris", "2026-02-01", store_id="S002"),
-    )  # fmt: skip
+        customer("lyon"),
+        customer("paris"),
+        line("lyon", "2026-02-01", store_id="S001"),
+        line("paris", "2026-02-01", store_id="S002"),
+    )
     launch(engine, definition(stores=["S001"]))
     assert set(cases_of(engine)) == {"lyon"}
 
@@ -112,7 +126,7 @@ def test_a_case_records_the_customer_s_purchase(engine):
         customer("00042"),
         line("00042", "2026-02-01", lot="L4415", store_id="S001"),
         line("00042", "2026-04-11", lot="L4433", store_id="S007"),
-    )  # fmt: skip
+    )
     launch(engine)
     case = cases_of(engine)["00042"]
     assert (case.quantity, case.lots, case.stores) == (2, "L4415,L4433", "S001,S007")
@@ -128,8 +142,11 @@ def test_channels_follow_address_phone_and_do_not_call(engine):
         customer("refuses-calls", address_line1=None, phone="0612345680", do_not_call=True),
         customer("nothing", city=None, phone=None),
         customer("bad-phone", postal_code=None, phone="06 12"),
-        *(line(c, "2026-02-01") for c in ("letter", "call", "refuses-calls", "nothing", "bad-phone")),
-    )  # fmt: skip
+        *(
+            line(c, "2026-02-01")
+            for c in ("letter", "call", "refuses-calls", "nothing", "bad-phone")
+        ),
+    )
     launch(engine)
     cases = cases_of(engine)
     channels = {k: (c.letter, c.call, c.notice_only) for k, c in cases.items()}
@@ -214,13 +231,26 @@ def test_status_is_the_result_of_its_events_and_illegal_moves_change_nothing(eng
 def test_status_counts_match_the_cases(engine):
     seed(
         engine,
-        customer("letter"), customer("call", address_line1=None, phone="0612345678"), customer("notice", city=None),
-        customer("back"), line("back", "2026-02-01"), line("back", "2026-02-02", -1), line(None, "2026-02-01", 4),
+        customer("letter"),
+        customer("call", address_line1=None, phone="0612345678"),
+        customer("notice", city=None),
+        customer("back"),
+        line("back", "2026-02-01"),
+        line("back", "2026-02-02", -1),
+        line(None, "2026-02-01", 4),
         *(line(c, "2026-02-01") for c in ("letter", "call", "notice")),
-    )  # fmt: skip
+    )
     launch(engine)
     figures = recall_status(engine=engine, recall_id="R-2026-014")
-    assert {k: figures[k] for k in ("cases", "letter", "call", "notice_only", "already_returned", "untraceable_units")} == {
-        "cases": 3, "letter": 1, "call": 1, "notice_only": 1, "already_returned": 1, "untraceable_units": 4,
-    }  # fmt: skip
+    assert {
+        k: figures[k]
+        for k in ("cases", "letter", "call", "notice_only", "already_returned", "untraceable_units")
+    } == {
+        "cases": 3,
+        "letter": 1,
+        "call": 1,
+        "notice_only": 1,
+        "already_returned": 1,
+        "untraceable_units": 4,
+    }
     assert figures["by_status"] == {"identified": 3}

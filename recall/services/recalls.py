@@ -19,11 +19,21 @@ from recall.domain.definition import (
 )
 
 
+class _TextDatesLoader(yaml.SafeLoader):
+    """Leaves dates as text, so that a bad one becomes a field error of ours, not a crash."""
+
+
+_TextDatesLoader.yaml_implicit_resolvers = {
+    first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
 def load_definition(path: Path | str) -> tuple[RecallDefinition, dict]:
     """Read and validate a recall YAML file; errors name the file and each field."""
     path = Path(path)
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=_TextDatesLoader)  # noqa: S506
     except FileNotFoundError:
         raise InvalidDefinition([FieldError("(file)", "no such file")], str(path)) from None
     except UnicodeDecodeError:

@@ -1,0 +1,166 @@
+"""The command line end to end: import, launch (the Prefect flow), status and cases export."""
+
+import json
+
+import pandas as pd
+import pytest
+from prefect.testing.utilities import prefect_test_harness
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+from typer.testing import CliRunner
+
+from recall.bootstrap import current_app
+from recall.cli import cli
+from recall.db.models import Case, CaseEvent, Recall
+
+CUSTOMERS = (
+    "customer_id;first_name;last_name;phone;address_line1;postal_code;city;country;do_not_call\n"
+    "00017;Élodie;Lefèvre;06 12 34 56 78;3 rue de l'Église;69001;Lyon;;non\n"
+    "00018;Jérôme;D'Angelo;0033612345679;;;;;\n"
+    "00019;Anaïs;Müller;;;;Besançon;;\n"
+    "00020;Noël;Le Gall;+32 470 12 34 56;;;;BE;oui\n"
+    "00021;Zoé;Martin;06 11 11 11 11;1 place Bellecour;69002;Lyon;;\n"
+)
+PURCHASES = (
+    "transaction_id,line_no,customer_id,sku,lot,store_id,purchased_at,quantity\n"
+    "T1,1,00017,3276000123456,L4415,S001,2026-02-03,1\n"
+    "T2,1,00018,3276000123456,l4433,S002,14/03/2026,2\n"
+    "T3,1,00019,3276000123456,L4419,S001,2026-03-20T10:22:00,1\n"
+    "T4,1,00020,3276000123456,L4410,S003,2026-04-01,1\n"
+    "T5,1,00021,3276000123456,L4411,S001,2026-02-03,1\n"
+    "T6,1,00021,3276000123456,L4411,S001,2026-07-09,-1\n"
+    "T7,1,,3276000123456,L4412,S001,2026-03-14,3\n"
+    "T8,1,00017,3276000999999,L4415,S001,2026-02-03,1\n"
+    "T9,1,00017,3276000123456,L4415,S001,31/02/2026,1\n"
+)
+RECALL = """
+id: R-2026-014
+title: "Perceuse X200 - risque de brûlure"
+hazard: high
+products:
+  - sku: "3276000123456"
+    lots: ["L4410..L4420", "L4433"]
+sold_from: 2026-01-01
+sold_to: 2026-06-30
+remedies: [refund, replacement, repair]
+"""
+
+
+@pytest.fixture(scope="module")
+def prefect_server():
+    with prefect_test_harness():
+        yield
+
+
+@pytest.fixture
+def run(database_url, tmp_path, monkeypatch):
+    monkeypatch.setenv("RECALL_DATABASE_URL", database_url)
+    monkeypatch.setenv("RECALL_DATA_DIR", str(tmp_path / "var"))
+    current_app.cache_clear()
+    runner = CliRunner()
+
+    def invoke(*args):
+        return runner.invoke(cli, [str(a) for a in args], catch_exceptions=False)
+
+    yield invoke
+    current_app.cache_clear()
+
+
+@pytest.fixture
+def export(tmp_path):
+    (tmp_path / "customers.csv").write_bytes(CUSTOMERS.encode("cp1252"))
+    (tmp_path / "purchases.csv").write_text(PURCHASES, encoding="utf-8")
+    (tmp_path / "recall.yaml").write_text(RECALL, encoding="utf-8")
+    return tmp_path
+
+
+def counts(url):
+    engine = current_app().engine
+    with Session(engine) as session:
+        return (
+            session.scalar(select(func.count(Case.id))),
+            session.scalar(select(func.count(CaseEvent.id))),
+        )
+
+
+@pytest.mark.flow
+def test_import_launch_status_and_cases_end_to_end(run, export, prefect_server, database_url):
+    imported = run(
+        "import", "--customers", export / "customers.csv", "--purchases", export / "purchases.csv"
+    )
+    assert imported.exit_code == 0, imported.output
+    assert "rejected" in imported.output
+    assert (export / "purchases.rejects.csv").exists()
+
+    launched = run("launch", export / "recall.yaml")
+    assert launched.exit_code == 0, launched.output
+
+    status = json.loads(run("status", "R-2026-014", "--json").stdout)
+    assert {k: status[k] for k in ("cases", "letter", "call", "notice_only")} == {
+        "cases": 4,
+        "letter": 1,
+        "call": 1,
+        "notice_only": 2,
+    }
+    assert (status["already_returned"], status["untraceable_units"]) == (1, 3)
+    assert status["import_rejected_rows"] == {"customers": 0, "purchases": 1}
+
+    out = export / "cases.csv"
+    assert run("cases", "R-2026-014", "--csv", out).exit_code == 0
+    cases = pd.read_csv(out, dtype=str, keep_default_na=False).set_index("customer_id")
+    expected = {
+        "customer_id",
+        "status",
+        "letter",
+        "call",
+        "notice_only",
+        "phone_e164",
+        "quantity",
+        "agent_id",
+    }
+    assert expected <= set(cases.reset_index().columns)
+    assert cases.loc["00018", "phone_e164"] == "+33612345679"
+    assert cases.loc["00018", "quantity"] == "2"
+    assert cases.loc["00017", ["letter", "call"]].tolist() == ["1", "0"]
+    assert cases.loc["00020", "notice_only"] == "1"  # do_not_call and no address
+    assert set(cases["status"]) == {"identified"}
+
+    before = counts(database_url)
+    assert run("launch", export / "recall.yaml").exit_code == 0
+    assert counts(database_url) == before == (4, 4)
+
+
+def test_a_malformed_recall_names_its_fields_and_writes_nothing(run, tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(
+        "id: R-1\ntitle: x\nhazard: extreme\nproducts: []\nsold_from: 2026-13-01\n",
+        encoding="utf-8",
+    )
+    result = run("launch", bad)
+    assert result.exit_code == 2
+    for field in ("hazard", "products", "sold_from", "sold_to"):
+        assert field in result.stderr
+    with Session(current_app().engine) as session:
+        assert session.scalar(select(func.count()).select_from(Recall)) == 0
+
+
+def test_a_recall_that_is_not_yaml_says_where(run, tmp_path):
+    bad = tmp_path / "broken.yaml"
+    bad.write_text("id: R-1\ntitle: [unclosed\n", encoding="utf-8")
+    result = run("launch", bad)
+    assert result.exit_code == 2
+    assert "broken.yaml" in result.stderr and "line" in result.stderr
+
+
+def test_importing_a_workbook_is_refused_with_its_name(run, tmp_path):
+    workbook = tmp_path / "customers.xlsx"
+    workbook.write_bytes(b"PK\x03\x04" + b"\x00" * 64)
+    result = run("import", "--customers", workbook)
+    assert result.exit_code == 2
+    assert "customers.xlsx" in result.stderr and "not a CSV or Parquet" in result.stderr
+
+
+def test_status_of_an_unknown_recall_is_a_clear_error(run):
+    result = run("status", "R-NOPE")
+    assert result.exit_code == 2
+    assert "R-NOPE" in result.stderr
