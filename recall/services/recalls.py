@@ -33,7 +33,7 @@ def load_definition(path: Path | str) -> tuple[RecallDefinition, dict]:
     """Read and validate a recall YAML file; errors name the file and each field."""
     path = Path(path)
     try:
-        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=_TextDatesLoader)  # noqa: S506
+        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=_TextDatesLoader)
     except FileNotFoundError:
         raise InvalidDefinition([FieldError("(file)", "no such file")], str(path)) from None
     except UnicodeDecodeError:
