@@ -14,7 +14,8 @@ from sqlalchemy.orm import Session
 
 from recall.db.models import ImportRun
 from recall.importing.sources import BadFile, Source, open_source
-from recall.importing.tables import TABLES, Context, TableSpec, check_batch
+from recall.importing.checking import checked_batches
+from recall.importing.tables import TABLES, Context, TableSpec
 from recall.importing.writers import writer_for
 
 Progress = Callable[[str, int, int], None]  # (table, done, total)
@@ -92,22 +93,16 @@ def _import_table(
     writer = writer_for(engine)
     rejects = _RejectsFile(rejects_path(source.path), source.delimiter, source.columns)
     total = source.size if source.kind == "csv" else _parquet_rows(source)
-    for raw, done in source.batches():
-        checked = check_batch(spec, raw, ctx)
-        report.rows_read += len(raw)
+    for batch in checked_batches(spec.name, source, ctx):
+        checked = batch.checked
+        report.rows_read += batch.rows_read
         report.rows_accepted += len(checked.rows)
         report.rows_rejected += len(checked.rejects)
         report.warnings.update(checked.warnings)
         if len(checked.rows):
             report.rows_written += writer.write(spec, checked.rows)
         rejects.add(checked.rejects)
-        progress(spec.name, done, total)
-    broken = pd.DataFrame(
-        {"reject_reason": [f"line {n or '?'}: {why}" for n, why in source.broken_rows]}
-    )
-    report.rows_read += len(broken)
-    report.rows_rejected += len(broken)
-    rejects.add(broken)
+        progress(spec.name, batch.progress, total)
     report.rejects_file = rejects.close()
     _finish_run(engine, run_id, report)
     return report

@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from recall.domain.contacts import FALSY, TRUTHY
 
@@ -52,7 +54,7 @@ class Context:
 
 
 class SeenKeys:
-    """Keys already accepted from this file, kept as 64-bit hashes to stay small and fast."""
+    """Keys already accepted from this file, kept as sorted 64-bit hashes: small and fast."""
 
     def __init__(self) -> None:
         self._seen = np.empty(0, dtype=np.uint64)
@@ -63,19 +65,26 @@ class SeenKeys:
         repeated = pd.Series(hashes).duplicated().to_numpy()
         if len(self._seen):
             at = np.searchsorted(self._seen, hashes).clip(max=len(self._seen) - 1)
-            repeated |= self._seen[at] == hashes
-        self._seen = np.union1d(self._seen, hashes[~repeated])
+            repeated = repeated | (self._seen[at] == hashes)
+        fresh = np.sort(hashes[~repeated])
+        self._seen = np.insert(self._seen, np.searchsorted(self._seen, fresh), fresh)
         return ~repeated
 
 
 def _blank_to_none(column: pd.Series) -> pd.Series:
-    return column.where(column != "", None).astype(object)
+    """Empty text becomes missing (NULL once stored)."""
+    return column.where(column != "")
 
 
 def _reason(reasons: pd.Series, mask: pd.Series | np.ndarray, text: pd.Series | str) -> pd.Series:
+    """Append `text` to the reasons of the rows in `mask` (most batches have none)."""
     mask = pd.Series(mask, index=reasons.index)
-    addition = (text if isinstance(text, str) else text.astype(str)) + "; "
-    return reasons.where(~mask, reasons + addition)
+    if not mask.any():
+        return reasons
+    addition = text if isinstance(text, str) else text[mask].astype(str)
+    reasons = reasons.copy()
+    reasons[mask] = reasons[mask] + addition + "; "
+    return reasons
 
 
 def _require(frame: pd.DataFrame, reasons: pd.Series, names: tuple[str, ...]) -> pd.Series:
@@ -84,16 +93,31 @@ def _require(frame: pd.DataFrame, reasons: pd.Series, names: tuple[str, ...]) ->
     return reasons
 
 
+def parse_numbers(text: pd.Series) -> pd.Series:
+    """Numbers from text; unreadable -> NaN. Clean integer columns take Arrow's fast cast."""
+    try:
+        values = pc.cast(pa.array(text.array), pa.int64())
+    except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError):
+        return pd.to_numeric(text, errors="coerce")
+    return pd.Series(values.to_numpy(zero_copy_only=False), index=text.index)
+
+
 def parse_dates(text: pd.Series) -> pd.Series:
     """ISO date or datetime, or French JJ/MM/AAAA, to 'YYYY-MM-DD'; unreadable -> NaN."""
     out = pd.Series(np.nan, index=text.index, dtype=object)
-    head, tail = text.str[:10], text.str[10:]
-    tail_ok = (tail == "") | tail.str.match(_TIME_TAIL)
-    for pattern, fmt in ((_ISO_DATE, "%Y-%m-%d"), (_FR_DATE, "%d/%m/%Y")):
-        mask = text.str.match(pattern) & tail_ok
-        if mask.any():
-            parsed = pd.to_datetime(head[mask], format=fmt, errors="coerce")
-            out[mask] = parsed.dt.strftime("%Y-%m-%d").where(parsed.notna(), np.nan)
+    head = text.str[:10]
+    tail_ok = text.str.len() == 10
+    if not tail_ok.all():
+        tail_ok |= text.str[10:].str.match(_TIME_TAIL)
+    iso = head.str.match(_ISO_DATE) & tail_ok
+    if iso.any():
+        # An ISO date is kept as written once it proves to be a real day.
+        real = pd.to_datetime(head[iso], format="%Y-%m-%d", errors="coerce").notna()
+        out[iso] = head[iso].where(real, np.nan)
+    french = ~iso & head.str.match(_FR_DATE) & tail_ok
+    if french.any():
+        parsed = pd.to_datetime(head[french], format="%d/%m/%Y", errors="coerce")
+        out[french] = parsed.dt.strftime("%Y-%m-%d").where(parsed.notna(), np.nan)
     return out
 
 
@@ -111,7 +135,7 @@ def _check_purchases(
         dates.isna() & (frame["purchased_at"] != ""),
         "purchased_at '" + frame["purchased_at"] + "' is not a date (YYYY-MM-DD or JJ/MM/AAAA)",
     )
-    qty = pd.to_numeric(frame["quantity"], errors="coerce")
+    qty = parse_numbers(frame["quantity"])
     bad_qty = (frame["quantity"] != "") & (qty.isna() | (qty % 1 != 0) | (qty.abs() > MAX_QUANTITY))
     reasons = _reason(
         reasons, bad_qty, "quantity '" + frame["quantity"] + "' is not a whole number of units"
@@ -137,7 +161,7 @@ def _line_numbers(
     frame: pd.DataFrame, reasons: pd.Series, ctx: Context
 ) -> tuple[pd.Series, pd.Series]:
     """line_no as given, or a receipt's lines numbered in file order when it is absent."""
-    given = pd.to_numeric(frame["line_no"], errors="coerce")
+    given = parse_numbers(frame["line_no"])
     bad = (frame["line_no"] != "") & (given.isna() | (given % 1 != 0) | (given < 0))
     reasons = _reason(reasons, bad, "line_no '" + frame["line_no"] + "' is not a whole number")
     missing = frame["line_no"] == ""

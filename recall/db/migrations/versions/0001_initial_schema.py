@@ -83,9 +83,6 @@ def upgrade() -> None:
             "transaction_id", "line_no", name=op.f("uq_purchases_transaction_id_line_no")
         ),
     )
-    with op.batch_alter_table("purchases", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_purchases_sku"), ["sku"], unique=False)
-
     op.create_table(
         "recalls",
         sa.Column("id", sa.String(length=64), nullable=False),
@@ -210,9 +207,6 @@ def downgrade() -> None:
     op.drop_table("cases")
     op.drop_table("stores")
     op.drop_table("recalls")
-    with op.batch_alter_table("purchases", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_purchases_sku"))
-
     op.drop_table("purchases")
     op.drop_table("products")
     op.drop_table("import_runs")
