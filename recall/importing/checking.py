@@ -60,7 +60,7 @@ def _produce(results: multiprocessing.Queue, table: str, source: Source, ctx: Co
     try:
         for batch in check_source(table, source, ctx):
             results.put(batch)
-    except BaseException as error:  # noqa: BLE001 - handed to the parent as is
+    except BaseException as error:
         results.put(_Failed(error))
         return
     results.put(_Done())

@@ -13,8 +13,8 @@ from sqlalchemy import Engine, update
 from sqlalchemy.orm import Session
 
 from recall.db.models import ImportRun
-from recall.importing.sources import BadFile, Source, open_source
 from recall.importing.checking import checked_batches
+from recall.importing.sources import BadFile, Source, open_source
 from recall.importing.tables import TABLES, Context, TableSpec
 from recall.importing.writers import writer_for
 
