@@ -1,7 +1,7 @@
 """Alembic environment: runs on the connection handed over by recall.db.engine.upgrade."""
 
 from alembic import context
-from sqlalchemy import create_engine
+from sqlalchemy import Connection, create_engine
 
 from recall.db.models import Base
 
@@ -14,11 +14,11 @@ def run_migrations_online() -> None:
     if connection is not None:
         _run(connection)
         return
-    with create_engine(config.get_main_option("sqlalchemy.url")).begin() as connection:
+    with create_engine(config.get_main_option("sqlalchemy.url") or "").begin() as connection:
         _run(connection)
 
 
-def _run(connection) -> None:  # type: ignore[no-untyped-def]
+def _run(connection: Connection) -> None:
     context.configure(
         connection=connection,
         target_metadata=target_metadata,
