@@ -34,8 +34,9 @@ def check_source(table: str, source: Source, ctx: Context) -> Iterator[CheckedBa
     for raw, done in source.batches():
         yield CheckedBatch(check_batch(spec, raw, ctx), len(raw), done)
     if source.broken_rows:
-        reasons = [f"line {number or '?'}: {why}" for number, why in source.broken_rows]
-        rejects = pd.DataFrame({"reject_reason": reasons})
+        # The row can't be split into columns: its text goes in the first column, as read.
+        texts, reasons = zip(*source.broken_rows, strict=True)
+        rejects = pd.DataFrame({source.columns[0]: texts, "reject_reason": reasons})
         empty = pd.DataFrame(columns=list(spec.columns))
         yield CheckedBatch(Checked(empty, rejects), len(rejects), done)
 

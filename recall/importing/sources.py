@@ -15,6 +15,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 BATCH_ROWS = 500_000
+BLOCK_BYTES = 32 << 20  # what pyarrow parses at once
 _SNIFF_BYTES = 64 * 1024
 _PARQUET_MAGIC = b"PAR1"
 _BINARY_MAGICS = {
@@ -42,10 +43,11 @@ class Source:
     encoding: str = "utf-8"
     delimiter: str = ","
     size: int = 0
-    broken_rows: list[tuple[int | None, str]] = field(default_factory=list)
+    broken_rows: list[tuple[str, str]] = field(default_factory=list)  # (raw text, why)
 
-    def batches(self, batch_rows: int = BATCH_ROWS) -> Iterator[tuple[pd.DataFrame, int]]:
+    def batches(self, batch_rows: int | None = None) -> Iterator[tuple[pd.DataFrame, int]]:
         """Yield (batch of text columns, bytes or rows read so far)."""
+        batch_rows = batch_rows or BATCH_ROWS
         if self.kind == "parquet":
             yield from self._parquet_batches(batch_rows)
         else:
@@ -68,7 +70,7 @@ class Source:
                 encoding=self.encoding,
                 column_names=raw_names,
                 skip_rows=1,
-                block_size=32 << 20,
+                block_size=BLOCK_BYTES,
             ),
             parse_options=pacsv.ParseOptions(
                 delimiter=self.delimiter,
@@ -99,9 +101,9 @@ class Source:
         return frame
 
     def _keep_broken_row(self, row: pacsv.InvalidRow) -> str:
-        self.broken_rows.append(
-            (row.number, f"has {row.actual_columns} fields, expected {row.expected_columns}")
-        )
+        where = f"line {row.number}: " if row.number is not None else ""
+        why = f"{where}has {row.actual_columns} fields, expected {row.expected_columns}"
+        self.broken_rows.append((row.text, why))
         return "skip"
 
 
