@@ -45,6 +45,20 @@ def test_only_lines_with_covered_lots_make_cases(engine):
     assert set(cases_of(engine)) == {"in-range", "exact"}
 
 
+def test_a_line_without_a_lot_is_covered_since_it_cannot_be_ruled_out(engine):
+    seed(
+        engine,
+        customer("no-lot"),
+        customer("blank-lot"),
+        customer("other-lot"),
+        line("no-lot", "2026-02-01", lot=None),
+        line("blank-lot", "2026-02-01", lot="  "),
+        line("other-lot", "2026-02-01", lot="L9999"),
+    )
+    launch(engine)
+    assert set(cases_of(engine)) == {"no-lot", "blank-lot"}
+
+
 def test_the_sale_window_is_inclusive_at_both_ends(engine):
     seed(
         engine,

@@ -46,8 +46,9 @@ def matching_lines(lines: pd.DataFrame, definition: RecallDefinition) -> pd.Data
     lot_ok = pd.Series(False, index=lines.index)
     for sku, group in lines.groupby("sku"):
         selector = definition.lots_for(str(sku))
-        verdict = {lot: selector.matches(lot) for lot in group["lot"].drop_duplicates()}
-        lot_ok[group.index] = group["lot"].map(verdict).astype(bool)
+        lots = group["lot"].fillna("")  # an unrecorded lot reads as NaN or None
+        verdict = {lot: selector.matches(lot) for lot in lots.drop_duplicates()}
+        lot_ok[group.index] = lots.map(verdict).astype(bool)
     on = pd.to_datetime(lines["purchased_on"])
     sale = (lines["quantity"] > 0) & (on <= pd.Timestamp(definition.sold_to))
     if definition.stores:
