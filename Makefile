@@ -27,7 +27,14 @@ test: $(STAMP)  ## run the test suite (SQLite, and PostgreSQL when reachable)
 	$(BIN)/pytest
 
 demo: $(STAMP)  ## generate demo data, import it, launch a sample recall, print the summary
-	RECALL_DATA_DIR=$(DEMO_DIR) $(BIN)/python -m recall.demo_run --customers $(DEMO_CUSTOMERS)
+	rm -rf $(DEMO_DIR) && mkdir -p $(DEMO_DIR)
+	$(BIN)/recall demo-data --customers $(DEMO_CUSTOMERS) --out $(DEMO_DIR)/data --bad-rows
+	RECALL_DATA_DIR=$(DEMO_DIR) $(BIN)/recall import --customers $(DEMO_DIR)/data/customers.csv \
+	  --purchases $(DEMO_DIR)/data/purchases.csv --products $(DEMO_DIR)/data/products.csv \
+	  --stores $(DEMO_DIR)/data/stores.csv
+	RECALL_DATA_DIR=$(DEMO_DIR) $(BIN)/recall launch $(DEMO_DIR)/data/recall.yaml
+	RECALL_DATA_DIR=$(DEMO_DIR) $(BIN)/recall cases R-2026-014 --csv $(DEMO_DIR)/cases.csv
+	@echo "demo data, database and cases.csv are in $(DEMO_DIR)"
 
 bench: $(STAMP)  ## run the benchmarks and write docs/benchmarks.md
 	$(BIN)/python -m benchmarks.run

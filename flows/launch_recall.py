@@ -25,7 +25,7 @@ def identify_buyers(recall_id: str) -> identify.Identification:
     definition = recalls.get_definition(engine=engine, recall_id=recall_id)
     found = identify.identify_buyers(engine=engine, definition=definition)
     get_run_logger().info(
-        "%d buyers in %d batches; %d already returned; %d untraceable units",
+        "%d buyers in %d batch(es); %d already returned; %d untraceable units",
         found.buyers, found.batches, found.already_returned, found.untraceable_units,
     )  # fmt: skip
     return found
