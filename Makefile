@@ -40,8 +40,8 @@ bench: $(STAMP)  ## run the benchmarks and write docs/benchmarks.md
 	$(BIN)/python -m benchmarks.run
 
 lint: $(STAMP)  ## ruff and mypy
-	$(BIN)/ruff check recall flows tests
-	$(BIN)/ruff format --check recall flows tests
+	$(BIN)/ruff check recall flows tests benchmarks
+	$(BIN)/ruff format --check recall flows tests benchmarks
 	$(BIN)/mypy recall
 
 clean:  ## remove the virtualenv and local data

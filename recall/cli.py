@@ -77,7 +77,9 @@ def _progress() -> Progress:
 def _print_import(report: ImportReport) -> None:
     table = Table(title="Import summary")
     for name in ("table", "read", "accepted", "new or changed", "rejected", "rejects file"):
-        table.add_column(name, justify="left" if name in ("table", "rejects file") else "right", overflow="fold")
+        table.add_column(
+            name, justify="left" if name in ("table", "rejects file") else "right", overflow="fold"
+        )
     for t in report.tables:
         table.add_row(t.table, f"{t.rows_read:,}", f"{t.rows_accepted:,}", f"{t.rows_written:,}",
                       f"{t.rows_rejected:,}", t.rejects_file or "-")  # fmt: skip

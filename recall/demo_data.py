@@ -25,16 +25,78 @@ RECALLED_SHARE = 0.02  # share of purchase lines that are the recalled drill
 RETURN_SHARE = 0.06  # share of recalled lines later brought back
 ANONYMOUS_SHARE = 0.08  # receipts without a loyalty card
 
-FIRST_NAMES = (
-    "Élodie Léa Chloé Maëlle Zoé Anaïs Inès Noémie Céline Hélène Agnès Françoise Bénédicte "
-    "Jérôme Loïc Gaëtan Benoît François Clément Théo Raphaël Noël Joël Hervé Stéphane "
-    "Marie Jean Pierre Camille Lucas Hugo Louise Emma Jules Manon Nathalie Sébastien"
-).split()
-LAST_NAMES = (
-    "Lefèvre;Dupré;Gérard;Lemaître;Bézier;Besançon;Faure;Mercier;Rousseau;Boucher;Fournier;"
-    "D'Angelo;N'Diaye;O'Neill;Le Goff;Le Bihan;De La Fontaine;Saint-Exupéry;Martin-Lefèbvre;"
-    "Giraud;Chevalier;Benoît;Müller;Moreau;Lambert;Bonnet;Dubois;Laurent;Simon;Michel;Ménard"
-).split(";")
+FIRST_NAMES = [
+    "Élodie",
+    "Léa",
+    "Chloé",
+    "Maëlle",
+    "Zoé",
+    "Anaïs",
+    "Inès",
+    "Noémie",
+    "Céline",
+    "Hélène",
+    "Agnès",
+    "Françoise",
+    "Bénédicte",
+    "Jérôme",
+    "Loïc",
+    "Gaëtan",
+    "Benoît",
+    "François",
+    "Clément",
+    "Théo",
+    "Raphaël",
+    "Noël",
+    "Joël",
+    "Hervé",
+    "Stéphane",
+    "Marie",
+    "Jean",
+    "Pierre",
+    "Camille",
+    "Lucas",
+    "Hugo",
+    "Louise",
+    "Emma",
+    "Jules",
+    "Manon",
+    "Nathalie",
+    "Sébastien",
+]
+LAST_NAMES = [
+    "Lefèvre",
+    "Dupré",
+    "Gérard",
+    "Lemaître",
+    "Bézier",
+    "Besançon",
+    "Faure",
+    "Mercier",
+    "Rousseau",
+    "Boucher",
+    "Fournier",
+    "D'Angelo",
+    "N'Diaye",
+    "O'Neill",
+    "Le Goff",
+    "Le Bihan",
+    "De La Fontaine",
+    "Saint-Exupéry",
+    "Martin-Lefèbvre",
+    "Giraud",
+    "Chevalier",
+    "Benoît",
+    "Müller",
+    "Moreau",
+    "Lambert",
+    "Bonnet",
+    "Dubois",
+    "Laurent",
+    "Simon",
+    "Michel",
+    "Ménard",
+]
 CITIES = (
     ("Lyon", "69003"), ("Besançon", "25000"), ("Orléans", "45000"), ("Évry", "91000"),
     ("Saint-Étienne", "42000"), ("Nîmes", "30000"), ("Bourg-en-Bresse", "01000"),
@@ -111,7 +173,7 @@ def generate(
     bad_rows: bool = False,
     progress: Progress | None = None,
 ) -> DemoFiles:
-    """Write the four loyalty tables and a sample recall YAML under out_dir; same seed, same files."""
+    """Write the four loyalty tables and a sample recall YAML to out_dir; same seed, same files."""
     if fmt not in ("csv", "parquet"):
         raise ValueError(f"format must be csv or parquet, not {fmt!r}")
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -169,7 +231,7 @@ def customers_table(rng: np.random.Generator, ids: np.ndarray) -> pd.DataFrame:
     language = np.where(rng.random(n) < 0.06, "en", np.where(rng.random(n) < 0.5, "fr", ""))
     email = np.where(
         rng.random(n) < 0.55,
-        pd.Series(first).str.lower().str.normalize("NFKD").str.encode("ascii", "ignore").str.decode("ascii")
+        _ascii(pd.Series(first).str.lower())
         + "." + pd.Series(ids).astype(str) + "@exemple.fr",
         "",
     )  # fmt: skip
@@ -190,6 +252,10 @@ def customers_table(rng: np.random.Generator, ids: np.ndarray) -> pd.DataFrame:
         "do_not_call": dnc[dnc_pick],
         "loyalty_tier": np.array(["bronze", "argent", "or"])[rng.integers(0, 3, n)],
     })  # fmt: skip
+
+
+def _ascii(names: pd.Series) -> pd.Series:
+    return names.str.normalize("NFKD").str.encode("ascii", "ignore").str.decode("ascii")
 
 
 def _phones(rng: np.random.Generator, n: int, belgian: np.ndarray) -> np.ndarray:
@@ -214,8 +280,8 @@ def _phones(rng: np.random.Generator, n: int, belgian: np.ndarray) -> np.ndarray
 def purchases_table(
     rng: np.random.Generator, ids: np.ndarray, lines_per_customer: float, receipt_base: int
 ) -> pd.DataFrame:
-    """Receipts of one to four lines for the customers given, with anonymous receipts and returns."""
-    n_lines = int(round(len(ids) * lines_per_customer))
+    """Receipts of one to four lines for these customers, with anonymous receipts and returns."""
+    n_lines = round(len(ids) * lines_per_customer)
     sizes = rng.integers(1, 5, n_lines // 2 + 1)
     receipt_of_line = np.repeat(np.arange(len(sizes)), sizes)[:n_lines]
     n_receipts = int(receipt_of_line[-1]) + 1 if n_lines else 0
@@ -227,8 +293,12 @@ def purchases_table(
     store = pd.Series(rng.integers(1, STORES + 1, n_receipts)).map("S{:03d}".format).to_numpy()
     recalled = rng.random(n_lines) < RECALLED_SHARE
     sku = np.where(recalled, RECALLED_SKU, _skus(rng.integers(1, PRODUCTS, n_lines)))
-    lot_pick = rng.choice(len(RECALLED_LOTS), n_lines, p=RECALLED_LOT_WEIGHTS / RECALLED_LOT_WEIGHTS.sum())
-    other_lot = np.where(rng.random(n_lines) < 0.5, "", "B" + rng.integers(100, 999, n_lines).astype(str))
+    lot_pick = rng.choice(
+        len(RECALLED_LOTS), n_lines, p=RECALLED_LOT_WEIGHTS / RECALLED_LOT_WEIGHTS.sum()
+    )
+    other_lot = np.where(
+        rng.random(n_lines) < 0.5, "", "B" + rng.integers(100, 999, n_lines).astype(str)
+    )
     quantity = np.where(rng.random(n_lines) < 0.9, 1, rng.integers(2, 4, n_lines))
     lines = pd.DataFrame({
         "transaction_id": _receipt_ids(receipt_base + receipt_of_line),
@@ -240,13 +310,15 @@ def purchases_table(
         "purchased_at": _dates(rng, day)[receipt_of_line],
         "quantity": quantity,
     })  # fmt: skip
-    return pd.concat([lines, _returns(rng, lines, recalled, day[receipt_of_line], receipt_base + n_receipts)])
+    return pd.concat(
+        [lines, _returns(rng, lines, recalled, day[receipt_of_line], receipt_base + n_receipts)]
+    )
 
 
 def _returns(
     rng: np.random.Generator, lines: pd.DataFrame, recalled: np.ndarray, day: np.ndarray, base: int
 ) -> pd.DataFrame:
-    """Some recalled units come back to the store: a new one-line receipt with a negative quantity."""
+    """Some recalled units come back: a new one-line receipt with a negative quantity."""
     back = np.flatnonzero(recalled & (rng.random(len(lines)) < RETURN_SHARE))
     returned = lines.iloc[back].copy()
     returned["transaction_id"] = _receipt_ids(base + np.arange(len(back)), prefix="R")
@@ -280,14 +352,23 @@ def _receipt_ids(numbers: np.ndarray, prefix: str = "T") -> np.ndarray:
 def products_table(rng: np.random.Generator) -> pd.DataFrame:
     """The catalogue, with the recalled drill as its first product."""
     skus = _skus(np.arange(1, PRODUCTS))
-    names = pd.Series(np.array(CATEGORIES)[rng.integers(0, len(CATEGORIES), len(skus))]) + " réf. " + skus
+    names = (
+        pd.Series(np.array(CATEGORIES)[rng.integers(0, len(CATEGORIES), len(skus))])
+        + " réf. "
+        + skus
+    )
     products = pd.DataFrame({
         "sku": skus,
         "name": names,
         "brand": np.array(BRANDS)[rng.integers(0, len(BRANDS), len(skus))],
         "category": np.array(CATEGORIES)[rng.integers(0, len(CATEGORIES), len(skus))],
     })  # fmt: skip
-    drill = {"sku": RECALLED_SKU, "name": "Perceuse X200 18 V", "brand": "Dexter", "category": CATEGORIES[0]}
+    drill = {
+        "sku": RECALLED_SKU,
+        "name": "Perceuse X200 18 V",
+        "brand": "Dexter",
+        "category": CATEGORIES[0],
+    }
     return pd.concat([pd.DataFrame([drill]), products], ignore_index=True)
 
 
@@ -312,12 +393,24 @@ def _bad_customers() -> pd.DataFrame:
 
 
 def _bad_purchases() -> pd.DataFrame:
-    base = {"line_no": 1, "customer_id": "0000000001", "sku": RECALLED_SKU, "lot": "L4415", "store_id": "S001"}
+    base = {
+        "line_no": 1,
+        "customer_id": "0000000001",
+        "sku": RECALLED_SKU,
+        "lot": "L4415",
+        "store_id": "S001",
+    }
     rows = [
         {**base, "transaction_id": "BAD000001", "purchased_at": "31/02/2026", "quantity": "1"},
         {**base, "transaction_id": "BAD000002", "purchased_at": "2026-03-01", "quantity": "deux"},
         {**base, "transaction_id": "", "purchased_at": "2026-03-01", "quantity": "1"},
-        {**base, "transaction_id": "BAD000004", "sku": "", "purchased_at": "2026-03-01", "quantity": "1"},
+        {
+            **base,
+            "transaction_id": "BAD000004",
+            "sku": "",
+            "purchased_at": "2026-03-01",
+            "quantity": "1",
+        },
     ]
     return pd.DataFrame(rows, columns=PURCHASE_COLUMNS)
 
@@ -333,7 +426,14 @@ class _Sink:
     def add(self, frame: pd.DataFrame) -> None:
         if self.fmt == "csv":
             header = not self.path.exists()
-            frame.to_csv(self.path, sep=self.sep, encoding=self.encoding, index=False, header=header, mode="a")
+            frame.to_csv(
+                self.path,
+                sep=self.sep,
+                encoding=self.encoding,
+                index=False,
+                header=header,
+                mode="a",
+            )
             return
         import pyarrow as pa
         import pyarrow.parquet as pq

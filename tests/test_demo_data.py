@@ -59,7 +59,9 @@ def test_purchases_hold_anonymous_receipts_returns_and_the_recalled_drill(small)
 
 def test_a_receipt_has_one_customer_one_store_and_one_date(small):
     lines = read(small.purchases, ",", "utf-8")
-    per_receipt = lines.groupby("transaction_id")[["customer_id", "store_id", "purchased_at"]].nunique()
+    per_receipt = lines.groupby("transaction_id")[
+        ["customer_id", "store_id", "purchased_at"]
+    ].nunique()
     assert (per_receipt == 1).all().all()
 
 
@@ -70,7 +72,9 @@ def test_the_sample_recall_is_valid_and_names_the_recalled_drill(small):
 
 
 def test_the_export_imports_with_nothing_rejected(engine, small):
-    files = {name: getattr(small, name) for name in ("customers", "purchases", "products", "stores")}
+    files = {
+        name: getattr(small, name) for name in ("customers", "purchases", "products", "stores")
+    }
     report = import_export(engine=engine, files=files)
     assert report.rows_rejected == 0
     by_table = {t.table: t for t in report.tables}
@@ -80,7 +84,9 @@ def test_the_export_imports_with_nothing_rejected(engine, small):
 
 def test_bad_rows_are_added_on_request_and_rejected_on_import(engine, tmp_path):
     files = demo_data.generate(out_dir=tmp_path, customers=50, bad_rows=True)
-    report = import_export(engine=engine, files={"customers": files.customers, "purchases": files.purchases})
+    report = import_export(
+        engine=engine, files={"customers": files.customers, "purchases": files.purchases}
+    )
     rejected = {t.table: t.rows_rejected for t in report.tables}
     assert rejected == {"customers": 2, "purchases": 4}
 

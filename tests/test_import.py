@@ -6,7 +6,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from recall.db.models import Customer, ImportRun, Purchase
@@ -14,7 +14,9 @@ from recall.importing import checking, sources
 from recall.importing.service import import_export
 from recall.importing.sources import BadFile
 
-CUSTOMERS_HEADER = "customer_id;first_name;last_name;phone;address_line1;postal_code;city;do_not_call"
+CUSTOMERS_HEADER = (
+    "customer_id;first_name;last_name;phone;address_line1;postal_code;city;do_not_call"
+)
 PURCHASES_HEADER = "transaction_id,line_no,customer_id,sku,lot,store_id,purchased_at,quantity"
 
 
@@ -38,7 +40,9 @@ def customers_in(engine) -> dict[str, Customer]:
 
 def purchases_in(engine) -> list[Purchase]:
     with Session(engine) as session:
-        return list(session.scalars(select(Purchase).order_by(Purchase.transaction_id, Purchase.line_no)))
+        return list(
+            session.scalars(select(Purchase).order_by(Purchase.transaction_id, Purchase.line_no))
+        )
 
 
 def rejects_of(path):
@@ -49,7 +53,9 @@ def rejects_of(path):
 
 
 def test_a_cp1252_semicolon_export_keeps_accents_and_leading_zeros(engine, tmp_path):
-    path = customers_file(tmp_path, "00042;Élodie;D'Angelo-Lefèvre;06 12 34 56 78;3 rue de l'Église;01000;Bourg;non")
+    path = customers_file(
+        tmp_path, "00042;Élodie;D'Angelo-Lefèvre;06 12 34 56 78;3 rue de l'Église;01000;Bourg;non"
+    )
     import_export(engine=engine, files={"customers": path})
     elodie = customers_in(engine)["00042"]
     assert (elodie.first_name, elodie.last_name) == ("Élodie", "D'Angelo-Lefèvre")
@@ -140,14 +146,14 @@ def test_a_wrong_file_is_one_clear_error_and_nothing_is_written(engine, tmp_path
     good = purchases_file(tmp_path, "T1,1,42,3276000123456,L4415,S001,2026-02-01,1")
     bad = tmp_path / "customers.csv"
     bad.write_bytes(content)
-    with pytest.raises(BadFile, match="customers.csv") as raised:
+    with pytest.raises(BadFile, match=r"customers\.csv") as raised:
         import_export(engine=engine, files={"purchases": good, "customers": bad})
     assert message in str(raised.value)
     assert purchases_in(engine) == []
 
 
 def test_a_missing_file_is_named(engine, tmp_path):
-    with pytest.raises(BadFile, match="nowhere.csv: no such file"):
+    with pytest.raises(BadFile, match=r"nowhere\.csv: no such file"):
         import_export(engine=engine, files={"customers": tmp_path / "nowhere.csv"})
 
 
@@ -163,7 +169,9 @@ def test_importing_the_same_files_again_changes_nothing(engine, tmp_path):
 
 def test_a_newer_export_updates_customers_in_place(engine, tmp_path):
     import_export(engine=engine, files={"customers": customers_file(tmp_path, "42;Léa;Faure;;;;;")})
-    newer = customers_file(tmp_path, "42;Léa;Faure;06 12 34 56 78;3 rue Pasteur;69003;Lyon;oui", name="newer.csv")
+    newer = customers_file(
+        tmp_path, "42;Léa;Faure;06 12 34 56 78;3 rue Pasteur;69003;Lyon;oui", name="newer.csv"
+    )
     report = import_export(engine=engine, files={"customers": newer})
     assert report.tables[0].rows_written == 1
     lea = customers_in(engine)["42"]
@@ -185,16 +193,36 @@ def test_receipt_lines_are_numbered_in_file_order_when_line_no_is_absent(engine,
 
 
 def test_do_not_call_reads_every_spelling_and_takes_the_unreadable_as_a_refusal(engine, tmp_path):
-    flags = {"a": "oui", "b": "non", "c": "1", "d": "0", "e": "TRUE", "f": "no", "g": "", "h": "peut-être"}
+    flags = {
+        "a": "oui",
+        "b": "non",
+        "c": "1",
+        "d": "0",
+        "e": "TRUE",
+        "f": "no",
+        "g": "",
+        "h": "peut-être",
+    }
     path = customers_file(tmp_path, *(f"{cid};;;;;;;{flag}" for cid, flag in flags.items()))
     report = import_export(engine=engine, files={"customers": path})
     stored = {cid: c.do_not_call for cid, c in customers_in(engine).items()}
-    assert stored == {"a": True, "b": False, "c": True, "d": False, "e": True, "f": False, "g": False, "h": True}
+    assert stored == {
+        "a": True,
+        "b": False,
+        "c": True,
+        "d": False,
+        "e": True,
+        "f": False,
+        "g": False,
+        "h": True,
+    }
     assert report.tables[0].warnings["do_not_call unreadable, taken as yes"] == 1
 
 
 def test_a_bad_country_or_language_falls_back_to_home_with_a_warning(engine, tmp_path):
-    path = write(tmp_path / "customers.csv", ["customer_id;country;language", "1;France;français", "2;be;EN"])
+    path = write(
+        tmp_path / "customers.csv", ["customer_id;country;language", "1;France;français", "2;be;EN"]
+    )
     report = import_export(engine=engine, files={"customers": path})
     stored = {cid: (c.country, c.language) for cid, c in customers_in(engine).items()}
     assert stored == {"1": ("FR", "fr"), "2": ("BE", "en")}
@@ -211,7 +239,9 @@ def test_a_duplicate_in_a_later_batch_is_still_caught(engine, tmp_path, monkeypa
     assert rejects_of(path)["quantity"].tolist() == ["5"]
 
 
-def test_a_large_file_is_checked_in_a_helper_process_with_the_same_result(engine, tmp_path, monkeypatch):
+def test_a_large_file_is_checked_in_a_helper_process_with_the_same_result(
+    engine, tmp_path, monkeypatch
+):
     monkeypatch.setattr(checking, "PARALLEL_FROM_BYTES", 0)
     path = purchases_file(
         tmp_path,
