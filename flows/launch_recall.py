@@ -6,8 +6,8 @@ from typing import Any
 
 from prefect import flow, get_run_logger, task
 
-from recall.bootstrap import current_app
-from recall.services import identify, reading, recalls
+from recall.bootstrap import current_app, letter_config, letter_templates
+from recall.services import identify, letters, notices, reading, recalls
 from recall.services.cases import BatchResult, build_case_batch
 
 
@@ -26,8 +26,11 @@ def identify_buyers(recall_id: str) -> identify.Identification:
     found = identify.identify_buyers(engine=engine, definition=definition)
     get_run_logger().info(
         "%d buyers in %d batch(es); %d already returned; %d untraceable units",
-        found.buyers, found.batches, found.already_returned, found.untraceable_units,
-    )  # fmt: skip
+        found.buyers,
+        found.batches,
+        found.already_returned,
+        found.untraceable_units,
+    )
     return found
 
 
@@ -36,6 +39,44 @@ def build_cases(recall_id: str, batch: int) -> BatchResult:
     engine = current_app().engine
     definition = recalls.get_definition(engine=engine, recall_id=recall_id)
     return build_case_batch(engine=engine, definition=definition, batch=batch)
+
+
+@task(name="plan-letters")
+def plan_letters(recall_id: str) -> letters.PlanReport:
+    app = current_app()
+    return letters.plan_letters(
+        engine=app.engine,
+        recall_id=recall_id,
+        config=letter_config(app.settings, recall_id),
+        templates=letter_templates(app.settings),
+    )
+
+
+@task(name="render-letters")
+def render_letters(recall_id: str) -> letters.RenderReport:
+    """Every planned batch not yet on disk, rendered in parallel processes."""
+    app = current_app()
+    definition = recalls.get_definition(engine=app.engine, recall_id=recall_id)
+    logger = get_run_logger()
+    return letters.render_letters(
+        engine=app.engine,
+        definition=definition,
+        config=letter_config(app.settings, recall_id),
+        templates=letter_templates(app.settings),
+        progress=lambda done, total: logger.info("letter batches: %d/%d rendered", done, total),
+    )
+
+
+@task(name="public-notices")
+def public_notices(recall_id: str) -> notices.NoticeReport:
+    app = current_app()
+    definition = recalls.get_definition(engine=app.engine, recall_id=recall_id)
+    return notices.make_notices(
+        engine=app.engine,
+        definition=definition,
+        config=letter_config(app.settings, recall_id),
+        templates=letter_templates(app.settings),
+    )
 
 
 @task(name="summarise")
@@ -53,7 +94,28 @@ def launch_recall(definition_path: str) -> dict[str, Any]:
         result = build_cases(recall_id, batch)
         logger.info(
             "cases batch %d/%d: %d created, %d already there",
-            batch + 1, found.batches, result.created, result.already_there,
-        )  # fmt: skip
-    # Later steps (letters, call-list assignment) join here as tasks of this flow.
+            batch + 1,
+            found.batches,
+            result.created,
+            result.already_there,
+        )
+    planned = plan_letters(recall_id)
+    if planned.fallback:
+        logger.warning(
+            "no letter template for %s: those letters use the home language",
+            ", ".join(f"{lang} ({n})" for lang, n in planned.fallback.items()),
+        )
+    rendered = render_letters(recall_id)
+    logger.info(
+        "letters: %d planned now, %d rendered in %d batch(es) (%.1f s)",
+        planned.planned,
+        rendered.letters,
+        rendered.batches,
+        rendered.seconds,
+    )
+    made = public_notices(recall_id)
+    logger.info(
+        "%d in-store poster(s), press notice in %d language(s)", len(made.posters), len(made.press)
+    )
+    # Call-list assignment joins here as a task of this flow.
     return summarise(recall_id)

@@ -9,6 +9,8 @@ from functools import cache
 from sqlalchemy import Engine
 
 from recall.db.engine import make_engine, upgrade
+from recall.letters.templates import TemplateSet
+from recall.services.letters import LetterSettings
 from recall.settings import Settings
 
 
@@ -37,3 +39,20 @@ def prepare_prefect(settings: Settings) -> None:
     os.environ.setdefault("PREFECT_HOME", str(settings.data_dir / "prefect"))
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     os.environ.setdefault("DO_NOT_TRACK", "1")
+
+
+def letter_config(settings: Settings, recall_id: str) -> LetterSettings:
+    """Where a recall's letters go and how they are made."""
+    return LetterSettings(
+        out_dir=settings.data_dir / "letters" / recall_id,
+        templates_dir=settings.templates_dir / "letters",
+        fonts_dir=settings.templates_dir / "fonts",
+        home_language=settings.home_language,
+        home_country=settings.home_country,
+        batch_size=settings.letter_batch_size,
+        workers=settings.letter_workers,
+    )
+
+
+def letter_templates(settings: Settings) -> TemplateSet:
+    return TemplateSet(settings.templates_dir / "letters", settings.home_language)

@@ -16,6 +16,7 @@ from recall.bootstrap import build_app, prepare_prefect
 from recall.domain.definition import InvalidDefinition
 from recall.importing.service import ImportReport, import_export
 from recall.importing.sources import BadFile
+from recall.letters.templates import TemplateProblem
 from recall.services import reading, recalls
 from recall.settings import Settings
 
@@ -61,9 +62,12 @@ def import_command(
 
         try:
             report = import_export(
-                engine=app.engine, files=files, home_country=app.settings.home_country,
-                home_language=app.settings.home_language, progress=advance,
-            )  # fmt: skip
+                engine=app.engine,
+                files=files,
+                home_country=app.settings.home_country,
+                home_language=app.settings.home_language,
+                progress=advance,
+            )
         except BadFile as exc:
             fail(str(exc))
     _print_import(report)
@@ -81,8 +85,14 @@ def _print_import(report: ImportReport) -> None:
             name, justify="left" if name in ("table", "rejects file") else "right", overflow="fold"
         )
     for t in report.tables:
-        table.add_row(t.table, f"{t.rows_read:,}", f"{t.rows_accepted:,}", f"{t.rows_written:,}",
-                      f"{t.rows_rejected:,}", t.rejects_file or "-")  # fmt: skip
+        table.add_row(
+            t.table,
+            f"{t.rows_read:,}",
+            f"{t.rows_accepted:,}",
+            f"{t.rows_written:,}",
+            f"{t.rows_rejected:,}",
+            t.rejects_file or "-",
+        )
     out.print(table)
     for t in report.tables:
         for warning, count in sorted(t.warnings.items()):
@@ -103,9 +113,13 @@ def demo_data(
     with _progress() as bar:
         task = bar.add_task("customers", total=customers)
         files = generator.generate(
-            out_dir=out_dir, customers=customers, seed=seed, fmt=fmt, bad_rows=bad_rows,
+            out_dir=out_dir,
+            customers=customers,
+            seed=seed,
+            fmt=fmt,
+            bad_rows=bad_rows,
             progress=lambda done, total: bar.update(task, completed=done, total=total),
-        )  # fmt: skip
+        )
     for name in ("customers", "purchases", "products", "stores", "recall_yaml"):
         out.print(f"{name:>12}: {getattr(files, name)}")
 
@@ -139,6 +153,87 @@ def status(recall_id: str, as_json: Annotated[bool, typer.Option("--json")] = Fa
         _print_status(figures)
 
 
+letters_cli = typer.Typer(help="Recall letters: render, record posting and returns.")
+cli.add_typer(letters_cli, name="letters")
+
+
+@letters_cli.command("render")
+def letters_render(recall_id: str) -> None:
+    """Plan and render the letters not made yet, then the posters and press notice."""
+    from recall.bootstrap import letter_config, letter_templates
+    from recall.services import letters, notices
+
+    app = build_app()
+    try:
+        definition = recalls.get_definition(engine=app.engine, recall_id=recall_id)
+        templates = letter_templates(app.settings)
+    except (LookupError, TemplateProblem) as exc:
+        fail(str(exc))
+    config = letter_config(app.settings, recall_id)
+    planned = letters.plan_letters(
+        engine=app.engine, recall_id=recall_id, config=config, templates=templates
+    )
+    with _progress() as bar:
+        task = bar.add_task("batches", total=None)
+        report = letters.render_letters(
+            engine=app.engine,
+            definition=definition,
+            config=config,
+            templates=templates,
+            progress=lambda done, total: bar.update(task, completed=done, total=total),
+        )
+    made = notices.make_notices(
+        engine=app.engine, definition=definition, config=config, templates=templates
+    )
+    rate = report.letters / report.seconds if report.seconds else 0
+    out.print(
+        f"{planned.planned:,} letter(s) planned, {report.letters:,} rendered in "
+        f"{report.batches:,} batch(es), {report.seconds:.1f} s ({rate:,.0f}/s)"
+    )
+    for language, count in planned.fallback.items():
+        out.print(
+            f"warning: no letter template for '{language}': {count:,} letter(s) in "
+            f"'{app.settings.home_language}'"
+        )
+    out.print(f"manifest: {report.manifest}")
+    out.print(f"{len(made.posters)} poster(s), press notice: {', '.join(map(str, made.press))}")
+
+
+@letters_cli.command("mailed")
+def letters_mailed(
+    recall_id: str, batch: Annotated[str | None, typer.Option(help="one batch file")] = None
+) -> None:
+    """Record that the print house posted the letters (all rendered batches, or --batch)."""
+    from recall.services.mailing import MailingError, mark_mailed
+
+    try:
+        report = mark_mailed(engine=build_app().engine, recall_id=recall_id, batch_file=batch)
+    except MailingError as exc:
+        fail(str(exc))
+    if not report.batches:
+        out.print("nothing to record: no rendered batch waiting to be posted")
+        return
+    out.print(f"{len(report.batches)} batch(es) posted; {report.notified:,} case(s) now notified")
+
+
+@letters_cli.command("returned")
+def letters_returned(path: Path) -> None:
+    """Record letters returned undelivered (CSV with a case_ref column); cases change channel."""
+    from recall.services.mailing import MailingError, record_returned
+
+    try:
+        report = record_returned(engine=build_app().engine, path=path)
+    except MailingError as exc:
+        fail(str(exc))
+    out.print(
+        f"{report.to_call_list:,} moved to the call list, {report.unreachable:,} unreachable "
+        f"(no phone), {report.reached_already:,} already reached, "
+        f"{report.already_recorded:,} already recorded"
+    )
+    if report.rejected:
+        out.print(f"{report.rejected:,} line(s) rejected: see {report.rejects_file}")
+
+
 def _print_status(figures: dict[str, Any]) -> None:
     table = Table(title=f"{figures['recall_id']} - {figures['title']}")
     table.add_column("figure")
@@ -155,6 +250,8 @@ def _print_status(figures: dict[str, Any]) -> None:
         table.add_row(key, f"{figures[key]:,}")
     for state, count in figures["by_status"].items():
         table.add_row(f"status {state}", f"{count:,}")
+    for name, count in figures["letters"].items():
+        table.add_row(f"letters {name}", f"{count:,}")
     for name, count in figures["import_rejected_rows"].items():
         table.add_row(f"rejected {name} rows (last import)", f"{count:,}")
     out.print(table)

@@ -142,6 +142,11 @@ products:
 sold_from: 2026-01-01
 sold_to: 2026-06-30
 stores: []
+product_name: "Perceuse-visseuse X200 18 V"
+risk:
+  fr: "La batterie peut surchauffer pendant la charge et provoquer brûlures ou départ de feu."
+  en: "The battery can overheat while charging and cause burns or a fire."
+hotline: "0 800 123 456"
 remedies: [refund, replacement, repair]
 call_policy: without_letter
 call:

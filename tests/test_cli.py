@@ -56,6 +56,7 @@ def prefect_server():
 def run(database_url, tmp_path, monkeypatch):
     monkeypatch.setenv("RECALL_DATABASE_URL", database_url)
     monkeypatch.setenv("RECALL_DATA_DIR", str(tmp_path / "var"))
+    monkeypatch.setenv("RECALL_LETTER_WORKERS", "1")
     current_app.cache_clear()
     runner = CliRunner()
 
@@ -125,9 +126,23 @@ def test_import_launch_status_and_cases_end_to_end(run, export, prefect_server, 
     assert cases.loc["00020", "notice_only"] == "1"  # do_not_call and no address
     assert set(cases["status"]) == {"identified"}
 
+    letters = export / "var" / "letters" / "R-2026-014"
+    manifest = pd.read_csv(letters / "manifest.csv", dtype=str)
+    assert manifest["customer_id"].tolist() == ["00017"]
+    assert status["letters"] == {"planned": 1, "rendered": 1, "mailed": 0, "returned": 0}
+    assert (letters / "letters-0001.pdf").exists() and list((letters / "posters").glob("*.pdf"))
+
     before = counts(database_url)
     assert run("launch", export / "recall.yaml").exit_code == 0
     assert counts(database_url) == before == (4, 4)
+    assert len(pd.read_csv(letters / "manifest.csv")) == 1
+
+    mailed = run("letters", "mailed", "R-2026-014")
+    assert "1 case(s) now notified" in mailed.output
+    returned = export / "returned.csv"
+    returned.write_text(f"case_ref\n{manifest['case_ref'][0]}\n")
+    assert "1 moved to the call list" in run("letters", "returned", returned).output
+    assert json.loads(run("status", "R-2026-014", "--json").stdout)["call"] == 2
 
 
 def test_a_malformed_recall_names_its_fields_and_writes_nothing(run, tmp_path):

@@ -10,6 +10,7 @@ from sqlalchemy import (
     Date,
     DateTime,
     ForeignKey,
+    Index,
     Integer,
     MetaData,
     String,
@@ -182,3 +183,47 @@ class CaseEvent(Base):
     old_status: Mapped[str | None] = mapped_column(String(16))
     new_status: Mapped[str] = mapped_column(String(16))
     note: Mapped[str | None] = mapped_column(Text)
+
+
+class RecallStore(Base):
+    """Affected units a store sold, for its in-store poster and the effectiveness figures."""
+
+    __tablename__ = "recall_stores"
+
+    recall_id: Mapped[str] = mapped_column(ForeignKey("recalls.id"), primary_key=True)
+    store_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    units_sold: Mapped[int] = mapped_column(Integer)
+    untraceable_units: Mapped[int] = mapped_column(Integer)
+
+
+class LetterBatch(Base):
+    """One print-ready PDF: planned first, rendered later, then mailed by the print house."""
+
+    __tablename__ = "letter_batches"
+
+    recall_id: Mapped[str] = mapped_column(ForeignKey("recalls.id"), primary_key=True)
+    batch_no: Mapped[int] = mapped_column(Integer, primary_key=True)
+    file: Mapped[str] = mapped_column(String(200))
+    letters: Mapped[int] = mapped_column(Integer)
+    pages: Mapped[int | None] = mapped_column(Integer)
+    planned_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    rendered_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    mailed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class Letter(Base):
+    """The one letter of a case: where it sits in which batch, and how it was made."""
+
+    __tablename__ = "letters"
+    __table_args__ = (Index("ix_letters_batch", "recall_id", "batch_no", "position"),)
+
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), primary_key=True)
+    recall_id: Mapped[str] = mapped_column(String(64))
+    batch_no: Mapped[int] = mapped_column(Integer)
+    position: Mapped[int] = mapped_column(Integer)  # order in the batch (postal presort)
+    postal_code: Mapped[str | None] = mapped_column(String(20))
+    language: Mapped[str] = mapped_column(String(8))
+    page: Mapped[int | None] = mapped_column(Integer)  # first page in the batch file
+    pages: Mapped[int | None] = mapped_column(Integer)
+    template_version: Mapped[str | None] = mapped_column(String(40))
+    returned_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))

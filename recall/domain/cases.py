@@ -50,9 +50,14 @@ def check_transition(old: Status | str | None, new: Status | str) -> Status:
 
 
 def replay(statuses: list[str]) -> Status | None:
-    """The status that a sequence of event targets leads to, checking every step."""
+    """The status that a sequence of event targets leads to, checking every step.
+
+    An event whose target is the current status records a channel move or a note: no step.
+    """
     current: Status | None = None
     for new in statuses:
+        if current is not None and new == current:
+            continue
         current = check_transition(current, new)
     return current
 

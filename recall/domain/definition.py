@@ -20,7 +20,7 @@ _HOURS = re.compile(r"^(\d{2}):(\d{2})-(\d{2}):(\d{2})$")
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 _TOP_FIELDS = {
     "id", "title", "hazard", "products", "sold_from", "sold_to", "stores",
-    "remedies", "call_policy", "call",
+    "remedies", "call_policy", "call", "product_name", "risk", "hotline",
 }  # fmt: skip
 _CALL_FIELDS = {"max_attempts", "retry_after", "calling_hours", "timezone"}
 
@@ -82,6 +82,17 @@ class RecallDefinition:
     remedies: tuple[str, ...] = REMEDIES
     call_policy: str = "without_letter"
     call: CallPolicy = field(default_factory=CallPolicy)
+    product_name: str = ""  # for letters and posters; else the products table's name
+    risk: dict[str, str] = field(default_factory=dict)  # language -> text; "" for any language
+    hotline: str = ""  # else the retailer's hotline
+
+    def risk_in(self, language: str) -> str:
+        """The risk as told in `language`, else in any language, else the recall's title."""
+        return (
+            self.risk.get(language)
+            or self.risk.get("")
+            or next(iter(self.risk.values()), self.title)
+        )
 
     @property
     def skus(self) -> list[str]:
@@ -286,6 +297,9 @@ def parse_definition(raw: Any, source: str = "recall definition") -> RecallDefin
         check.fail("remedies", "must offer at least one remedy")
     policy = check.choice(raw, "call_policy", CALL_POLICIES, "without_letter")
     call = _call_policy(check, raw.get("call"))
+    product_name = check.text(raw, "product_name", required=False)
+    hotline = check.text(raw, "hotline", required=False)
+    risk = _risk(check, raw.get("risk"))
     if check.errors or sold_from is None or sold_to is None:
         raise InvalidDefinition(check.errors, source)
     return RecallDefinition(
@@ -299,4 +313,25 @@ def parse_definition(raw: Any, source: str = "recall definition") -> RecallDefin
         remedies=tuple(dict.fromkeys(remedies)),
         call_policy=policy,
         call=call,
+        product_name=product_name,
+        risk=risk,
+        hotline=hotline,
     )
+
+
+def _risk(check: _Checker, raw: Any) -> dict[str, str]:
+    """`risk: "text"` or `risk: {fr: "texte", en: "text"}`."""
+    if raw is None:
+        return {}
+    if isinstance(raw, str) and raw.strip():
+        return {"": raw.strip()}
+    if isinstance(raw, dict) and raw:
+        texts = {}
+        for language, text in raw.items():
+            if not isinstance(text, str) or not text.strip():
+                check.fail(f"risk.{language}", "must be a non-empty text")
+            else:
+                texts[str(language).lower()] = text.strip()
+        return texts
+    check.fail("risk", "must be a text, or a text per language like {fr: ..., en: ...}")
+    return {}

@@ -144,3 +144,18 @@ def change_status(
     session.add(event)
     case.status, case.updated_at = target.value, now
     return event
+
+
+def record_move(
+    session: Session, case: Case, *, actor: str, channel: str | None, note: str,
+    clock: Clock = utc_now,
+) -> CaseEvent:  # fmt: skip
+    """An event that keeps the status: a channel move or a fact worth keeping in the history."""
+    now = clock()
+    status = Status(case.status)
+    event = CaseEvent(
+        **_event(case.id, status, status, now, actor=actor, channel=channel, note=note)
+    )
+    session.add(event)
+    case.updated_at = now
+    return event

@@ -9,7 +9,7 @@ from sqlalchemy import Date, Engine, bindparam, delete, insert, select, text, up
 from sqlalchemy.orm import Session
 
 from recall.clock import Clock, utc_now
-from recall.db.models import Recall, RecallBuyer
+from recall.db.models import Recall, RecallBuyer, RecallStore
 from recall.domain.definition import RecallDefinition
 
 BATCH_SIZE = 10_000
@@ -125,6 +125,12 @@ def identify_buyers(
         buyers = buyers.assign(seq=seqs).sort_values("seq", ignore_index=True)
         buyers["batch"] = buyers.index // batch_size
         session.execute(delete(RecallBuyer).where(RecallBuyer.recall_id == definition.id))
+        session.execute(delete(RecallStore).where(RecallStore.recall_id == definition.id))
+        stores = store_figures(covered, traceable)
+        if stores:
+            session.execute(
+                insert(RecallStore), [{"recall_id": definition.id, **s} for s in stores]
+            )
         if len(buyers):
             session.execute(insert(RecallBuyer), _buyer_rows(definition.id, buyers))
         session.execute(
@@ -145,6 +151,21 @@ def identify_buyers(
         unknown_customer_units=max(int(unknown), 0),
         batches=batches,
     )
+
+
+def store_figures(covered: pd.DataFrame, traceable: pd.Series) -> list[dict]:
+    """Per store: affected units sold, and how many of them were sold to no known customer."""
+    sales = covered["quantity"] > 0
+    if not sales.any():
+        return []
+    frame = pd.DataFrame({
+        "store_id": covered["store_id"],
+        "units_sold": covered["quantity"].where(sales, 0),
+        "untraceable_units": covered["quantity"].where(sales & ~traceable, 0),
+    })  # fmt: skip
+    per_store = frame.dropna(subset=["store_id"]).groupby("store_id").sum()
+    per_store = per_store[per_store["units_sold"] > 0].astype(int).reset_index()
+    return per_store.to_dict("records")
 
 
 def _sequence_numbers(session: Session, recall_id: str, customers: pd.Series) -> list[int]:

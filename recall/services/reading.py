@@ -9,7 +9,7 @@ import pandas as pd
 from sqlalchemy import Engine, case, func, select
 from sqlalchemy.orm import Session
 
-from recall.db.models import Case, ImportRun, Recall
+from recall.db.models import Case, ImportRun, Letter, LetterBatch, Recall
 
 CASE_COLUMNS = [
     "case_ref", "customer_id", "status", "letter", "call", "notice_only", "phone_e164",
@@ -39,6 +39,18 @@ def recall_status(*, engine: Engine, recall_id: str) -> dict[str, Any]:
             .all()
         )
         rejected = _latest_rejections(session)
+        letters = session.execute(
+            select(
+                func.count(Letter.case_id),
+                func.count(Letter.page),
+                func.count(Letter.returned_at),
+            ).where(Letter.recall_id == recall_id)
+        ).one()
+        mailed = session.scalar(
+            select(func.coalesce(func.sum(LetterBatch.letters), 0)).where(
+                LetterBatch.recall_id == recall_id, LetterBatch.mailed_at.is_not(None)
+            )
+        )
     cases, letter, call, notice_only, invalid_phones = (int(v) for v in totals)
     return {
         "recall_id": recall.id,
@@ -53,6 +65,12 @@ def recall_status(*, engine: Engine, recall_id: str) -> dict[str, Any]:
         "unknown_customer_units": recall.unknown_customer_units,
         "invalid_phones": invalid_phones,
         "by_status": dict(sorted(by_status.items())),
+        "letters": {
+            "planned": int(letters[0]),
+            "rendered": int(letters[1]),
+            "mailed": int(mailed or 0),
+            "returned": int(letters[2]),
+        },
         "import_rejected_rows": rejected,
     }
 

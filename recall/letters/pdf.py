@@ -1,0 +1,341 @@
+"""ReportLab adapter: print-ready letter batches and in-store posters.
+
+A letter page is mostly the same for every customer of a recall (header, title, risk,
+remedies, signature). Those sections are drawn once per batch file as PDF form XObjects and
+placed on each page; only the address, the opening paragraph, the answer block and the QR
+code are drawn per letter. That keeps a batch fast to render and small on disk.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import segno
+from reportlab import rl_config
+from reportlab.lib.colors import Color, black
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.units import mm
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.ttfonts import TTFont
+from reportlab.pdfgen.canvas import Canvas
+
+from recall.letters import text as markup
+from recall.letters.templates import Template
+
+PAGE_W, PAGE_H = A4
+LEFT = 20 * mm
+WIDTH = PAGE_W - 40 * mm
+BOTTOM = 22 * mm
+FONT, BOLD = "RecallSans", "RecallSans-Bold"
+RED = Color(0.72, 0.07, 0.09)
+GREY = Color(0.35, 0.35, 0.35)
+# A standard French DL window envelope (110 x 220 mm, window 45 x 100 mm, 20 mm from the right
+# and 15 mm from the bottom): an A4 letter folded in three shows this box whatever its slack.
+WINDOW_X, WINDOW_TOP = 105 * mm, 52 * mm
+QR_SIZE = 26 * mm
+PICTURE_W, PICTURE_H = 40 * mm, 30 * mm
+
+
+rl_config.useA85 = 0  # binary streams: smaller files, no base-85 pass over every page
+
+
+class RenderError(RuntimeError):
+    """A letter or poster could not be drawn."""
+
+
+@cache
+def register_fonts(folder: str) -> None:
+    """Embed the project's TTF fonts (accents, apostrophes, the euro sign) once per process."""
+    try:
+        pdfmetrics.registerFont(TTFont(FONT, os.path.join(folder, "DejaVuSans.ttf")))
+        pdfmetrics.registerFont(TTFont(BOLD, os.path.join(folder, "DejaVuSans-Bold.ttf")))
+    except Exception as exc:
+        raise RenderError(f"fonts in {folder} can't be loaded: {exc}") from exc
+
+
+@cache
+def measure(text: str, bold: bool) -> float:
+    """Width of `text` at font size 1."""
+    return pdfmetrics.stringWidth(text, BOLD if bold else FONT, 1.0)
+
+
+@dataclass(frozen=True)
+class Style:
+    size: float
+    leading: float
+    heading_size: float
+    gap: float  # between paragraphs
+    force_bold: bool = False
+
+
+LETTER_TEXT = Style(size=9.6, leading=12.6, heading_size=10.6, gap=5.0)
+LETTER_TITLE = Style(size=15, leading=19, heading_size=15, gap=4, force_bold=True)
+
+
+@dataclass
+class LetterPage:
+    """What one letter needs beyond its template: the personal fields, already formatted."""
+
+    case_ref: str
+    language: str
+    address: list[str]
+    context: dict[str, Any]
+
+
+class Flow:
+    """Draws blocks of marked-up text down the page, starting new pages as needed."""
+
+    def __init__(self, canvas: Canvas, style: Style) -> None:
+        self.canvas, self.style = canvas, style
+
+    def height(self, blocks: list[markup.Block], width: float) -> float:
+        return sum(h for _, h in self._laid_out(blocks, width))
+
+    def draw(self, blocks: list[markup.Block], x: float, top: float, width: float) -> float:
+        """Draw at (x, top) going down; return the y below the text."""
+        y = top
+        text = self.canvas.beginText()
+        for item, _height in self._laid_out(blocks, width):
+            if item is None:
+                y -= self.style.gap
+                continue
+            kind, lines, size = item
+            indent = 4 * mm if kind == "bullet" else 0.0
+            y -= 3 if kind == "heading" else 0
+            for number, line in enumerate(lines):
+                y -= self.style.leading
+                if kind == "bullet" and number == 0:
+                    text.setTextOrigin(x, y)
+                    text.setFont(FONT, size)
+                    text.textOut("•")
+                text.setTextOrigin(x + indent, y)
+                for words, bold in line:
+                    text.setFont(BOLD if bold else FONT, size)
+                    text.textOut(words)
+        self.canvas.drawText(text)
+        return y
+
+    def _laid_out(self, blocks: list[markup.Block], width: float) -> list[tuple[Any, float]]:
+        out: list[tuple[Any, float]] = []
+        style = self.style
+        for block in blocks:
+            if block.kind == "gap":
+                out.append((None, style.gap))
+                continue
+            size = style.heading_size if block.kind == "heading" else style.size
+            indent = 4 * mm if block.kind == "bullet" else 0.0
+            runs = tuple((t, True) for t, _ in block.runs) if style.force_bold else block.runs
+            lines = markup.wrap(runs, width - indent, size, measure)
+            extra = 3 if block.kind == "heading" else 0
+            out.append(((block.kind, lines, size), len(lines) * style.leading + extra))
+        return out
+
+
+class LetterBatchWriter:
+    """One batch file of letters; static sections become forms shared by every page."""
+
+    def __init__(self, path: Path, *, title: str, sender: list[str], footer: str) -> None:
+        self.path = path
+        self.canvas = Canvas(str(path), pagesize=A4, invariant=1, pageCompression=1)
+        self.canvas.setTitle(title)
+        self.canvas.setAuthor(sender[0])
+        self.sender, self.footer = sender, footer
+        self.forms: dict[tuple[str, str], float] = {}  # (language, section) -> height
+        self.flow = Flow(self.canvas, LETTER_TEXT)
+        self.page = 0
+
+    def add(self, template: Template, letter: LetterPage) -> tuple[int, int]:
+        """Draw one letter; return (its first page in the file, its number of pages)."""
+        first = self.page + 1
+        self._new_page()
+        self._address(letter.address)
+        self._meta(template, letter)
+        top = PAGE_H - 103 * mm
+        y = top
+        for name in ("title", "subject", "opening", "body", "answer", "signature"):
+            y = self._section(template, name, letter, y)
+            if name == "subject":  # the text goes on below the product picture
+                y = min(y, top - PICTURE_H - 6 * mm)
+        self.canvas.showPage()
+        return first, self.page - first + 1
+
+    def close(self) -> int:
+        self.canvas.save()
+        return self.page
+
+    def _new_page(self) -> None:
+        self.page += 1
+        self._static("", "header", self._draw_header, PAGE_H - 12 * mm)
+        self._static("", "footer", self._draw_footer, BOTTOM - 6 * mm)
+
+    def _section(self, template: Template, name: str, letter: LetterPage, y: float) -> float:
+        section = template.sections[name]
+        width = WIDTH - (QR_SIZE + 6 * mm if name == "answer" else 0)
+        width -= PICTURE_W + 4 * mm if name in ("title", "subject") else 0
+        if section.personal:
+            blocks = markup.parse(template.render(name, letter.context))
+            height = self.flow.height(blocks, width)
+            if name != "answer":
+                return self.flow.draw(blocks, LEFT, self._room(y, height), width) - 8
+            y = self._room(y, max(height, QR_SIZE + 10))
+            self._qr(letter.case_ref, LEFT + WIDTH - QR_SIZE, y - 2)
+            return min(self.flow.draw(blocks, LEFT, y, width), y - QR_SIZE - 12) - 8
+        key = (template.language, name)
+        if key not in self.forms:
+            blocks = markup.parse(template.render(name, letter.context))
+            self.forms[key] = self._form(f"{template.language}-{name}", blocks, width, name)
+        height = self.forms[key]
+        y = self._room(y, height)
+        self.canvas.saveState()
+        self.canvas.translate(LEFT, y - height)
+        self.canvas.doForm(f"{template.language}-{name}")
+        self.canvas.restoreState()
+        return y - height - 8
+
+    def _form(self, name: str, blocks: list[markup.Block], width: float, section: str) -> float:
+        """Draw a section that is the same in every letter once, as a form; return its height."""
+        title = section == "title"
+        flow = Flow(self.canvas, LETTER_TITLE if title else LETTER_TEXT)
+        height = flow.height(blocks, width) + (6 if title else 0)
+        low = min(-4.0, height - PICTURE_H) if title else -4.0  # room for descenders
+        self.canvas.beginForm(name, 0, low, WIDTH, max(height, 1))
+        self.canvas.setFillColor(RED if title else black)
+        flow.draw(blocks, 0, height, width)
+        if title:
+            self.canvas.setStrokeColor(RED)
+            self.canvas.setLineWidth(1.2)
+            self.canvas.line(0, 1, width, 1)
+            self._picture_placeholder(WIDTH - PICTURE_W, height - PICTURE_H)
+        self.canvas.endForm()
+        return height
+
+    def _picture_placeholder(self, x: float, y: float) -> None:
+        c = self.canvas
+        c.setStrokeColor(GREY)
+        c.setDash(3, 2)
+        c.setLineWidth(0.6)
+        c.rect(x, y, PICTURE_W, PICTURE_H)
+        c.setDash()
+        c.setFillColor(GREY)
+        c.setFont(FONT, 7)
+        c.drawCentredString(x + PICTURE_W / 2, y + PICTURE_H / 2 - 2, "[ photo ]")
+
+    def _static(self, language: str, name: str, draw: Any, y: float) -> None:
+        key = (language, name)
+        if key not in self.forms:
+            self.canvas.beginForm(name, 0, -40 * mm, PAGE_W, 20 * mm)
+            draw()
+            self.canvas.endForm()
+            self.forms[key] = 0
+        self.canvas.saveState()
+        self.canvas.translate(0, y)
+        self.canvas.doForm(name)
+        self.canvas.restoreState()
+
+    def _draw_header(self) -> None:
+        c = self.canvas
+        c.setFillColor(RED)
+        c.setFont(BOLD, 14)
+        c.drawString(LEFT, -4, self.sender[0])
+        c.setFillColor(GREY)
+        c.setFont(FONT, 8.5)
+        for number, line in enumerate(self.sender[1:], start=1):
+            c.drawString(LEFT, -4 - number * 11, line)
+
+    def _draw_footer(self) -> None:
+        c = self.canvas
+        c.setFillColor(GREY)
+        c.setFont(FONT, 7.5)
+        c.drawCentredString(PAGE_W / 2, 0, self.footer)
+
+    def _address(self, lines: list[str]) -> None:
+        text = self.canvas.beginText(WINDOW_X, PAGE_H - WINDOW_TOP)
+        text.setFont(FONT, 10.5)
+        text.setLeading(13)
+        for line in lines[:6]:
+            text.textLine(line)
+        self.canvas.drawText(text)
+
+    def _meta(self, template: Template, letter: LetterPage) -> None:
+        c = self.canvas
+        c.setFillColor(black)
+        c.setFont(FONT, 9.5)
+        c.drawString(LEFT, PAGE_H - 62 * mm, letter.context["letter_line"])
+        c.setFont(BOLD, 9.5)
+        c.drawString(LEFT, PAGE_H - 68 * mm, letter.context["reference_line"])
+
+    def _room(self, y: float, height: float) -> float:
+        """Start a new page when the next block would run into the footer."""
+        if y - height >= BOTTOM:
+            return y
+        self.canvas.showPage()
+        self._new_page()
+        return PAGE_H - 30 * mm
+
+    def _qr(self, payload: str, x: float, top: float) -> None:
+        draw_qr(self.canvas, payload, x, top - QR_SIZE, QR_SIZE)
+        self.canvas.setFont(FONT, 7)
+        self.canvas.drawCentredString(x + QR_SIZE / 2, top - QR_SIZE - 8, payload)
+
+
+def draw_qr(canvas: Canvas, payload: str, x: float, y: float, size: float) -> None:
+    """A QR code of `payload` as one filled path of dark runs (mask fixed: fast, still valid)."""
+    matrix = segno.make_qr(payload, error="m", boost_error=False, mask=0).matrix
+    quiet = 2
+    modules = len(matrix) + 2 * quiet
+    runs = []
+    for row_index, row in enumerate(matrix):
+        bottom = modules - quiet - 1 - row_index
+        start = -1
+        for col, dark in enumerate((*row, 0)):
+            if dark and start < 0:
+                start = col
+            elif not dark and start >= 0:
+                runs.append(f"{start + quiet} {bottom} {col - start} 1 re")
+                start = -1
+    canvas.saveState()
+    canvas.translate(x, y)
+    canvas.scale(size / modules, size / modules)
+    canvas.setFillColor(black)
+    # Whole-module rectangles in module units: one path operator string instead of hundreds
+    # of path-object calls, which made the code cost more than the rest of the letter.
+    canvas._code.append(" ".join(runs) + " f")
+    canvas.restoreState()
+
+
+def write_poster(path: Path, sections: dict[str, str], footer: str) -> None:
+    """One A4 page in large type: a red banner, the product, the risk and what to do."""
+    canvas = Canvas(str(path), pagesize=A4, invariant=1, pageCompression=1)
+    canvas.setTitle(sections["title"])
+    banner = 42 * mm
+    canvas.setFillColor(RED)
+    canvas.rect(0, PAGE_H - banner, PAGE_W, banner, stroke=0, fill=1)
+    canvas.setFillColor(Color(1, 1, 1))
+    canvas.setFont(BOLD, 34)
+    canvas.drawCentredString(PAGE_W / 2, PAGE_H - banner / 2 - 12, sections["title"].strip())
+    blocks = [markup.parse(sections[name]) for name in ("product", "risk", "action")]
+    scale = 1.0
+    while True:  # the largest type that fits between the banner and the footer
+        styles = [
+            Style(22 * scale, 28 * scale, 26 * scale, 8 * scale, force_bold=True),
+            Style(17 * scale, 22 * scale, 22 * scale, 6 * scale),
+            Style(17 * scale, 22 * scale, 22 * scale, 6 * scale),
+        ]
+        heights = [Flow(canvas, s).height(b, WIDTH) for s, b in zip(styles, blocks, strict=True)]
+        room = PAGE_H - banner - 2 * BOTTOM - 16 * mm
+        if sum(heights) + 24 * scale <= room or scale < 0.4:
+            break
+        scale *= 0.92
+    y = PAGE_H - banner - 14 * mm
+    canvas.setFillColor(black)
+    for style, block in zip(styles, blocks, strict=True):
+        y = Flow(canvas, style).draw(block, LEFT, y, WIDTH) - 12 * scale
+    canvas.setFillColor(GREY)
+    canvas.setFont(FONT, 10)
+    canvas.drawCentredString(PAGE_W / 2, BOTTOM, footer)
+    canvas.showPage()
+    canvas.save()

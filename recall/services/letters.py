@@ -1,0 +1,337 @@
+"""Letters of a recall: planned into presorted batches, rendered in parallel, listed in a manifest.
+
+Planning writes every letter's batch and position in one transaction before anything is
+drawn, and a batch counts as rendered only once its whole file is on disk. So a crash at any
+point leaves planned-but-unrendered batches, and the next run renders exactly those.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from dataclasses import dataclass, field
+from multiprocessing import get_context
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import Engine, func, insert, select, update
+from sqlalchemy.orm import Session
+
+from recall.clock import Clock, utc_now
+from recall.db.models import Case, Customer, Letter, LetterBatch, Product, Store
+from recall.domain import letters as rules
+from recall.domain.definition import RecallDefinition
+from recall.letters.pdf import LetterPage
+from recall.letters.render import BatchJob, BatchOutcome, render_batch
+from recall.letters.templates import TemplateSet
+
+Progress = Callable[[int, int], None]  # (batches done, batches to do)
+
+
+@dataclass(frozen=True)
+class LetterSettings:
+    out_dir: Path  # $RECALL_DATA_DIR/letters/<recall_id>
+    templates_dir: Path
+    fonts_dir: Path
+    home_language: str = "fr"
+    home_country: str = "FR"
+    batch_size: int = 1000
+    workers: int = 2
+
+
+@dataclass
+class PlanReport:
+    planned: int
+    batches: int
+    languages: Counter[str] = field(default_factory=Counter)
+    fallback: Counter[str] = field(default_factory=Counter)  # language asked -> letters
+
+
+@dataclass
+class RenderReport:
+    batches: int = 0
+    letters: int = 0
+    pages: int = 0
+    seconds: float = 0.0
+    manifest: Path | None = None
+
+
+def plan_letters(
+    *,
+    engine: Engine,
+    recall_id: str,
+    config: LetterSettings,
+    templates: TemplateSet,
+    clock: Clock = utc_now,
+) -> PlanReport:
+    """Give every letter case without a letter its batch and place, in postal presort order."""
+    available = set(templates.languages("letter"))
+    with Session(engine) as session, session.begin():
+        rows = list(
+            session.execute(
+                select(Case.id, Case.seq, Case.language, Customer.country, Customer.postal_code)
+                .join(Customer, Customer.customer_id == Case.customer_id)
+                .outerjoin(Letter, Letter.case_id == Case.id)
+                .where(Case.recall_id == recall_id, Case.letter.is_(True), Letter.case_id.is_(None))
+            ).all()
+        )
+        rows.sort(key=lambda r: rules.presort_key(r.country, r.postal_code, r.seq))
+        last = session.scalar(
+            select(func.max(LetterBatch.batch_no)).where(LetterBatch.recall_id == recall_id)
+        )
+        plan = rules.batch_plan(len(rows), config.batch_size, (last or 0) + 1)
+        report = PlanReport(planned=len(rows), batches=len({b for b, _ in plan}))
+        letters = []
+        for row, (batch_no, position) in zip(rows, plan, strict=True):
+            language = row.language if row.language in available else config.home_language
+            if language != row.language:
+                report.fallback[row.language] += 1
+            report.languages[language] += 1
+            letters.append(
+                {
+                    "case_id": row.id,
+                    "recall_id": recall_id,
+                    "batch_no": batch_no,
+                    "position": position,
+                    "postal_code": row.postal_code,
+                    "language": language,
+                }
+            )
+        if letters:
+            session.execute(insert(Letter), letters)
+            sizes = Counter(batch for batch, _ in plan)
+            now = clock()
+            session.execute(
+                insert(LetterBatch),
+                [
+                    {
+                        "recall_id": recall_id,
+                        "batch_no": b,
+                        "file": rules.batch_file(b),
+                        "letters": n,
+                        "planned_at": now,
+                    }
+                    for b, n in sorted(sizes.items())
+                ],
+            )
+    return report
+
+
+def render_letters(
+    *,
+    engine: Engine,
+    definition: RecallDefinition,
+    config: LetterSettings,
+    templates: TemplateSet,
+    progress: Progress | None = None,
+    clock: Clock = utc_now,
+) -> RenderReport:
+    """Render the planned batches not yet on disk, in parallel; then write the manifest."""
+    started = time.perf_counter()
+    config.out_dir.mkdir(parents=True, exist_ok=True)
+    with Session(engine) as session:
+        todo = session.scalars(
+            select(LetterBatch.batch_no)
+            .where(LetterBatch.recall_id == definition.id, LetterBatch.rendered_at.is_(None))
+            .order_by(LetterBatch.batch_no)
+        ).all()
+    report = RenderReport()
+    shared = shared_fields(engine, definition, templates, clock)
+    jobs = (_job(engine, definition, config, templates, shared, b) for b in todo)
+    for outcome in _run(jobs, config.workers):
+        _record(engine, definition.id, outcome, clock)
+        report.batches += 1
+        report.letters += len(outcome.letters)
+        report.pages += outcome.pages
+        if progress:
+            progress(report.batches, len(todo))
+    report.manifest = write_manifest(engine=engine, recall_id=definition.id, out_dir=config.out_dir)
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _run(jobs: Iterator[BatchJob], workers: int) -> Iterator[BatchOutcome]:
+    """Outcomes as workers finish; two batches per worker in flight at most: flat memory."""
+    if workers <= 1:
+        yield from (render_batch(job) for job in jobs)
+        return
+    with ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as pool:
+        running: set[Future[BatchOutcome]] = set()
+        for job in jobs:
+            running.add(pool.submit(render_batch, job))
+            if len(running) >= 2 * workers:
+                done, running = wait(running, return_when=FIRST_COMPLETED)
+                yield from (f.result() for f in done)
+        for future in running:
+            yield future.result()
+
+
+def _record(engine: Engine, recall_id: str, outcome: BatchOutcome, clock: Clock) -> None:
+    batch_no = int(outcome.path.stem.rsplit("-", 1)[1])
+    with Session(engine) as session, session.begin():
+        session.execute(
+            update(Letter),
+            [
+                {"case_id": c, "page": p, "pages": n, "template_version": v}
+                for c, p, n, v in outcome.letters
+            ],
+        )
+        session.execute(
+            update(LetterBatch)
+            .where(LetterBatch.recall_id == recall_id, LetterBatch.batch_no == batch_no)
+            .values(rendered_at=clock(), pages=outcome.pages)
+        )
+
+
+def shared_fields(
+    engine: Engine, definition: RecallDefinition, templates: TemplateSet, clock: Clock
+) -> dict[str, dict[str, Any]]:
+    """Per letter language: the recall's fields, the same in every letter."""
+    retailer = templates.retailer
+    product = definition.product_name or _catalogue_name(engine, definition) or definition.skus[0]
+    today = clock().date()
+    shared = {}
+    for language in templates.languages("letter"):
+        template = templates.get("letter", language)
+        shared[language] = {
+            "recall_id": definition.id,
+            "recall_title": definition.title,
+            "product_name": product,
+            "skus": ", ".join(definition.skus),
+            "risk": definition.risk_in(language),
+            "hotline": definition.hotline or retailer.get("hotline", language),
+            "hotline_hours": retailer.get("hotline_hours", language),
+            "remedies": template.remedies(definition.remedies),
+            "retailer_name": retailer.get("name", language),
+            "website": retailer.get("website", language),
+            "signatory": retailer.get("signatory", language),
+            "signatory_title": retailer.get("signatory_title", language),
+            "place": retailer.get("place", language),
+            "letter_date": rules.long_date(today, language),
+            "letter_line": rules.dated_line(retailer.get("place", language), today, language),
+            "sold_from": rules.short_date(definition.sold_from, language),
+            "sold_to": rules.short_date(definition.sold_to, language),
+            "hazard": definition.hazard,
+        }
+    return shared
+
+
+def _catalogue_name(engine: Engine, definition: RecallDefinition) -> str | None:
+    with Session(engine) as session:
+        return session.scalar(select(Product.name).where(Product.sku.in_(definition.skus)).limit(1))
+
+
+_PERSONAL = (
+    select(
+        Letter.case_id,
+        Letter.language,
+        Case.case_ref,
+        Case.customer_id,
+        Case.quantity,
+        Case.lots,
+        Case.stores,
+        Case.first_purchase,
+        Customer.first_name,
+        Customer.last_name,
+        Customer.address_line1,
+        Customer.address_line2,
+        Customer.postal_code,
+        Customer.city,
+        Customer.country,
+    )
+    .join(Case, Case.id == Letter.case_id)
+    .join(Customer, Customer.customer_id == Case.customer_id)
+)
+
+
+def _job(
+    engine: Engine,
+    definition: RecallDefinition,
+    config: LetterSettings,
+    templates: TemplateSet,
+    shared: dict[str, dict[str, Any]],
+    batch_no: int,
+) -> BatchJob:
+    with Session(engine) as session:
+        rows = session.execute(
+            _PERSONAL.where(
+                Letter.recall_id == definition.id, Letter.batch_no == batch_no
+            ).order_by(Letter.position)
+        ).all()
+        stores = dict(session.execute(select(Store.store_id, Store.name)).tuples().all())
+    retailer = templates.retailer
+    sender = [retailer.get("name", config.home_language), *retailer.values.get("address", [])]
+    return BatchJob(
+        path=config.out_dir / rules.batch_file(batch_no),
+        templates_dir=config.templates_dir,
+        fonts_dir=config.fonts_dir,
+        home_language=config.home_language,
+        title=f"{definition.id} - letters, batch {batch_no}",
+        sender=sender,
+        footer=f"{retailer.get('name', 'fr')} - {retailer.get('website', 'fr')}",
+        shared=shared,
+        letters=[(row.case_id, _page(row, stores, config.home_country)) for row in rows],
+    )
+
+
+def _page(row: Any, stores: dict[str, str | None], home_country: str) -> LetterPage:
+    language = row.language
+    name = " ".join(p for p in (row.first_name, row.last_name) if p)
+    address = rules.PostalAddress(
+        name,
+        row.address_line1 or "",
+        row.address_line2 or "",
+        row.postal_code or "",
+        row.city or "",
+        row.country or "",
+    )
+    store_names = [stores.get(s) or s for s in row.stores.split(",") if s]
+    context = {
+        "salutation": rules.salutation(row.first_name, row.last_name, language),
+        "first_name": row.first_name or "",
+        "last_name": row.last_name or "",
+        "customer_id": row.customer_id,
+        "case_ref": row.case_ref,
+        "quantity": row.quantity,
+        "lots": row.lots.replace(",", ", ") or rules.NO_LOT.get(language, "-"),
+        "purchase_date": rules.short_date(row.first_purchase, language),
+        "store_name": ", ".join(store_names) or "-",
+        "store_city": "",
+        "address": address.lines(home_country),
+        "reference_line": rules.reference_line(row.case_ref, language),
+    }
+    return LetterPage(row.case_ref, language, address.lines(home_country), context)
+
+
+def write_manifest(*, engine: Engine, recall_id: str, out_dir: Path) -> Path:
+    """manifest.csv: one row per rendered letter, in print order; rewritten whole each time."""
+    query = (
+        select(
+            Case.case_ref,
+            Case.customer_id,
+            LetterBatch.file.label("batch_file"),
+            Letter.page,
+            Letter.postal_code,
+            Letter.language,
+            Letter.template_version,
+        )
+        .join(Case, Case.id == Letter.case_id)
+        .join(
+            LetterBatch,
+            (LetterBatch.recall_id == Letter.recall_id) & (LetterBatch.batch_no == Letter.batch_no),
+        )
+        .where(Letter.recall_id == recall_id, LetterBatch.rendered_at.is_not(None))
+        .order_by(Letter.batch_no, Letter.position)
+    )
+    with engine.connect() as connection:
+        manifest = pd.read_sql(query, connection)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    path = out_dir / "manifest.csv"
+    partial = path.with_name("manifest.csv.part")
+    manifest.to_csv(partial, index=False, encoding="utf-8")
+    os.replace(partial, path)
+    return path
