@@ -38,6 +38,7 @@ demo: $(STAMP)  ## generate demo data, import it, launch a sample recall, print 
 
 bench: $(STAMP)  ## run the benchmarks and write docs/benchmarks.md
 	$(BIN)/python -m benchmarks.run
+	$(BIN)/python -m benchmarks.letters
 
 lint: $(STAMP)  ## ruff and mypy
 	$(BIN)/ruff check recall flows tests benchmarks

@@ -173,7 +173,10 @@ def write_report(results: list[Row], args: argparse.Namespace, files: demo_data.
         for r in results
     ]
     out = ROOT / "docs" / "benchmarks.md"
-    out.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    later = ""  # sections written by the other benchmarks stay
+    if out.exists() and "\n## " in out.read_text(encoding="utf-8"):
+        later = "\n## " + out.read_text(encoding="utf-8").split("\n## ", 1)[1]
+    out.write_text("\n".join(lines) + "\n" + later, encoding="utf-8")
     return out
 
 

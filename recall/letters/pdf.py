@@ -14,7 +14,6 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-import segno
 from reportlab import rl_config
 from reportlab.lib.colors import Color, black
 from reportlab.lib.pagesizes import A4
@@ -23,6 +22,7 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 
+from recall.letters import qr
 from recall.letters import text as markup
 from recall.letters.templates import Template
 
@@ -92,14 +92,15 @@ class Flow:
     def __init__(self, canvas: Canvas, style: Style) -> None:
         self.canvas, self.style = canvas, style
 
-    def height(self, blocks: list[markup.Block], width: float) -> float:
-        return sum(h for _, h in self._laid_out(blocks, width))
+    @staticmethod
+    def height(laid: list[tuple[Any, float]]) -> float:
+        return sum(h for _, h in laid)
 
-    def draw(self, blocks: list[markup.Block], x: float, top: float, width: float) -> float:
-        """Draw at (x, top) going down; return the y below the text."""
+    def draw(self, laid: list[tuple[Any, float]], x: float, top: float) -> float:
+        """Draw laid-out blocks at (x, top) going down; return the y below the text."""
         y = top
         text = self.canvas.beginText()
-        for item, _height in self._laid_out(blocks, width):
+        for item, _height in laid:
             if item is None:
                 y -= self.style.gap
                 continue
@@ -119,7 +120,8 @@ class Flow:
         self.canvas.drawText(text)
         return y
 
-    def _laid_out(self, blocks: list[markup.Block], width: float) -> list[tuple[Any, float]]:
+    def layout(self, blocks: list[markup.Block], width: float) -> list[tuple[Any, float]]:
+        """Blocks wrapped to `width`, each with its height."""
         out: list[tuple[Any, float]] = []
         style = self.style
         for block in blocks:
@@ -177,13 +179,13 @@ class LetterBatchWriter:
         width = WIDTH - (QR_SIZE + 6 * mm if name == "answer" else 0)
         width -= PICTURE_W + 4 * mm if name in ("title", "subject") else 0
         if section.personal:
-            blocks = markup.parse(template.render(name, letter.context))
-            height = self.flow.height(blocks, width)
+            laid = self.flow.layout(markup.parse(template.render(name, letter.context)), width)
+            height = self.flow.height(laid)
             if name != "answer":
-                return self.flow.draw(blocks, LEFT, self._room(y, height), width) - 8
+                return self.flow.draw(laid, LEFT, self._room(y, height)) - 8
             y = self._room(y, max(height, QR_SIZE + 10))
             self._qr(letter.case_ref, LEFT + WIDTH - QR_SIZE, y - 2)
-            return min(self.flow.draw(blocks, LEFT, y, width), y - QR_SIZE - 12) - 8
+            return min(self.flow.draw(laid, LEFT, y), y - QR_SIZE - 12) - 8
         key = (template.language, name)
         if key not in self.forms:
             blocks = markup.parse(template.render(name, letter.context))
@@ -200,11 +202,12 @@ class LetterBatchWriter:
         """Draw a section that is the same in every letter once, as a form; return its height."""
         title = section == "title"
         flow = Flow(self.canvas, LETTER_TITLE if title else LETTER_TEXT)
-        height = flow.height(blocks, width) + (6 if title else 0)
+        laid = flow.layout(blocks, width)
+        height = flow.height(laid) + (6 if title else 0)
         low = min(-4.0, height - PICTURE_H) if title else -4.0  # room for descenders
         self.canvas.beginForm(name, 0, low, WIDTH, max(height, 1))
         self.canvas.setFillColor(RED if title else black)
-        flow.draw(blocks, 0, height, width)
+        flow.draw(laid, 0, height)
         if title:
             self.canvas.setStrokeColor(RED)
             self.canvas.setLineWidth(1.2)
@@ -283,8 +286,8 @@ class LetterBatchWriter:
 
 
 def draw_qr(canvas: Canvas, payload: str, x: float, y: float, size: float) -> None:
-    """A QR code of `payload` as one filled path of dark runs (mask fixed: fast, still valid)."""
-    matrix = segno.make_qr(payload, error="m", boost_error=False, mask=0).matrix
+    """A QR code of `payload` as one filled path of dark runs."""
+    matrix = qr.matrix(payload)
     quiet = 2
     modules = len(matrix) + 2 * quiet
     runs = []
@@ -325,15 +328,16 @@ def write_poster(path: Path, sections: dict[str, str], footer: str) -> None:
             Style(17 * scale, 22 * scale, 22 * scale, 6 * scale),
             Style(17 * scale, 22 * scale, 22 * scale, 6 * scale),
         ]
-        heights = [Flow(canvas, s).height(b, WIDTH) for s, b in zip(styles, blocks, strict=True)]
+        laid = [Flow(canvas, s).layout(b, WIDTH) for s, b in zip(styles, blocks, strict=True)]
+        heights = [Flow.height(one) for one in laid]
         room = PAGE_H - banner - 2 * BOTTOM - 16 * mm
         if sum(heights) + 24 * scale <= room or scale < 0.4:
             break
         scale *= 0.92
     y = PAGE_H - banner - 14 * mm
     canvas.setFillColor(black)
-    for style, block in zip(styles, blocks, strict=True):
-        y = Flow(canvas, style).draw(block, LEFT, y, WIDTH) - 12 * scale
+    for style, one in zip(styles, laid, strict=True):
+        y = Flow(canvas, style).draw(one, LEFT, y) - 12 * scale
     canvas.setFillColor(GREY)
     canvas.setFont(FONT, 10)
     canvas.drawCentredString(PAGE_W / 2, BOTTOM, footer)
