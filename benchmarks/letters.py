@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import json
 import resource
 import shutil
 import time
@@ -52,14 +53,15 @@ def seed(engine, count: int) -> None:
     last = ["Lefèvre", "D'Angelo", "Le Goff", "Müller", "Bézier", "N'Diaye"]
     with engine.begin() as connection:
         connection.execute(insert(Recall).values(
-            id=RAW["id"], title=RAW["title"], hazard="high", definition=__import__("json").dumps(RAW),
+            id=RAW["id"], title=RAW["title"], hazard="high", definition=json.dumps(RAW),
             launched_at=now, already_returned=0, untraceable_units=0, unknown_customer_units=0,
         ))  # fmt: skip
         for start in range(0, count, 50_000):
             numbers = range(start, min(start + 50_000, count))
             connection.execute(insert(Customer), [{
                 "customer_id": f"{n:010d}", "first_name": first[n % 6], "last_name": last[n % 5],
-                "address_line1": f"{n % 200 + 1} rue de l'Église", "postal_code": f"{1000 + n % 94000:05d}",
+                "address_line1": f"{n % 200 + 1} rue de l'Église",
+                "postal_code": f"{1000 + n % 94000:05d}",
                 "city": "Saint-Étienne", "country": "FR", "language": "en" if n % 20 == 0 else "fr",
                 "do_not_call": False, "row_hash": "x",
             } for n in numbers])  # fmt: skip
@@ -68,7 +70,8 @@ def seed(engine, count: int) -> None:
                 "case_ref": f"R-BENCH-{n + 1:06d}", "status": "identified", "quantity": 1 + n % 2,
                 "lots": "L4415", "skus": "3276000123456", "stores": "S001",
                 "first_purchase": dt.date(2026, 3, 14), "last_purchase": dt.date(2026, 3, 14),
-                "letter": True, "call": False, "notice_only": False, "language": "en" if n % 20 == 0 else "fr",
+                "letter": True, "call": False, "notice_only": False,
+                "language": "en" if n % 20 == 0 else "fr",
                 "created_at": now, "updated_at": now,
             } for n in numbers])  # fmt: skip
 
@@ -94,7 +97,7 @@ def bare_canvas(lines: list[list[tuple[str, bool]]], pages: int, path: Path) -> 
 
 def letter_lines(job: letters.BatchJob, templates: TemplateSet) -> list[list[tuple[str, bool]]]:
     """The text of the first letter of a batch, laid out in lines as the letter has it."""
-    case_id, page = job.letters[0]
+    _case_id, page = job.letters[0]
     template = templates.get("letter", page.language)
     context = {**page.context, **job.shared[template.language]}
     lines: list[list[tuple[str, bool]]] = [[(a, False)] for a in page.address]
@@ -141,13 +144,15 @@ def main() -> None:
         engine=engine, definition=definition, config=config, templates=templates
     )
     rate = report.letters / report.seconds
+    size_mb = sum(p.stat().st_size for p in config.out_dir.glob("*.pdf")) / 2**20
     rows = [
         ("letters planned (presort, batches of 1,000)", args.letters, planned_in),
         (f"letters rendered, {args.workers} processes", report.letters, report.seconds),
     ]
     table = [
         "## Letters", "",
-        f"Command: `python -m benchmarks.letters --letters {args.letters} --workers {args.workers}` "
+        f"Command: `python -m benchmarks.letters --letters {args.letters} "
+        f"--workers {args.workers}` "
         "(part of `make bench`). One A4 page per letter with QR code, TTF fonts embedded.", "",
         "| step | letters | seconds | letters/s |", "|---|---:|---:|---:|",
         *[f"| {name} | {n:,} | {s:.1f} | {n / s:,.0f} |" for name, n, s in rows], "",
@@ -155,7 +160,7 @@ def main() -> None:
         f"bare ReportLab canvas drawing the same {len(lines)} lines of text **{bare:,.0f}/s**: "
         f"ratio **{ours / bare:.0%}**.",
         f"- {args.letters:,} letters in **{report.seconds:.0f} s** ({rate:,.0f}/s), "
-        f"{report.pages:,} pages, {sum(p.stat().st_size for p in config.out_dir.glob('*.pdf')) / 2**20:,.0f} MB of PDF.",
+        f"{report.pages:,} pages, {size_mb:,.0f} MB of PDF.",
         f"- Peak memory (largest process): **{peak_mb():,.0f} MB**.",
     ]  # fmt: skip
     print("\n".join(table))

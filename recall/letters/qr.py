@@ -93,7 +93,7 @@ def _remainder(data: list[int], ec_count: int) -> list[int]:
     result = [0] * ec_count
     for byte in data:
         factor = byte ^ result[0]
-        result = result[1:] + [0]
+        result = [*result[1:], 0]
         if factor:
             log_factor = _LOG[factor]
             for i, coefficient in enumerate(generator):
