@@ -40,8 +40,8 @@ RAW = {
 }  # fmt: skip
 
 
-def peak_mb(who: int) -> float:
-    return resource.getrusage(who).ru_maxrss / 1024
+def peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def seed(engine, count: int) -> None:
@@ -159,8 +159,8 @@ def main() -> None:
         f"ratio **{ours / bare:.0%}**.",
         f"- {args.letters:,} letters in **{report.seconds:.0f} s** ({rate:,.0f}/s), "
         f"{report.pages:,} pages, {size_mb:,.0f} MB of PDF.",
-        f"- Peak memory: rendering processes **{peak_mb(resource.RUSAGE_CHILDREN):,.0f} MB** each "
-        f"at most; the main process **{peak_mb(resource.RUSAGE_SELF):,.0f} MB** (it also wrote "
+        f"- Peak memory of a rendering process: **{report.worker_peak_mb:,.0f} MB** (flat: a "
+        f"worker holds at most one batch); main process **{peak_mb():,.0f} MB** (it also wrote "
         "the benchmark's cases and ran the one-process comparison).",
     ]  # fmt: skip
     print("\n".join(table))

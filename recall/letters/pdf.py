@@ -321,7 +321,7 @@ def write_poster(path: Path, sections: dict[str, str], footer: str) -> None:
     canvas.setFont(BOLD, 34)
     canvas.drawCentredString(PAGE_W / 2, PAGE_H - banner / 2 - 12, sections["title"].strip())
     blocks = [markup.parse(sections[name]) for name in ("product", "risk", "action")]
-    scale = 1.0
+    scale = 1.8
     while True:  # the largest type that fits between the banner and the footer
         styles = [
             Style(22 * scale, 28 * scale, 26 * scale, 8 * scale, force_bold=True),

@@ -32,6 +32,7 @@ class BatchOutcome:
     path: Path
     pages: int
     letters: list[tuple[int, int, int, str]]  # (case_id, first page, pages, template version)
+    peak_mb: float = 0.0  # the rendering process's peak resident memory so far
 
 
 @cache
@@ -53,4 +54,14 @@ def render_batch(job: BatchJob) -> BatchOutcome:
         placed.append((case_id, first, pages, template.version))
     pages = writer.close()
     os.replace(partial, job.path)
-    return BatchOutcome(job.path, pages, placed)
+    return BatchOutcome(job.path, pages, placed, _peak_mb())
+
+
+def _peak_mb() -> float:
+    """VmHWM: unlike ru_maxrss it starts afresh when a spawned worker execs."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            line = next(line for line in status if line.startswith("VmHWM:"))
+        return int(line.split()[1]) / 1024
+    except (OSError, StopIteration):
+        return 0.0

@@ -58,6 +58,7 @@ class RenderReport:
     pages: int = 0
     seconds: float = 0.0
     manifest: Path | None = None
+    worker_peak_mb: float = 0.0
 
 
 def plan_letters(
@@ -147,6 +148,7 @@ def render_letters(
         report.batches += 1
         report.letters += len(outcome.letters)
         report.pages += outcome.pages
+        report.worker_peak_mb = max(report.worker_peak_mb, outcome.peak_mb)
         if progress:
             progress(report.batches, len(todo))
     report.manifest = write_manifest(engine=engine, recall_id=definition.id, out_dir=config.out_dir)
