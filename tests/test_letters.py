@@ -14,7 +14,7 @@ from pypdf import PdfReader
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from recall.db.models import Case, CaseEvent, Letter, LetterBatch, Store
+from recall.db.models import Letter, LetterBatch, Store
 from recall.domain.definition import parse_definition
 from recall.letters.templates import TemplateProblem, TemplateSet
 from recall.services import letters
@@ -241,18 +241,22 @@ def test_after_a_kill_9_the_next_run_finishes_exactly_the_missing_letters(
         assert len(PdfReader(out / batch_file).pages) == len(rows)
 
 
-def test_an_unknown_placeholder_is_named_with_its_file(tmp_path):
-    folder = tmp_path / "letters"
-    shutil.copytree(PROJECT_TEMPLATES / "letters", folder)
+@pytest.fixture
+def folder(tmp_path):
+    """A copy of the shipped letter templates, to break."""
+    copy = tmp_path / "letters"
+    shutil.copytree(PROJECT_TEMPLATES / "letters", copy)
+    return copy
+
+
+def test_an_unknown_placeholder_is_named_with_its_file(folder):
     path = folder / "letter.fr.txt"
     path.write_text(path.read_text().replace("{{ hotline }}", "{{ hotline_number }}"))
     with pytest.raises(TemplateProblem, match=r"letter\.fr\.txt.*\[answer\].*hotline_number"):
         TemplateSet(folder)
 
 
-def test_a_template_syntax_error_gives_the_line(tmp_path):
-    folder = tmp_path / "letters"
-    shutil.copytree(PROJECT_TEMPLATES / "letters", folder)
+def test_a_template_syntax_error_gives_the_line(folder):
     path = folder / "letter.en.txt"
     lines = path.read_text().splitlines()
     number = next(i for i, text in enumerate(lines) if text.startswith("Call **")) + 1
@@ -262,17 +266,13 @@ def test_a_template_syntax_error_gives_the_line(tmp_path):
         TemplateSet(folder).get("letter", "en")
 
 
-def test_the_home_language_template_is_required(tmp_path):
-    folder = tmp_path / "letters"
-    shutil.copytree(PROJECT_TEMPLATES / "letters", folder)
+def test_the_home_language_template_is_required(folder):
     (folder / "letter.fr.txt").unlink()
     with pytest.raises(TemplateProblem, match="no letter template for the home language 'fr'"):
         TemplateSet(folder)
 
 
-def test_a_missing_section_is_named(tmp_path):
-    folder = tmp_path / "letters"
-    shutil.copytree(PROJECT_TEMPLATES / "letters", folder)
+def test_a_missing_section_is_named(folder):
     path = folder / "letter.fr.txt"
     path.write_text(path.read_text().replace("[signature]", "[signatures]"))
     with pytest.raises(TemplateProblem, match=r"missing section\(s\) \[signature\]"):
@@ -288,13 +288,3 @@ def test_the_qr_code_holds_the_case_reference(engine, tmp_path, buyers):
     page = pdfium.PdfDocument(config.out_dir / row["batch_file"])[int(row["page"]) - 1]
     image = page.render(scale=200 / 72).to_pil()
     assert [code.text for code in zxing.read_barcodes(image)] == [row["case_ref"]]
-
-
-def events_of(engine, customer_id):
-    with Session(engine) as session:
-        return session.execute(
-            select(CaseEvent.old_status, CaseEvent.new_status, CaseEvent.channel, CaseEvent.note)
-            .join(Case, Case.id == CaseEvent.case_id)
-            .where(Case.customer_id == customer_id)
-            .order_by(CaseEvent.id)
-        ).all()
