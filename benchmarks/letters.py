@@ -130,7 +130,7 @@ def main() -> None:
 
     # One process, one batch: ours against the bare canvas with the same text.
     shared = letters.shared_fields(engine, definition, templates, utc_now)
-    job = letters._job(engine, definition, config, templates, shared, 1)
+    job = letters._job(engine, definition, config, templates, shared, letters._stores(engine), 1)
     lines = letter_lines(job, templates)
     job.path = work / "single.pdf"
     single_started = time.perf_counter()

@@ -133,12 +133,17 @@ def test_a_returns_file_without_case_ref_is_refused(engine, tmp_path):
         record_returned(engine=engine, path=path)
 
 
-def test_each_store_that_sold_affected_units_gets_a_poster(engine, mailed_recall):
+@pytest.fixture
+def notices(engine, mailed_recall):
     recall, config = mailed_recall
-    report = make_notices(
-        engine=engine, definition=recall, config=config,
-        templates=TemplateSet(config.templates_dir), clock=clock,
-    )  # fmt: skip
+    templates = TemplateSet(config.templates_dir)
+    return make_notices(
+        engine=engine, definition=recall, config=config, templates=templates, clock=clock
+    )
+
+
+def test_each_store_that_sold_affected_units_gets_a_poster(notices):
+    report = notices
     assert [p.name for p in report.posters] == ["poster-S001.pdf", "poster-S002.pdf"]
     poster = PdfReader(report.posters[1])
     assert len(poster.pages) == 1
@@ -147,12 +152,9 @@ def test_each_store_that_sold_affected_units_gets_a_poster(engine, mailed_recall
     assert "0 800 123 456" in text and "L4410..L4420" in text
 
 
-def test_the_press_notice_counts_untraceable_units_and_notice_only_buyers(engine, mailed_recall):
-    recall, config = mailed_recall
-    report = make_notices(
-        engine=engine, definition=recall, config=config,
-        templates=TemplateSet(config.templates_dir), clock=clock,
-    )  # fmt: skip
+def test_the_press_notice_counts_untraceable_units_and_notice_only_buyers(mailed_recall, notices):
+    _, config = mailed_recall
+    report = notices
     french = (config.out_dir / "press-notice.fr.txt").read_text(encoding="utf-8")
     assert "3 unités vendues sans carte de fidélité et 1 clients" in french
     assert "le remboursement, l'échange" in french

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -57,7 +57,8 @@ def register_fonts(folder: str) -> None:
         raise RenderError(f"fonts in {folder} can't be loaded: {exc}") from exc
 
 
-@cache
+# Bounded: names and case references are new words on almost every letter.
+@lru_cache(maxsize=65_536)
 def measure(text: str, bold: bool) -> float:
     """Width of `text` at font size 1."""
     return pdfmetrics.stringWidth(text, BOLD if bold else FONT, 1.0)
@@ -155,7 +156,7 @@ class LetterBatchWriter:
         first = self.page + 1
         self._new_page()
         self._address(letter.address)
-        self._meta(template, letter)
+        self._meta(letter)
         top = PAGE_H - 103 * mm
         y = top
         for name in ("title", "subject", "opening", "body", "answer", "signature"):
@@ -263,7 +264,7 @@ class LetterBatchWriter:
             text.textLine(line)
         self.canvas.drawText(text)
 
-    def _meta(self, template: Template, letter: LetterPage) -> None:
+    def _meta(self, letter: LetterPage) -> None:
         c = self.canvas
         c.setFillColor(black)
         c.setFont(FONT, 9.5)

@@ -16,6 +16,7 @@ from recall.letters.templates import TemplateSet
 class BatchJob:
     """Everything a worker process needs to render one batch, with no database access."""
 
+    batch_no: int
     path: Path
     templates_dir: Path
     fonts_dir: Path
@@ -29,6 +30,7 @@ class BatchJob:
 
 @dataclass
 class BatchOutcome:
+    batch_no: int
     path: Path
     pages: int
     letters: list[tuple[int, int, int, str]]  # (case_id, first page, pages, template version)
@@ -54,7 +56,7 @@ def render_batch(job: BatchJob) -> BatchOutcome:
         placed.append((case_id, first, pages, template.version))
     pages = writer.close()
     os.replace(partial, job.path)
-    return BatchOutcome(job.path, pages, placed, _peak_mb())
+    return BatchOutcome(job.batch_no, job.path, pages, placed, _peak_mb())
 
 
 def _peak_mb() -> float:

@@ -142,7 +142,8 @@ def render_letters(
         ).all()
     report = RenderReport()
     shared = shared_fields(engine, definition, templates, clock)
-    jobs = (_job(engine, definition, config, templates, shared, b) for b in todo)
+    stores = _stores(engine)
+    jobs = (_job(engine, definition, config, templates, shared, stores, b) for b in todo)
     for outcome in _run(jobs, config.workers):
         _record(engine, definition.id, outcome, clock)
         report.batches += 1
@@ -173,7 +174,6 @@ def _run(jobs: Iterator[BatchJob], workers: int) -> Iterator[BatchOutcome]:
 
 
 def _record(engine: Engine, recall_id: str, outcome: BatchOutcome, clock: Clock) -> None:
-    batch_no = int(outcome.path.stem.rsplit("-", 1)[1])
     with Session(engine) as session, session.begin():
         session.execute(
             update(Letter),
@@ -184,7 +184,7 @@ def _record(engine: Engine, recall_id: str, outcome: BatchOutcome, clock: Clock)
         )
         session.execute(
             update(LetterBatch)
-            .where(LetterBatch.recall_id == recall_id, LetterBatch.batch_no == batch_no)
+            .where(LetterBatch.recall_id == recall_id, LetterBatch.batch_no == outcome.batch_no)
             .values(rendered_at=clock(), pages=outcome.pages)
         )
 
@@ -256,6 +256,7 @@ def _job(
     config: LetterSettings,
     templates: TemplateSet,
     shared: dict[str, dict[str, Any]],
+    stores: dict[str, tuple[str, str]],
     batch_no: int,
 ) -> BatchJob:
     with Session(engine) as session:
@@ -264,23 +265,30 @@ def _job(
                 Letter.recall_id == definition.id, Letter.batch_no == batch_no
             ).order_by(Letter.position)
         ).all()
-        stores = dict(session.execute(select(Store.store_id, Store.name)).tuples().all())
     retailer = templates.retailer
     sender = [retailer.get("name", config.home_language), *retailer.values.get("address", [])]
     return BatchJob(
+        batch_no=batch_no,
         path=config.out_dir / rules.batch_file(batch_no),
         templates_dir=config.templates_dir,
         fonts_dir=config.fonts_dir,
         home_language=config.home_language,
         title=f"{definition.id} - letters, batch {batch_no}",
         sender=sender,
-        footer=f"{retailer.get('name', 'fr')} - {retailer.get('website', 'fr')}",
+        footer=f"{sender[0]} - {retailer.get('website', config.home_language)}",
         shared=shared,
         letters=[(row.case_id, _page(row, stores, config.home_country)) for row in rows],
     )
 
 
-def _page(row: Any, stores: dict[str, str | None], home_country: str) -> LetterPage:
+def _stores(engine: Engine) -> dict[str, tuple[str, str]]:
+    """store_id -> (name, city), read once per run rather than once per batch."""
+    with Session(engine) as session:
+        rows = session.execute(select(Store.store_id, Store.name, Store.city)).all()
+    return {store_id: (name or store_id, city or "") for store_id, name, city in rows}
+
+
+def _page(row: Any, stores: dict[str, tuple[str, str]], home_country: str) -> LetterPage:
     language = row.language
     name = " ".join(p for p in (row.first_name, row.last_name) if p)
     address = rules.PostalAddress(
@@ -291,7 +299,8 @@ def _page(row: Any, stores: dict[str, str | None], home_country: str) -> LetterP
         row.city or "",
         row.country or "",
     )
-    store_names = [stores.get(s) or s for s in row.stores.split(",") if s]
+    bought_at = [stores.get(s, (s, "")) for s in row.stores.split(",") if s]
+    lines = address.lines(home_country)
     context = {
         "salutation": rules.salutation(row.first_name, row.last_name, language),
         "first_name": row.first_name or "",
@@ -301,12 +310,12 @@ def _page(row: Any, stores: dict[str, str | None], home_country: str) -> LetterP
         "quantity": row.quantity,
         "lots": row.lots.replace(",", ", ") or rules.NO_LOT.get(language, "-"),
         "purchase_date": rules.short_date(row.first_purchase, language),
-        "store_name": ", ".join(store_names) or "-",
-        "store_city": "",
-        "address": address.lines(home_country),
+        "store_name": ", ".join(name for name, _ in bought_at) or "-",
+        "store_city": ", ".join(dict.fromkeys(city for _, city in bought_at if city)),
+        "address": lines,
         "reference_line": rules.reference_line(row.case_ref, language),
     }
-    return LetterPage(row.case_ref, language, address.lines(home_country), context)
+    return LetterPage(row.case_ref, language, lines, context)
 
 
 def write_manifest(*, engine: Engine, recall_id: str, out_dir: Path) -> Path:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import pandas as pd
 from sqlalchemy import Engine, and_, insert, literal, select, update
@@ -69,12 +68,12 @@ def mark_mailed(
         )
         events = select(
             Case.id,
-            _value(now),
-            _value(actor),
-            _value("letter"),
-            _value("identified"),
-            _value("notified"),
-            _value("letter posted by the print house"),
+            literal(now),
+            literal(actor),
+            literal("letter"),
+            literal("identified"),
+            literal("notified"),
+            literal("letter posted by the print house"),
         ).where(waiting)
         columns = ["case_id", "at", "actor", "channel", "old_status", "new_status", "note"]
         session.execute(insert(CaseEvent).from_select(columns, events))
@@ -103,10 +102,6 @@ def _named_batch(
         return []  # already recorded as mailed: nothing to do
     listed = ", ".join(known[:5]) + (" ..." if len(known) > 5 else "") if known else "none"
     raise MailingError(f"recall {recall_id} has no letter batch {name} (batches: {listed})")
-
-
-def _value(value: Any) -> Any:
-    return literal(value)
 
 
 def record_returned(

@@ -38,7 +38,8 @@ def make_notices(
     out = config.out_dir
     (out / "posters").mkdir(parents=True, exist_ok=True)
     language = config.home_language
-    fields = dict(shared_fields(engine, definition, templates, clock)[language])
+    shared = shared_fields(engine, definition, templates, clock)
+    fields = dict(shared[language])
     with Session(engine) as session:
         recall = session.get(Recall, definition.id)
         stores = session.execute(
@@ -67,9 +68,7 @@ def make_notices(
         report.posters.append(path)
     for press_language in templates.languages("press"):
         press = templates.get("press", press_language)
-        local = dict(
-            shared_fields(engine, definition, templates, clock).get(press_language, fields)
-        )
+        local = dict(shared.get(press_language, fields))
         local |= {k: fields[k] for k in ("lots", "untraceable_units", "notice_only", "stores")}
         local["remedies"] = press.remedies(definition.remedies)
         path = out / f"press-notice.{press_language}.txt"
