@@ -145,7 +145,10 @@ class Case(Base):
     """One affected customer of one recall; `status` is the result of its events."""
 
     __tablename__ = "cases"
-    __table_args__ = (UniqueConstraint("recall_id", "customer_id"),)
+    __table_args__ = (
+        UniqueConstraint("recall_id", "customer_id"),
+        Index("ix_cases_queue", "agent_id", "priority"),
+    )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     recall_id: Mapped[str] = mapped_column(ForeignKey("recalls.id"), index=True)
@@ -168,6 +171,17 @@ class Case(Base):
     agent_id: Mapped[str | None] = mapped_column(String(64), index=True)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    # Working the call list: queue order, attempts, callbacks and who holds the case right now.
+    priority: Mapped[int | None] = mapped_column(BigInteger)  # smaller is more urgent
+    call_zone: Mapped[str | None] = mapped_column(String(40))  # the customer's time zone
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # unanswered
+    next_call_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    callback_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    callback_agent: Mapped[str | None] = mapped_column(String(64))
+    claimed_by: Mapped[str | None] = mapped_column(String(64))
+    claimed_until: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    outcome: Mapped[str | None] = mapped_column(String(20))
+    escalation_reason: Mapped[str | None] = mapped_column(String(40))
 
 
 class CaseEvent(Base):
@@ -227,3 +241,51 @@ class Letter(Base):
     pages: Mapped[int | None] = mapped_column(Integer)
     template_version: Mapped[str | None] = mapped_column(String(40))
     returned_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class Agent(Base):
+    """A call-centre agent: who they are, what they speak, how much they take on."""
+
+    __tablename__ = "agents"
+
+    agent_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    languages: Mapped[str] = mapped_column(String(200))  # comma-separated, e.g. "fr,en"
+    skills: Mapped[str] = mapped_column(String(300), default="")  # comma-separated
+    capacity: Mapped[int] = mapped_column(Integer, default=1)
+    phone: Mapped[str | None] = mapped_column(String(20))  # E.164; rung for click-to-call
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+class CallAttempt(Base):
+    """One call to a customer: placed by an agent, its line status, and what the agent noted."""
+
+    __tablename__ = "call_attempts"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    agent_id: Mapped[str] = mapped_column(String(64))
+    started_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    ended_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    disposition: Mapped[str | None] = mapped_column(String(20))
+    outcome: Mapped[str | None] = mapped_column(String(20))
+    call_sid: Mapped[str | None] = mapped_column(String(64), unique=True)  # the agent's leg
+    leg_sid: Mapped[str | None] = mapped_column(String(64), unique=True)  # the customer's leg
+    line_status: Mapped[str | None] = mapped_column(String(20))
+    answered_by: Mapped[str | None] = mapped_column(String(30))
+    duration_s: Mapped[int | None] = mapped_column(Integer)
+    note: Mapped[str | None] = mapped_column(Text)
+
+
+class Message(Base):
+    """A text message sent to a customer ahead of a call, with its delivery status."""
+
+    __tablename__ = "messages"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    sid: Mapped[str | None] = mapped_column(String(64), unique=True)
+    status: Mapped[str] = mapped_column(String(20))
+    sent_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
