@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import phonenumbers
 
 RECALLED_SKU = "3276000123456"
 RECALL_ID = "R-2026-014"
@@ -457,3 +458,39 @@ def _write(frame: pd.DataFrame, path: Path, fmt: str, *, sep: str, encoding: str
     sink = _Sink(path, fmt, sep=sep, encoding=encoding)
     sink.add(frame)
     sink.close()
+
+
+def write_agents(out_dir: Path, count: int = 12, seed: int = 2026) -> Path:
+    """Write agents.csv, a call centre's roster as a French Excel export; same seed, same file.
+
+    Everyone speaks French, about one in five English too; the first agent is the specialist
+    who takes health concerns and escalations. Everyone is active with a French mobile.
+    """
+    out_dir.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng([seed, 1_000_000])  # a stream of its own, apart from generate()
+    pairs = len(FIRST_NAMES) * len(LAST_NAMES)
+    pick = rng.choice(pairs, count, replace=count > pairs)
+    names = [f"{FIRST_NAMES[i // len(LAST_NAMES)]} {LAST_NAMES[i % len(LAST_NAMES)]}" for i in pick]
+    phones: list[str] = []
+    while len(phones) < count:  # the customers' formats, without their gaps, typos and 07 0x
+        drawn = _phones(rng, count, np.zeros(count, dtype=bool))
+        phones += [
+            p
+            for p in drawn
+            if len(p) > 5
+            and phonenumbers.number_type(phonenumbers.parse(p, "FR"))
+            == phonenumbers.PhoneNumberType.MOBILE
+        ]
+    index = np.arange(count)
+    agents = pd.DataFrame({
+        "agent_id": [f"AG{i + 1:03d}" for i in index],
+        "name": names,
+        "languages": np.where(index % 5 == 2, "fr,en", "fr"),
+        "skills": np.where(index == 0, "health,escalation", ""),
+        "capacity": rng.integers(1, 4, count),
+        "phone": phones[:count],
+        "active": "oui",
+    })  # fmt: skip
+    path = out_dir / "agents.csv"
+    _write(agents, path, "csv", sep=";", encoding="cp1252")
+    return path

@@ -1,0 +1,1 @@
+"""Working the call list on paper or in another dialer."""

@@ -1,0 +1,267 @@
+"""Call sheets: one agent's call list, in calling order, as a printable PDF and a CSV.
+
+For agents who work on paper or in another dialer. The PDF leaves two empty columns,
+outcome and notes, to write in by hand; the CSV carries the same two columns to fill in.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import os
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from functools import cache, partial
+from pathlib import Path
+from typing import Any
+from xml.sax.saxutils import escape
+
+import phonenumbers
+from reportlab.lib import colors
+from reportlab.lib.pagesizes import A4, landscape
+from reportlab.lib.styles import ParagraphStyle
+from reportlab.lib.units import mm
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.ttfonts import TTFont
+from reportlab.pdfgen.canvas import Canvas
+from reportlab.platypus import Flowable, LongTable, Paragraph, SimpleDocTemplate, Spacer, TableStyle
+
+FONT, BOLD = "CallSheetSans", "CallSheetSans-Bold"
+PAGE_W, PAGE_H = landscape(A4)
+MARGIN = 8 * mm  # wider than the edge office printers cannot print on
+# SimpleDocTemplate's frame keeps 6 pt of padding on each side within the margins.
+FRAME_PADDING = 6
+TABLE_W = PAGE_W - 2 * (MARGIN + FRAME_PADDING)
+# (heading, width in mm): the reference and the phone never wrap, since the agent reads them
+# out; the callback splits before its time zone; outcome and notes get what is left, to write in.
+FIXED_COLUMNS = (
+    ("#", 8), ("reference", 31.5), ("customer", 30), ("phone", 29.5), ("lang", 9), ("qty", 8),
+    ("lots", 25), ("last purchase", 19.5), ("tries", 9.5), ("callback", 28), ("status", 17),
+    ("outcome", 27),
+)  # fmt: skip
+COLUMNS = (*FIXED_COLUMNS, ("notes", TABLE_W / mm - sum(width for _, width in FIXED_COLUMNS)))
+CSV_HEADER = (
+    "position", "case_ref", "customer", "phone", "language", "quantity", "lots",
+    "last_purchase", "attempts", "callback_at", "status", "outcome", "notes",
+)  # fmt: skip
+HANDWRITING = 8 * mm  # the least row height a pen needs in the outcome and notes cells
+GREY = colors.Color(0.35, 0.35, 0.35)
+STRIPE = colors.Color(0.95, 0.95, 0.95)
+NOTHING_TO_CALL = "Nothing to call: no cases are assigned to this agent."
+
+
+class SheetError(RuntimeError):
+    """A call sheet could not be written."""
+
+
+@dataclass(frozen=True)
+class SheetRow:
+    position: int  # 1-based order in the agent's list
+    case_ref: str
+    customer: str
+    phone: str  # E.164
+    language: str
+    quantity: int
+    lots: str
+    last_purchase: dt.date
+    attempts: int  # unanswered calls so far
+    callback_at: str  # "" or local time text, e.g. "2026-11-24 14:30 Europe/Paris"
+    status: str
+
+
+@dataclass(frozen=True)
+class SheetFiles:
+    pdf: Path
+    csv: Path
+    rows: int
+
+
+@dataclass(frozen=True)
+class _Heading:
+    recall_id: str
+    recall_title: str
+    agent_id: str
+    agent_name: str
+    generated_at: dt.datetime
+    hotline: str
+    cases: int
+
+
+def write_call_sheet(
+    *,
+    rows: Sequence[SheetRow],
+    recall_id: str,
+    recall_title: str,
+    agent_id: str,
+    agent_name: str,
+    out_dir: Path,
+    fonts_dir: Path,
+    generated_at: dt.datetime,
+    hotline: str = "",
+) -> SheetFiles:
+    """Write `<recall_id>-<agent_id>.pdf` and `.csv` in out_dir, rows in the given order."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    stem = f"{recall_id}-{agent_id}"
+    heading = _Heading(
+        recall_id=recall_id, recall_title=recall_title, agent_id=agent_id,
+        agent_name=agent_name, generated_at=generated_at, hotline=hotline, cases=len(rows),
+    )  # fmt: skip
+    pdf, sheet = out_dir / f"{stem}.pdf", out_dir / f"{stem}.csv"
+    with _atomic(pdf) as part:
+        _write_pdf(part, heading, rows, fonts_dir)
+    with _atomic(sheet) as part:
+        _write_csv(part, rows)
+    return SheetFiles(pdf=pdf, csv=sheet, rows=len(rows))
+
+
+@contextmanager
+def _atomic(path: Path) -> Iterator[Path]:
+    """A temporary name beside `path`, renamed to `path` only when the block succeeds."""
+    part = path.with_name(path.name + ".part")
+    try:
+        yield part
+        os.replace(part, path)
+    finally:
+        part.unlink(missing_ok=True)
+
+
+def _write_csv(path: Path, rows: Sequence[SheetRow]) -> None:
+    # The BOM makes Excel read the file as UTF-8, so accented names open right.
+    with path.open("w", encoding="utf-8-sig", newline="") as out:
+        writer = csv.writer(out)
+        writer.writerow(CSV_HEADER)
+        writer.writerows(_csv_values(row) for row in rows)
+
+
+def _csv_values(row: SheetRow) -> tuple[object, ...]:
+    return (
+        row.position, row.case_ref, row.customer, row.phone, row.language, row.quantity,
+        row.lots, row.last_purchase.isoformat(), row.attempts, row.callback_at, row.status,
+        "", "",
+    )  # fmt: skip
+
+
+def _write_pdf(path: Path, heading: _Heading, rows: Sequence[SheetRow], fonts: Path) -> None:
+    try:
+        _register_fonts(str(fonts))
+        doc = SimpleDocTemplate(
+            str(path), pagesize=(PAGE_W, PAGE_H), leftMargin=MARGIN, rightMargin=MARGIN,
+            topMargin=MARGIN, bottomMargin=14 * mm, invariant=1, title=_title(heading),
+            author=heading.agent_name, initialFontName=FONT,
+        )  # fmt: skip
+        footer = f"{heading.recall_id} · {heading.agent_id} {heading.agent_name}"
+        doc.build(_story(heading, rows), canvasmaker=partial(_NumberedCanvas, footer=footer))
+    except Exception as exc:
+        raise SheetError(f"call sheet {path.name} can't be drawn: {exc}") from exc
+
+
+@cache
+def _register_fonts(folder: str) -> None:
+    """Embed DejaVu once per process so accents and apostrophes print."""
+    pdfmetrics.registerFont(TTFont(FONT, os.path.join(folder, "DejaVuSans.ttf")))
+    pdfmetrics.registerFont(TTFont(BOLD, os.path.join(folder, "DejaVuSans-Bold.ttf")))
+    pdfmetrics.registerFontFamily(FONT, normal=FONT, bold=BOLD, italic=FONT, boldItalic=BOLD)
+
+
+def _style(size: float, bold: bool = False, **more: Any) -> ParagraphStyle:
+    return ParagraphStyle("call-sheet", fontName=BOLD if bold else FONT, fontSize=size, **more)
+
+
+def _title(heading: _Heading) -> str:
+    return f"{heading.recall_id} {heading.recall_title}: calls for {heading.agent_name}"
+
+
+def _story(heading: _Heading, rows: Sequence[SheetRow]) -> list[Flowable]:
+    story: list[Flowable] = _heading(heading)
+    if not rows:
+        return [*story, Paragraph(NOTHING_TO_CALL, _style(12, leading=16))]
+    return [*story, _table(rows)]
+
+
+def _heading(heading: _Heading) -> list[Flowable]:
+    when = heading.generated_at.strftime("%Y-%m-%d %H:%M %Z").strip()
+    cases = f"{heading.cases} case{'' if heading.cases == 1 else 's'}"
+    facts = [f"Agent {heading.agent_id}: {heading.agent_name}", cases, f"generated {when}"]
+    if heading.hotline:
+        facts.append(f"hotline {heading.hotline}")
+    title = f"{heading.recall_id} · {heading.recall_title}"
+    return [
+        Paragraph(escape(title), _style(14, bold=True, leading=18)),
+        Paragraph(escape("   ·   ".join(facts)), _style(9.5, leading=13, textColor=GREY)),
+        Spacer(1, 4 * mm),
+    ]
+
+
+def _table(rows: Sequence[SheetRow]) -> LongTable:
+    head = _style(7.5, bold=True, leading=9)
+    data = [[Paragraph(name, head) for name, _ in COLUMNS]]
+    data += [_cells(row) for row in rows]
+    table = LongTable(data, colWidths=[width * mm for _, width in COLUMNS], repeatRows=1)
+    table.setStyle(_TABLE_STYLE)
+    return table
+
+
+def _cells(row: SheetRow) -> list[Any]:
+    text = _style(8, leading=10)
+    wrap = [row.customer, row.lots, row.callback_at]
+    customer, lots, callback = (Paragraph(escape(value), text) for value in wrap)
+    return [
+        str(row.position), row.case_ref, customer, reading_phone(row.phone), row.language,
+        str(row.quantity), lots, row.last_purchase.isoformat(), str(row.attempts), callback,
+        row.status, Spacer(1, HANDWRITING), "",
+    ]  # fmt: skip
+
+
+def reading_phone(e164: str) -> str:
+    """The number grouped for reading aloud ("+33 6 12 34 56 78"), or as given if unparsable."""
+    try:
+        number = phonenumbers.parse(e164, None)
+    except phonenumbers.NumberParseException:
+        return e164
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+
+
+_TABLE_STYLE = TableStyle(
+    [
+        ("FONT", (0, 0), (-1, -1), FONT, 8, 10),
+        ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
+        ("ALIGN", (0, 1), (0, -1), "RIGHT"),
+        ("ALIGN", (4, 1), (5, -1), "CENTER"),
+        ("ALIGN", (8, 1), (8, -1), "CENTER"),
+        ("LEFTPADDING", (0, 0), (-1, -1), 3),
+        ("RIGHTPADDING", (0, 0), (-1, -1), 3),
+        ("TOPPADDING", (0, 0), (-1, -1), 2),
+        ("BOTTOMPADDING", (0, 0), (-1, -1), 2),
+        ("BACKGROUND", (0, 0), (-1, 0), colors.Color(0.85, 0.85, 0.85)),
+        ("ROWBACKGROUNDS", (0, 1), (10, -1), [colors.white, STRIPE]),
+        ("GRID", (0, 0), (-1, -1), 0.4, GREY),
+        ("LINEBEFORE", (11, 0), (11, -1), 1.2, colors.black),
+    ]
+)
+
+
+class _NumberedCanvas(Canvas):
+    """Holds pages back until the end so each footer can say "page N / M"."""
+
+    def __init__(self, *args: Any, footer: str, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._footer = footer
+        self._held: list[dict[str, Any]] = []
+
+    def showPage(self) -> None:
+        self._held.append(dict(self.__dict__))
+        self._startPage()
+
+    def save(self) -> None:
+        total = len(self._held)
+        for number, state in enumerate(self._held, start=1):
+            self.__dict__.update(state)
+            self.setFont(FONT, 8)
+            self.setFillColor(GREY)
+            self.drawString(MARGIN + FRAME_PADDING, 7 * mm, self._footer)
+            self.drawRightString(
+                PAGE_W - MARGIN - FRAME_PADDING, 7 * mm, f"page {number} / {total}"
+            )
+            super().showPage()
+        super().save()
