@@ -8,7 +8,7 @@ import itertools
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from recall.db.models import Customer, Purchase
+from recall.db.models import Agent, Customer, Purchase
 from recall.domain.definition import RecallDefinition, parse_definition
 
 DRILL = "3276000123456"
@@ -62,3 +62,51 @@ def definition(**changes) -> RecallDefinition:
     }
     raw.update(changes)
     return parse_definition(raw)
+
+
+def launch(engine: Engine, **changes) -> RecallDefinition:
+    """Register a recall (the sample one, with `changes`) and build its cases, no workflow."""
+    from recall.services.cases import build_case_batch
+    from recall.services.identify import identify_buyers
+    from recall.services.recalls import register_recall
+
+    raw = {
+        "id": "R-2026-014",
+        "title": "Perceuse X200 - risque de brûlure",
+        "hazard": "high",
+        "products": [{"sku": DRILL, "lots": ["L4410..L4420", "L4433"]}],
+        "sold_from": "2026-01-01",
+        "sold_to": "2026-06-30",
+        "hotline": "+33 1 80 00 00 00",
+    }
+    raw.update(changes)
+    recall = parse_definition(raw)
+    register_recall(engine=engine, definition=recall, raw=raw)
+    found = identify_buyers(engine=engine, definition=recall)
+    for batch in range(found.batches):
+        build_case_batch(engine=engine, definition=recall, batch=batch)
+    return recall
+
+
+def agent(agent_id: str, languages: str = "fr", **fields) -> Agent:
+    values = {
+        "name": f"Agent {agent_id}",
+        "skills": "",
+        "capacity": 1,
+        "phone": None,
+        "active": True,
+        "updated_at": dt.datetime(2026, 11, 1, tzinfo=dt.UTC),
+    }
+    values.update(fields)
+    return Agent(agent_id=agent_id, languages=languages, **values)
+
+
+def callers(count: int, start: int = 0, **fields) -> list:
+    """`count` customers to phone (a mobile, no postal address), each with one drill bought."""
+    rows: list = []
+    for n in range(start, start + count):
+        cid = f"C{n:05d}"
+        phone = f"06 {10 + n // 10000:02d} {n // 100 % 100:02d} {n % 100:02d} 00"
+        rows.append(customer(cid, phone=phone, address_line1=None, **fields))
+        rows.append(line(cid, "2026-03-01"))
+    return rows

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from recall.clock import Clock, utc_now
 from recall.db.models import Case, CaseEvent, Customer, RecallBuyer
+from recall.domain.calling import call_priority, customer_zone
 from recall.domain.cases import Status, check_transition, choose_channels, usable_address
 from recall.domain.contacts import normalise_phone
 from recall.domain.definition import RecallDefinition
@@ -105,6 +106,8 @@ def _case_row(definition: RecallDefinition, buyer: dict, now: dt.datetime) -> di
         "phone_e164": phone,
         "phone_invalid": phone is None and bool(str(buyer["phone"] or "").strip()),
         "language": buyer["language"],
+        "priority": call_priority(definition.hazard, buyer["quantity"], buyer["last_purchase"]),
+        "call_zone": customer_zone(phone, definition.call.timezone) if phone else None,
         "created_at": now,
         "updated_at": now,
     }

@@ -1,0 +1,152 @@
+"""Splitting a call list across agents: by capacity, language and skill, urgent cases first.
+
+Cases are placed in groups of the same need (language, skill). The most constrained group
+goes first; each group is shared by water-filling, so that every eligible agent ends as
+close as possible to the same load per unit of capacity; within a group the cases, sorted
+by priority, are dealt in turn, so the most urgent customers are spread over all agents
+and called first everywhere rather than queued behind one agent.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections import Counter, defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class AgentSlot:
+    agent_id: str
+    capacity: int
+    languages: frozenset[str]
+    skills: frozenset[str] = frozenset()
+    load: int = 0  # open cases the agent keeps
+
+
+@dataclass(frozen=True)
+class Item:
+    """A case waiting for an agent."""
+
+    case_id: int
+    priority: int
+    language: str
+    skill: str | None = None  # an escalation needs a specialist with this skill
+    strict: bool = False  # never to an agent without the skill (high hazard)
+
+
+@dataclass
+class Plan:
+    assigned: dict[int, str] = field(default_factory=dict)  # case_id -> agent_id
+    unplaced: Counter[str] = field(default_factory=Counter)  # why -> cases left without agent
+    fallbacks: Counter[str] = field(default_factory=Counter)  # what was relaxed -> cases
+
+
+def plan_assignment(items: Sequence[Item], agents: Sequence[AgentSlot], home_language: str) -> Plan:
+    """Give every item one agent, keeping loads per unit of capacity as even as possible."""
+    plan = Plan()
+    if not agents:
+        if items:
+            plan.unplaced["no active agent"] = len(items)
+        return plan
+    loads = {a.agent_id: a.load for a in agents}
+    groups: dict[tuple[str, str | None, bool], list[Item]] = defaultdict(list)
+    for item in items:
+        groups[(item.language, item.skill, item.strict)].append(item)
+    choices = {key: _eligible(agents, key, home_language, plan) for key in groups}
+    for key in sorted(groups, key=lambda k: (len(choices[k][0]), k[0], k[1] or "")):
+        eligible, relaxed = choices[key]
+        group = groups[key]
+        if not eligible:
+            plan.unplaced[relaxed] += len(group)
+            continue
+        if relaxed:
+            plan.fallbacks[relaxed] += len(group)
+        counts = water_fill(len(group), eligible, loads)
+        for agent_id, count in counts.items():
+            loads[agent_id] += count
+        group.sort(key=lambda i: (i.priority, i.case_id))
+        for item, agent_id in zip(group, deal(counts), strict=True):
+            plan.assigned[item.case_id] = agent_id
+    return plan
+
+
+def _eligible(
+    agents: Sequence[AgentSlot], key: tuple[str, str | None, bool], home: str, plan: Plan
+) -> tuple[list[AgentSlot], str]:
+    """Agents who may take a group, and what had to be relaxed to find them ("" if nothing)."""
+    language, skill, strict = key
+    pool = list(agents)
+    relaxed = ""
+    if skill:
+        specialists = [a for a in pool if skill in a.skills]
+        if not specialists:
+            if strict:
+                return [], f"no active agent with the skill {skill!r}"
+            relaxed = f"no agent with the skill {skill!r}: kept with generalists"
+        else:
+            pool = specialists
+    speakers = [a for a in pool if language in a.languages]
+    if speakers:
+        return speakers, relaxed
+    home_speakers = [a for a in pool if home in a.languages]
+    return home_speakers or pool, relaxed or f"no agent speaks {language!r}: called in {home!r}"
+
+
+def water_fill(count: int, agents: Sequence[AgentSlot], loads: dict[str, int]) -> dict[str, int]:
+    """Share `count` cases so each agent's (load + share) / capacity ends as level as can be."""
+    if count <= 0:
+        return {}
+
+    def shares(level: float) -> dict[str, int]:
+        return {a.agent_id: max(0, int(level * a.capacity) - loads[a.agent_id]) for a in agents}
+
+    low, high = (
+        0.0,
+        (max(loads[a.agent_id] for a in agents) + count) / min(a.capacity for a in agents) + 1,
+    )
+    for _ in range(60):  # the highest level whose shares do not exceed count
+        middle = (low + high) / 2
+        if sum(shares(middle).values()) <= count:
+            low = middle
+        else:
+            high = middle
+    given = shares(low)
+    # The few left over go one by one to whoever would be least loaded after taking one.
+    heap = [
+        ((loads[a.agent_id] + given[a.agent_id] + 1) / a.capacity, a.agent_id, a.capacity)
+        for a in agents
+    ]
+    heapq.heapify(heap)
+    for _ in range(count - sum(given.values())):
+        _, agent_id, capacity = heapq.heappop(heap)
+        given[agent_id] += 1
+        total = loads[agent_id] + given[agent_id]
+        heapq.heappush(heap, ((total + 1) / capacity, agent_id, capacity))
+    return {agent_id: n for agent_id, n in given.items() if n}
+
+
+def deal(counts: dict[str, int]) -> list[str]:
+    """Agent of each successive case, so every agent's share is spread from first to last."""
+    slots = [((j + 0.5) / n, agent_id) for agent_id, n in counts.items() for j in range(n)]
+    slots.sort()
+    return [agent_id for _, agent_id in slots]
+
+
+def targets(total: int, agents: Sequence[AgentSlot]) -> dict[str, int]:
+    """Each agent's fair share of `total` open cases, by capacity (largest remainder)."""
+    if not agents:
+        return {}
+    capacity = sum(a.capacity for a in agents)
+    exact = {a.agent_id: total * a.capacity / capacity for a in agents}
+    share = {agent_id: int(value) for agent_id, value in exact.items()}
+    order = sorted(exact, key=lambda k: (-(exact[k] - share[k]), k))
+    for agent_id in order[: total - sum(share.values())]:
+        share[agent_id] += 1
+    return share
+
+
+def excess(agents: Sequence[AgentSlot], incoming: int) -> dict[str, int]:
+    """How many cases each agent above its fair share should give up (the fewest moves)."""
+    fair = targets(sum(a.load for a in agents) + incoming, agents)
+    return {a.agent_id: a.load - fair[a.agent_id] for a in agents if a.load > fair[a.agent_id]}

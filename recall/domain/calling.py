@@ -1,0 +1,200 @@
+"""Calling customers: who comes first, when they may be called, what each call outcome does."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from enum import StrEnum
+from functools import cache
+from zoneinfo import ZoneInfo
+
+from phonenumbers.tzdata import TIMEZONE_DATA, TIMEZONE_LONGEST_PREFIX
+
+from recall.domain.cases import Status
+from recall.domain.definition import CallingWindow, CallPolicy, parse_days, parse_hours
+
+HAZARD_RANK = {"high": 0, "medium": 1, "low": 2}
+# Cases an agent still has to call: not yet reached, reached without an outcome yet, or
+# escalated and waiting for a specialist's call.
+WORKABLE = (Status.IDENTIFIED, Status.NOTIFIED, Status.CONTACTED, Status.ESCALATED)
+NOT_WORKED_YET = (Status.IDENTIFIED, Status.NOTIFIED)
+
+
+class Disposition(StrEnum):
+    NO_ANSWER = "no_answer"
+    BUSY = "busy"
+    VOICEMAIL = "voicemail"
+    WRONG_NUMBER = "wrong_number"
+    CALLBACK_REQUESTED = "callback_requested"
+    REACHED = "reached"
+    DO_NOT_CALL = "do_not_call"
+
+
+# Calls that reached nobody: they count towards the recall's max_attempts.
+UNANSWERED = frozenset({Disposition.NO_ANSWER, Disposition.BUSY, Disposition.VOICEMAIL})
+NOT_IN_POSSESSION = "not_in_possession"
+DECLINED = "declined"
+ESCALATED = "escalated"
+SPECIALIST_SKILL = "escalation"  # the skill an escalation needs when it names none
+
+
+def call_priority(hazard: str, quantity: int, last_purchase: dt.date) -> int:
+    """Queue order, smaller first: the higher hazard, then more units, then the latest purchase."""
+    units = 9_999 - min(max(quantity, 0), 9_999)
+    recency = 999_999 - last_purchase.toordinal()  # a product bought lately is likely in use
+    return HAZARD_RANK.get(hazard, 1) * 10**10 + units * 10**6 + recency
+
+
+def customer_zone(phone_e164: str | None, default: str) -> str:
+    """The time zone of the phone being called (libphonenumber's prefix table), else `default`."""
+    if not phone_e164:
+        return default
+    digits = phone_e164.lstrip("+")
+    for length in range(min(TIMEZONE_LONGEST_PREFIX, len(digits)), 0, -1):
+        zones = TIMEZONE_DATA.get(digits[:length])
+        if zones is not None:
+            known = [z for z in zones if z != "Etc/Unknown"]
+            if not known:
+                return default
+            return default if default in known else known[0]
+    return default
+
+
+# The contract's sample hours, used when a recall names none: nobody is phoned at night.
+DEFAULT_HOURS = tuple(
+    CallingWindow(day, *parse_hours(hours))
+    for days, hours in (("mon-fri", "09:00-20:00"), ("sat", "10:00-18:00"))
+    for day in parse_days(days)
+)
+
+
+@cache
+def _zone(name: str) -> ZoneInfo:
+    return ZoneInfo(name)
+
+
+def calling_windows(policy: CallPolicy) -> tuple[CallingWindow, ...]:
+    return policy.calling_hours or DEFAULT_HOURS
+
+
+def may_call_at(policy: CallPolicy, zone: str, when: dt.datetime) -> bool:
+    """True when `when` (aware) falls in the recall's calling hours on the customer's clock."""
+    local = when.astimezone(_zone(zone))
+    day, time = local.weekday(), local.time().replace(tzinfo=None)
+    return any(w.weekday == day and w.start <= time < w.end for w in calling_windows(policy))
+
+
+def next_opening(policy: CallPolicy, zone: str, after: dt.datetime) -> dt.datetime:
+    """The first moment at or after `after` when the customer may be called (aware, UTC)."""
+    if may_call_at(policy, zone, after):
+        return after
+    tz = _zone(zone)
+    local_day = after.astimezone(tz).date()
+    for offset in range(8):
+        day = local_day + dt.timedelta(days=offset)
+        for window in calling_windows(policy):
+            if window.weekday != day.weekday():
+                continue
+            # Wall-clock opening; fold=0 picks the first of a repeated hour, and a time
+            # skipped by a DST change still maps to a real instant just after it.
+            opening = dt.datetime.combine(day, window.start, tzinfo=tz).astimezone(dt.UTC)
+            if opening >= after:
+                return opening
+    raise ValueError("the recall's calling hours never open")  # unreachable: windows exist
+
+
+@dataclass(frozen=True)
+class CallState:
+    """What a disposition needs to know about the case being called."""
+
+    status: Status
+    attempts: int  # unanswered calls before this one
+    has_address: bool
+    letter_sent: bool  # a letter went out and did not come back
+    letter_returned: bool
+
+
+@dataclass(frozen=True)
+class DispositionPlan:
+    """What recording one call's disposition does to its case."""
+
+    statuses: tuple[Status, ...]  # steps to take, in order
+    counts: bool  # an unanswered call, towards max_attempts
+    next_call_at: dt.datetime | None = None
+    callback: bool = False  # keep the case with the agent who spoke to the customer
+    leave_call_list: bool = False
+    needs_letter: bool = False
+    do_not_call: bool = False
+    note: str = ""
+
+
+def plan_disposition(
+    state: CallState,
+    disposition: Disposition,
+    *,
+    now: dt.datetime,
+    policy: CallPolicy,
+    callback_at: dt.datetime | None = None,
+) -> DispositionPlan:
+    """The contract's rules for one call; raise ValueError when the disposition can't apply."""
+    first = (Status.NOTIFIED,) if state.status == Status.IDENTIFIED else ()
+    if disposition in UNANSWERED:
+        if state.attempts + 1 >= policy.max_attempts:
+            return _give_up(state, first, f"{policy.max_attempts} calls without an answer")
+        return DispositionPlan(first, counts=True, next_call_at=now + policy.retry_after)
+    if disposition == Disposition.WRONG_NUMBER:
+        return _give_up(state, first, "wrong number")
+    if disposition == Disposition.CALLBACK_REQUESTED:
+        if callback_at is None:
+            raise ValueError("callback_requested needs the time the customer asked to be called")
+        if callback_at <= now:
+            raise ValueError(f"the callback time {callback_at:%Y-%m-%d %H:%M} is not in the future")
+        return DispositionPlan(first, counts=False, next_call_at=callback_at, callback=True)
+    reached = _reach(state.status, first)
+    if disposition == Disposition.REACHED:
+        return DispositionPlan(reached, counts=False)
+    # The customer answered and asked never to be called again: they heard of the recall
+    # and refused further calls, which the lifecycle records as declined.
+    return DispositionPlan(
+        (*reached, Status.DECLINED),
+        counts=False,
+        leave_call_list=True,
+        do_not_call=True,
+        note="asked not to be called",
+    )
+
+
+def _reach(status: Status, first: tuple[Status, ...]) -> tuple[Status, ...]:
+    if status in (Status.CONTACTED, Status.ESCALATED, Status.DECLINED):
+        return ()
+    return (*first, Status.CONTACTED)
+
+
+def _give_up(state: CallState, first: tuple[Status, ...], why: str) -> DispositionPlan:
+    """The contract's channel move off the call list: a letter if one can go, else unreachable."""
+    counts = why != "wrong number"
+    if state.status not in NOT_WORKED_YET:
+        return DispositionPlan((), counts, leave_call_list=True, note=f"{why}: off the call list")
+    if state.letter_sent:
+        note = f"{why}: off the call list, the letter already sent stands"
+        return DispositionPlan(first, counts, leave_call_list=True, note=note)
+    if state.has_address and not state.letter_returned:
+        note = f"{why}: a letter will be sent"
+        return DispositionPlan(first, counts, leave_call_list=True, needs_letter=True, note=note)
+    return DispositionPlan(
+        (*first, Status.UNREACHABLE), counts, leave_call_list=True, note=f"{why}: unreachable"
+    )
+
+
+def outcome_statuses(status: Status, outcome: str, remedies: tuple[str, ...]) -> tuple[Status, ...]:
+    """Steps to the status an outcome leads to; ValueError for an outcome the recall lacks."""
+    if outcome in remedies or outcome == NOT_IN_POSSESSION:
+        target = Status.RESOLVED
+    elif outcome == DECLINED:
+        target = Status.DECLINED
+    elif outcome == ESCALATED:
+        target = Status.ESCALATED
+    else:
+        offered = ", ".join((*remedies, NOT_IN_POSSESSION, DECLINED, ESCALATED))
+        raise ValueError(f"{outcome!r} is not an outcome of this recall ({offered})")
+    return () if status == target else (target,)

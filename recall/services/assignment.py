@@ -1,0 +1,216 @@
+"""Giving every call-list case one active agent, and evening loads out when agents change."""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import ColumnElement, Engine, Row, and_, func, insert, or_, select, update
+from sqlalchemy.orm import Session
+
+from recall.clock import Clock, utc_now
+from recall.db.models import Agent, Case, CaseEvent
+from recall.domain.assignment import AgentSlot, Item, excess, plan_assignment
+from recall.domain.calling import NOT_WORKED_YET, SPECIALIST_SKILL, WORKABLE, call_priority
+from recall.domain.cases import Status
+from recall.domain.definition import RecallDefinition
+from recall.services import recalls
+
+SYSTEM = "assignment"
+_CHUNK = 5_000  # ids per UPDATE: far below SQLite's bound-parameter limit
+_WORKABLE = [s.value for s in WORKABLE]
+
+
+@dataclass
+class AssignmentReport:
+    recall_id: str
+    agents: int
+    assigned: int = 0  # cases that had no active agent and now have one
+    moved: int = 0  # cases moved from an active agent to even loads out (rebalance)
+    unplaced: dict[str, int] = field(default_factory=dict)  # why -> cases still without agent
+    fallbacks: dict[str, int] = field(default_factory=dict)  # what was relaxed -> cases
+    seconds: float = 0.0
+
+
+def on_call_list(recall_id: str | None = None) -> ColumnElement[bool]:
+    """Cases someone still has to phone."""
+    clause = and_(Case.call.is_(True), Case.status.in_(_WORKABLE))
+    return clause if recall_id is None else and_(Case.recall_id == recall_id, clause)
+
+
+def active_slots(session: Session) -> list[AgentSlot]:
+    """Active agents with the open call-list cases they hold, across every recall."""
+    loads = dict(
+        session.execute(
+            select(Case.agent_id, func.count())
+            .where(on_call_list(), Case.agent_id.is_not(None))
+            .group_by(Case.agent_id)
+        )
+        .tuples()
+        .all()
+    )
+    agents = session.scalars(select(Agent).where(Agent.active.is_(True)).order_by(Agent.agent_id))
+    return [
+        AgentSlot(
+            a.agent_id,
+            a.capacity,
+            frozenset(_split(a.languages)),
+            frozenset(_split(a.skills)),
+            loads.get(a.agent_id, 0),
+        )
+        for a in agents
+    ]
+
+
+def _split(text: str | None) -> list[str]:
+    return [part for part in (text or "").split(",") if part]
+
+
+def assign_call_list(
+    *,
+    engine: Engine,
+    recall_id: str,
+    home_language: str,
+    rebalance: bool = False,
+    clock: Clock = utc_now,
+) -> AssignmentReport:
+    """Give each call-list case without an active agent one; with `rebalance`, even loads out.
+
+    Rebalancing moves only cases nobody has worked yet (no call, no callback promised), the
+    fewest that bring every agent back to their fair share.
+    """
+    started = time.perf_counter()
+    definition = recalls.get_definition(engine=engine, recall_id=recall_id)
+    with Session(engine) as session, session.begin():
+        slots = active_slots(session)
+        active = [s.agent_id for s in slots]
+        items, previous = _waiting(session, definition, active)
+        taken: dict[int, str] = {}
+        if rebalance and slots:
+            taken = _surplus(session, definition, slots, len(items), home_language, clock())
+            items += [_item(definition, row) for row in _rows(session, list(taken))]
+            lighter = Counter(taken.values())
+            slots = [_lighter(s, lighter[s.agent_id]) for s in slots]
+        plan = plan_assignment(items, slots, home_language)
+        _write(session, plan.assigned, {**previous, **taken}, clock())
+    return AssignmentReport(
+        recall_id=recall_id,
+        agents=len(active),
+        assigned=len(plan.assigned) - len(taken),
+        moved=len(taken),
+        unplaced=dict(plan.unplaced),
+        fallbacks=dict(plan.fallbacks),
+        seconds=time.perf_counter() - started,
+    )
+
+
+def _lighter(slot: AgentSlot, given_up: int) -> AgentSlot:
+    return AgentSlot(
+        slot.agent_id, slot.capacity, slot.languages, slot.skills, slot.load - given_up
+    )
+
+
+_COLUMNS = (
+    Case.id, Case.priority, Case.language, Case.quantity, Case.last_purchase,
+    Case.status, Case.escalation_reason, Case.agent_id,
+)  # fmt: skip
+
+
+def _waiting(
+    session: Session, definition: RecallDefinition, active: list[str]
+) -> tuple[list[Item], dict[int, str]]:
+    """Cases with no agent or an agent no longer active; the latter's previous agent."""
+    no_agent = or_(Case.agent_id.is_(None), Case.agent_id.not_in(active or [""]))
+    rows = session.execute(select(*_COLUMNS).where(on_call_list(definition.id), no_agent)).all()
+    previous = {row.id: row.agent_id for row in rows if row.agent_id is not None}
+    return [_item(definition, row) for row in rows], previous
+
+
+def _rows(session: Session, ids: list[int]) -> list[Row[Any]]:
+    found: list[Row[Any]] = []
+    for start in range(0, len(ids), _CHUNK):
+        chunk = ids[start : start + _CHUNK]
+        found += session.execute(select(*_COLUMNS).where(Case.id.in_(chunk))).all()
+    return found
+
+
+def _item(definition: RecallDefinition, row: Row[Any]) -> Item:
+    priority = row.priority
+    if priority is None:
+        priority = call_priority(definition.hazard, row.quantity, row.last_purchase)
+    skill = None
+    if row.status == Status.ESCALATED.value:
+        skill = row.escalation_reason or SPECIALIST_SKILL
+    return Item(row.id, priority, row.language, skill, strict=definition.hazard == "high")
+
+
+def _surplus(
+    session: Session,
+    definition: RecallDefinition,
+    slots: list[AgentSlot],
+    incoming: int,
+    home_language: str,
+    now: dt.datetime,
+) -> dict[int, str]:
+    """Cases to take from agents above their fair share: the end of their queue, home language
+    first (anyone can take those), never one already worked, promised or held right now."""
+    taken: dict[int, str] = {}
+    for agent_id, count in sorted(excess(slots, incoming).items()):
+        query = (
+            select(Case.id)
+            .where(
+                Case.recall_id == definition.id,
+                Case.agent_id == agent_id,
+                Case.call.is_(True),
+                Case.status.in_([s.value for s in NOT_WORKED_YET]),
+                Case.attempts == 0,
+                Case.callback_agent.is_(None),
+                or_(Case.claimed_until.is_(None), Case.claimed_until < now),
+            )
+            .order_by((Case.language == home_language).desc(), Case.priority.desc(), Case.id)
+            .limit(count)
+        )
+        taken.update((case_id, agent_id) for case_id in session.scalars(query))
+    return taken
+
+
+def _write(
+    session: Session, assigned: dict[int, str], previous: dict[int, str], now: dt.datetime
+) -> None:
+    by_agent: dict[str, list[int]] = defaultdict(list)
+    for case_id, agent_id in assigned.items():
+        by_agent[agent_id].append(case_id)
+    for agent_id, ids in by_agent.items():
+        for start in range(0, len(ids), _CHUNK):
+            chunk = ids[start : start + _CHUNK]
+            session.execute(
+                update(Case)
+                .where(Case.id.in_(chunk))
+                .values(agent_id=agent_id, callback_agent=None)
+                .execution_options(synchronize_session=False)
+            )
+    moves = [
+        _move_event(case_id, previous[case_id], agent_id, now)
+        for case_id, agent_id in assigned.items()
+        if case_id in previous and previous[case_id] != agent_id
+    ]
+    if moves:
+        _fill_statuses(session, moves)
+        session.execute(insert(CaseEvent), moves)
+
+
+def _move_event(case_id: int, old: str, new: str, now: dt.datetime) -> dict[str, Any]:
+    return {
+        "case_id": case_id, "at": now, "actor": SYSTEM, "channel": "phone",
+        "note": f"call list: moved from agent {old} to agent {new}",
+    }  # fmt: skip
+
+
+def _fill_statuses(session: Session, events: list[dict[str, Any]]) -> None:
+    """A move keeps the status: the event's old and new status are the case's current one."""
+    status = {row.id: row.status for row in _rows(session, [e["case_id"] for e in events])}
+    for event in events:
+        event["old_status"] = event["new_status"] = status[event["case_id"]]

@@ -1,0 +1,181 @@
+"""Splitting the call list: balance, capacity, language, skills, priority, and rebalancing."""
+
+import datetime as dt
+from collections import Counter
+
+import pytest
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from recall.db.models import Agent, Case, CaseEvent
+from recall.domain.assignment import AgentSlot, Item, excess, plan_assignment, targets
+from recall.services.assignment import assign_call_list
+from tests.support import agent, callers, customer, launch, line, seed
+
+
+def slots(*specs: tuple[str, str], capacity: int = 1, skills: str = "") -> list[AgentSlot]:
+    return [
+        AgentSlot(a, capacity, frozenset(langs.split(",")), frozenset(filter(None, [skills])))
+        for a, langs in specs
+    ]
+
+
+def items(count: int, language: str = "fr", start: int = 0, **fields) -> list[Item]:
+    return [Item(n, priority=n, language=language, **fields) for n in range(start, start + count)]
+
+
+def test_agents_of_equal_capacity_get_lists_differing_by_at_most_one_case():
+    agents = slots(*[(f"A{n}", "fr") for n in range(7)])
+    plan = plan_assignment(items(1003), agents, "fr")
+    counts = Counter(plan.assigned.values())
+    assert len(plan.assigned) == 1003
+    assert max(counts.values()) - min(counts.values()) <= 1
+
+
+def test_an_agent_with_twice_the_capacity_gets_twice_the_cases():
+    agents = [AgentSlot("FULL", 2, frozenset({"fr"})), AgentSlot("HALF", 1, frozenset({"fr"}))]
+    counts = Counter(plan_assignment(items(300), agents, "fr").assigned.values())
+    assert counts == {"FULL": 200, "HALF": 100}
+
+
+def test_customers_are_called_by_an_agent_who_speaks_their_language():
+    agents = slots(("FR1", "fr"), ("FR2", "fr"), ("BI", "fr,en"))
+    plan = plan_assignment(items(90) + items(10, "en", start=90), agents, "fr")
+    english = {plan.assigned[n] for n in range(90, 100)}
+    assert english == {"BI"}
+    assert (
+        max(Counter(plan.assigned.values()).values())
+        - min(Counter(plan.assigned.values()).values())
+        <= 1
+    )  # the bilingual agent takes fewer French cases to make up
+
+
+def test_a_language_nobody_speaks_goes_to_home_language_agents_and_is_reported():
+    plan = plan_assignment(items(4, "de"), slots(("FR1", "fr"), ("EN1", "en")), "fr")
+    assert set(plan.assigned.values()) == {"FR1"}
+    assert plan.fallbacks == {"no agent speaks 'de': called in 'fr'": 4}
+
+
+def test_high_hazard_escalations_go_only_to_agents_with_the_skill():
+    agents = slots(("GEN1", "fr"), ("GEN2", "fr")) + slots(("DOC", "fr"), skills="health")
+    plan = plan_assignment(items(6, skill="health", strict=True) + items(6, start=6), agents, "fr")
+    assert {plan.assigned[n] for n in range(6)} == {"DOC"}
+    nobody = plan_assignment(items(2, skill="legal", strict=True), agents, "fr")
+    assert nobody.assigned == {}
+    assert nobody.unplaced == {"no active agent with the skill 'legal'": 2}
+
+
+def test_the_most_urgent_cases_are_spread_over_every_agent():
+    agents = slots(*[(f"A{n}", "fr") for n in range(5)])
+    plan = plan_assignment(items(100), agents, "fr")
+    assert {plan.assigned[n] for n in range(5)} == {f"A{n}" for n in range(5)}
+
+
+def test_fair_shares_follow_capacity_and_add_up():
+    agents = [AgentSlot("A", 3, frozenset()), AgentSlot("B", 1, frozenset())]
+    assert targets(10, agents) == {"A": 8, "B": 2}
+    assert sum(targets(1001, slots(*[(f"A{n}", "fr") for n in range(7)])).values()) == 1001
+
+
+def test_a_new_agent_takes_only_the_surplus_of_the_others():
+    agents = [AgentSlot(f"A{n}", 1, frozenset({"fr"}), load=110) for n in range(10)]
+    agents.append(AgentSlot("NEW", 1, frozenset({"fr"})))
+    assert excess(agents, 0) == {f"A{n}": 10 for n in range(10)}
+
+
+# The same rules on a launched recall, in the database.
+
+MONDAY_10H_PARIS = dt.datetime(2026, 11, 23, 9, 0, tzinfo=dt.UTC)
+
+
+def clock():
+    return MONDAY_10H_PARIS
+
+
+def call_list(engine) -> dict[str, str | None]:
+    with Session(engine) as session:
+        rows = session.execute(select(Case.customer_id, Case.agent_id).where(Case.call.is_(True)))
+        return dict(rows.tuples().all())
+
+
+@pytest.fixture
+def sixty_callers(engine):
+    seed(engine, *callers(57), *callers(3, start=57, language="en"))
+    seed(engine, agent("A1"), agent("A2"), agent("A3", "fr,en"))
+    return launch(engine)
+
+
+def assign(engine, **options):
+    return assign_call_list(
+        engine=engine, recall_id="R-2026-014", home_language="fr", clock=clock, **options
+    )
+
+
+def test_every_call_list_case_gets_exactly_one_active_agent(engine, sixty_callers):
+    report = assign(engine)
+    cases = call_list(engine)
+    assert report.assigned == len(cases) == 60
+    assert Counter(cases.values()) == {"A1": 20, "A2": 20, "A3": 20}
+    assert {cases[f"C{n:05d}"] for n in range(57, 60)} == {"A3"}
+
+
+def test_assigning_again_moves_nothing(engine, sixty_callers):
+    assign(engine)
+    before = call_list(engine)
+    again = assign(engine)
+    assert (again.assigned, again.moved) == (0, 0)
+    assert call_list(engine) == before
+
+
+def test_a_case_moved_to_the_call_list_later_joins_the_lightest_list(engine, sixty_callers):
+    seed(engine, customer("LATE", phone="06 99 99 99 99", address_line1=None))
+    assign(engine)
+    with Session(engine) as session, session.begin():
+        session.execute(update(Case).where(Case.agent_id == "A2").values(agent_id="A1"))
+    # 40 / 0 / 20: a late case goes to the agent with the fewest cases.
+    seed(engine, line("LATE", "2026-03-01"))
+    launch(engine)
+    assign(engine)
+    assert call_list(engine)["LATE"] == "A2"
+
+
+def test_rebalancing_after_an_agent_joins_moves_only_the_surplus(engine, sixty_callers):
+    assign(engine)
+    worked = _work_some(engine)
+    seed(engine, agent("A4"))
+    report = assign(engine, rebalance=True)
+    after = call_list(engine)
+    assert Counter(after.values()) == {"A1": 15, "A2": 15, "A3": 15, "A4": 15}
+    assert report.moved == 15
+    for customer_id, agent_id in worked.items():
+        assert after[customer_id] == agent_id
+    with Session(engine) as session:
+        notes = session.scalars(select(CaseEvent.note).where(CaseEvent.actor == "assignment"))
+        assert sum("moved from agent" in n for n in notes) == 15
+
+
+def test_a_deactivated_agents_cases_go_to_the_others_even_the_worked_ones(engine, sixty_callers):
+    assign(engine)
+    worked = _work_some(engine)
+    with Session(engine) as session, session.begin():
+        session.execute(update(Agent).where(Agent.agent_id == "A1").values(active=False))
+    report = assign(engine)
+    after = call_list(engine)
+    assert "A1" not in after.values()
+    assert report.assigned == 20
+    assert Counter(after.values()) == {"A2": 30, "A3": 30}
+    assert all(after[c] != "A1" for c in worked)
+
+
+def _work_some(engine) -> dict[str, str]:
+    """Mark two cases of each agent as already called (one with a promised callback)."""
+    with Session(engine) as session, session.begin():
+        worked = {}
+        for agent_id in ("A1", "A2", "A3"):
+            first, second = session.scalars(
+                select(Case).where(Case.agent_id == agent_id).order_by(Case.id).limit(2)
+            ).all()
+            first.attempts = 1
+            second.callback_agent = agent_id
+            worked |= {first.customer_id: agent_id, second.customer_id: agent_id}
+        return worked
