@@ -51,12 +51,12 @@ def customer_zone(phone_e164: str | None, default: str) -> str:
         return default
     digits = phone_e164.lstrip("+")
     for length in range(min(TIMEZONE_LONGEST_PREFIX, len(digits)), 0, -1):
-        zones = TIMEZONE_DATA.get(digits[:length])
-        if zones is not None:
-            known = [z for z in zones if z != "Etc/Unknown"]
-            if not known:
-                return default
-            return default if default in known else known[0]
+        # A longer prefix may be "unknown" (e.g. a UK fiction range) where the country is not.
+        known = [z for z in TIMEZONE_DATA.get(digits[:length], ()) if z != "Etc/Unknown"]
+        if known:
+            # Several zones for one prefix (+44, +34, +262) come sorted by name, the main
+            # one (London, Madrid, Reunion) last: as good a guess as any, and the usual one.
+            return default if default in known else known[-1]
     return default
 
 

@@ -1,0 +1,260 @@
+"""Recording what a call came to: the disposition, then the case's outcome once reached."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy import Engine, and_, or_, select, update
+from sqlalchemy.orm import Session
+
+from recall.clock import Clock, utc_now
+from recall.db.models import CallAttempt, Case, Customer
+from recall.domain.assignment import Item, plan_assignment
+from recall.domain.calling import (
+    ESCALATED,
+    SPECIALIST_SKILL,
+    WORKABLE,
+    CallState,
+    Disposition,
+    outcome_statuses,
+    plan_disposition,
+)
+from recall.domain.cases import Status
+from recall.services.assignment import active_slots
+from recall.services.cases import change_status, record_move
+from recall.services.worklist import (
+    CLAIM_FOR,
+    NotYourCase,
+    WorkError,
+    claimant,
+    definition_of,
+    has_address,
+    letter_state,
+)
+
+
+@dataclass(frozen=True)
+class CallResult:
+    case_ref: str
+    status: str
+    attempt_id: int | None
+    on_call_list: bool
+    next_call_at: dt.datetime | None
+    agent_id: str | None  # who has the case now (a specialist after an escalation)
+    note: str = ""
+
+
+def _lock(session: Session, case_id: int, agent_id: str, who: str, now: dt.datetime) -> Case:
+    """Hold the case for this desk, first statement of the transaction (a write lock on SQLite,
+    a row lock on PostgreSQL); the agent must own it or already hold it (an inbound call)."""
+    mine = or_(
+        and_(Case.claimed_by == who, Case.claimed_until > now),
+        and_(
+            Case.agent_id == agent_id,
+            or_(Case.claimed_until.is_(None), Case.claimed_until <= now, Case.claimed_by == who),
+        ),
+    )
+    held = session.execute(
+        update(Case)
+        .where(Case.id == case_id, mine)
+        .values(claimed_by=who, claimed_until=now + CLAIM_FOR)
+        .execution_options(synchronize_session=False)
+    ).rowcount  # type: ignore[attr-defined]
+    case = session.get(Case, case_id, populate_existing=True)
+    if case is None or (not held and case.agent_id != agent_id and case.claimed_by != who):
+        raise NotYourCase(f"case {case_id} is not on the list of agent {agent_id}")
+    if not held:
+        raise WorkError(f"case {case.case_ref} is being worked at another desk right now")
+    return case
+
+
+def record_disposition(
+    *,
+    engine: Engine,
+    agent_id: str,
+    case_id: int,
+    disposition: Disposition | str,
+    desk: str = "",
+    callback_at: dt.datetime | None = None,
+    outcome: str | None = None,
+    skill: str | None = None,
+    note: str | None = None,
+    clock: Clock = utc_now,
+) -> CallResult:
+    """Record one call to the case's customer and, once reached, the outcome if given."""
+    try:
+        disposition = Disposition(disposition)
+    except ValueError:
+        choices = ", ".join(d.value for d in Disposition)
+        raise WorkError(f"{disposition!r} is not a call disposition ({choices})") from None
+    if outcome and disposition != Disposition.REACHED:
+        raise WorkError("an outcome can only follow a call where the customer was reached")
+    now = clock()
+    with Session(engine) as session, session.begin():
+        case = _lock(session, case_id, agent_id, claimant(agent_id, desk), now)
+        attempt = CallAttempt(case_id=case.id, agent_id=agent_id, started_at=now, ended_at=now)
+        session.add(attempt)
+        result = apply_disposition(
+            session, case, disposition, actor=agent_id, attempt=attempt, now=now,
+            callback_at=callback_at, note=note,
+        )  # fmt: skip
+        if outcome:
+            result = apply_outcome(
+                session, case, outcome, actor=agent_id, skill=skill, note=note, now=now
+            )
+        attempt.outcome = case.outcome
+        return CallResult(**{**result.__dict__, "attempt_id": attempt.id})
+
+
+def record_outcome(
+    *,
+    engine: Engine,
+    agent_id: str,
+    case_id: int,
+    outcome: str,
+    desk: str = "",
+    skill: str | None = None,
+    note: str | None = None,
+    clock: Clock = utc_now,
+) -> CallResult:
+    """The outcome of a case already reached (a specialist's answer, a customer calling back)."""
+    now = clock()
+    with Session(engine) as session, session.begin():
+        case = _lock(session, case_id, agent_id, claimant(agent_id, desk), now)
+        return apply_outcome(
+            session, case, outcome, actor=agent_id, skill=skill, note=note, now=now
+        )
+
+
+def apply_disposition(
+    session: Session,
+    case: Case,
+    disposition: Disposition,
+    *,
+    actor: str,
+    attempt: CallAttempt,
+    now: dt.datetime,
+    callback_at: dt.datetime | None = None,
+    note: str | None = None,
+) -> CallResult:
+    """The contract's consequences of one call, on a case this transaction holds."""
+    status = Status(case.status)
+    if status not in WORKABLE:
+        raise WorkError(f"case {case.case_ref} is {status}: there is nobody left to call")
+    definition = definition_of(session, case.recall_id)
+    sent, returned = letter_state(session, case.id)
+    state = CallState(status, case.attempts, has_address(session, case.customer_id), sent, returned)
+    try:
+        plan = plan_disposition(
+            state, disposition, now=now, policy=definition.call, callback_at=callback_at
+        )
+    except ValueError as exc:
+        raise WorkError(str(exc)) from None
+    step_note = plan.note or f"call: {disposition.value}"
+    for target in plan.statuses:
+        change_status(session, case, target, actor=actor, channel="phone", note=step_note,
+                      clock=lambda: now)  # fmt: skip
+    attempt.disposition, attempt.note = disposition.value, note
+    case.attempts += 1 if plan.counts else 0
+    case.next_call_at = plan.next_call_at
+    case.callback_at = callback_at if plan.callback else None
+    case.callback_agent = case.agent_id if plan.callback else None
+    case.claimed_by = case.claimed_until = None
+    if plan.leave_call_list:
+        case.call = False
+        if plan.needs_letter:
+            case.letter, case.notice_only = True, False
+        if not plan.statuses or plan.statuses[-1] != Status.UNREACHABLE:
+            record_move(session, case, actor=actor, channel="phone", note=plan.note,
+                        clock=lambda: now)  # fmt: skip
+    if plan.do_not_call:
+        _never_call_again(session, case.customer_id, actor, now)
+    return _result(case, attempt.id, plan.note)
+
+
+def apply_outcome(
+    session: Session,
+    case: Case,
+    outcome: str,
+    *,
+    actor: str,
+    now: dt.datetime,
+    skill: str | None = None,
+    note: str | None = None,
+) -> CallResult:
+    """Move a reached case to the status its outcome leads to; an escalation finds a specialist."""
+    definition = definition_of(session, case.recall_id)
+    status = Status(case.status)
+    if status not in (Status.CONTACTED, Status.ESCALATED, Status.DECLINED):
+        raise WorkError(
+            f"case {case.case_ref} is {status}: record that the customer was reached first"
+        )
+    try:
+        steps = outcome_statuses(status, outcome, definition.remedies)
+    except ValueError as exc:
+        raise WorkError(str(exc)) from None
+    if outcome == ESCALATED and not (note or "").strip():
+        raise WorkError("an escalation needs a reason for the specialist")
+    text = f"outcome: {outcome}" + (f" - {note}" if note else "")
+    for target in steps:
+        change_status(session, case, target, actor=actor, channel="phone", note=text,
+                      clock=lambda: now)  # fmt: skip
+    case.outcome = outcome
+    case.claimed_by = case.claimed_until = None
+    result_note = ""
+    if outcome == ESCALATED:
+        case.escalation_reason = (skill or SPECIALIST_SKILL).strip().lower()
+        result_note = _to_specialist(session, case, definition.hazard, actor, now)
+    else:
+        case.next_call_at = case.callback_at = case.callback_agent = None
+    return _result(case, None, result_note)
+
+
+def _to_specialist(session: Session, case: Case, hazard: str, actor: str, now: dt.datetime) -> str:
+    slots = [s for s in active_slots(session) if s.agent_id != case.agent_id or s.skills]
+    item = Item(
+        case.id, case.priority or 0, case.language, case.escalation_reason, hazard == "high"
+    )
+    plan = plan_assignment([item], slots, home_language=case.language)
+    specialist = plan.assigned.get(case.id)
+    previous = case.agent_id
+    case.agent_id, case.call = specialist, True
+    case.next_call_at = case.callback_at = case.callback_agent = None
+    if specialist is None:
+        why = next(iter(plan.unplaced), "no specialist")
+        note = f"escalated: waiting for a specialist ({why})"
+    else:
+        note = f"escalated: handed from agent {previous} to specialist {specialist}"
+    record_move(session, case, actor=actor, channel="phone", note=note, clock=lambda: now)
+    return note
+
+
+def _never_call_again(session: Session, customer_id: str, actor: str, now: dt.datetime) -> None:
+    """The customer's wish holds for every recall: off every call list."""
+    customer = session.get(Customer, customer_id)
+    if customer is not None:
+        customer.do_not_call = True
+    others = session.scalars(
+        select(Case).where(
+            Case.customer_id == customer_id,
+            Case.call.is_(True),
+            Case.status.in_([s.value for s in WORKABLE]),
+        )
+    )
+    for other in others:
+        other.call = False
+        note = "customer asked not to be called: off the call list"
+        record_move(session, other, actor=actor, channel="phone", note=note, clock=lambda: now)
+
+
+def _result(case: Case, attempt_id: int | None, note: str) -> CallResult:
+    return CallResult(
+        case_ref=case.case_ref,
+        status=case.status,
+        attempt_id=attempt_id,
+        on_call_list=bool(case.call) and Status(case.status) in WORKABLE,
+        next_call_at=case.next_call_at,
+        agent_id=case.agent_id,
+        note=note,
+    )

@@ -1,0 +1,66 @@
+"""What an agent sees of a case they work: a small view, not ORM rows."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from recall.db.models import Case, Customer, Recall
+
+
+@dataclass(frozen=True)
+class CaseCard:
+    case_id: int
+    case_ref: str
+    recall_id: str
+    recall_title: str
+    hazard: str
+    status: str
+    agent_id: str | None
+    customer: str
+    phone: str | None  # E.164, shown to the agent who calls; never logged
+    language: str
+    call_zone: str | None
+    quantity: int
+    lots: str
+    skus: str
+    stores: str
+    last_purchase: dt.date
+    attempts: int
+    callback_at: dt.datetime | None
+    claimed_until: dt.datetime | None
+
+
+def card_for(session: Session, case_id: int, now: dt.datetime) -> CaseCard:
+    """The case as its agent needs it on screen or on paper."""
+    found = session.execute(
+        select(Case, Customer.first_name, Customer.last_name, Recall.title, Recall.hazard)
+        .join(Customer, Customer.customer_id == Case.customer_id)
+        .join(Recall, Recall.id == Case.recall_id)
+        .where(Case.id == case_id)
+    ).one()
+    case, first, last, title, hazard = found
+    return CaseCard(
+        case_id=case.id,
+        case_ref=case.case_ref,
+        recall_id=case.recall_id,
+        recall_title=title,
+        hazard=hazard,
+        status=case.status,
+        agent_id=case.agent_id,
+        customer=" ".join(part for part in (first, last) if part) or case.customer_id,
+        phone=case.phone_e164,
+        language=case.language,
+        call_zone=case.call_zone,
+        quantity=case.quantity,
+        lots=case.lots,
+        skus=case.skus,
+        stores=case.stores,
+        last_purchase=case.last_purchase,
+        attempts=case.attempts,
+        callback_at=case.callback_at,
+        claimed_until=case.claimed_until,
+    )

@@ -1,0 +1,204 @@
+"""Working a call list: the next case for an agent, and what each call came to.
+
+A case is worked by one desk at a time. A desk (an agent's browser tab, a dialer seat, a
+thread in the tests) claims a case for a while; the claim is taken by a single UPDATE that
+re-checks the case is free, so two desks never hold the same case, on PostgreSQL (where the
+candidate row is also locked with SKIP LOCKED, so desks don't queue behind each other) as on
+SQLite (where writes are serialised).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from functools import lru_cache
+
+from sqlalchemy import (
+    ColumnElement,
+    Engine,
+    and_,
+    case,
+    or_,
+    select,
+    tuple_,
+    update,
+)
+from sqlalchemy.orm import Session
+from sqlalchemy.sql.dml import ReturningUpdate
+
+from recall.clock import Clock, utc_now
+from recall.db.models import Case, Customer, Letter, Recall
+from recall.domain.calling import may_call_at
+from recall.domain.definition import RecallDefinition, parse_definition
+from recall.services.assignment import on_call_list
+from recall.services.work_view import CaseCard, card_for
+
+CLAIM_FOR = dt.timedelta(minutes=20)
+
+
+class WorkError(ValueError):
+    """A request on a case that can't be honoured; nothing was written."""
+
+
+class NotYourCase(LookupError):
+    """The case is not on this agent's list (or does not exist): shown as not found."""
+
+
+def claimant(agent_id: str, desk: str = "") -> str:
+    """Who holds a claim: the agent, and the desk when an agent works from several."""
+    return f"{agent_id}/{desk}" if desk else agent_id
+
+
+def free_for(who: str, now: dt.datetime) -> ColumnElement[bool]:
+    """Nobody else holds the case right now."""
+    return or_(Case.claimed_until.is_(None), Case.claimed_until <= now, Case.claimed_by == who)
+
+
+@lru_cache(maxsize=64)
+def _definition(recall_id: str, stored: str) -> RecallDefinition:
+    import json
+
+    return parse_definition(json.loads(stored), f"recall {recall_id}")
+
+
+def definition_of(session: Session, recall_id: str) -> RecallDefinition:
+    """A recall's definition, parsed once per process."""
+    stored = session.scalar(select(Recall.definition).where(Recall.id == recall_id))
+    if stored is None:
+        raise LookupError(f"no recall {recall_id!r} has been launched")
+    return _definition(recall_id, stored)
+
+
+def next_case(
+    *,
+    engine: Engine,
+    agent_id: str,
+    desk: str = "",
+    clock: Clock = utc_now,
+) -> CaseCard | None:
+    """Claim the agent's most urgent case that may be called now; None when nothing is due.
+
+    Due callbacks come first, then the queue order; a case waits out `retry_after` after an
+    unanswered call, and customers are only called within the recall's calling hours on
+    their own clock. A desk that already holds a case gets it back.
+    """
+    who, now = claimant(agent_id, desk), clock()
+    with Session(engine) as session, session.begin():
+        held = session.scalar(
+            select(Case.id)
+            .where(Case.claimed_by == who, Case.claimed_until > now, on_call_list())
+            .order_by(Case.claimed_until)
+            .limit(1)
+        )
+        if held is not None:
+            _hold(session, held, who, now)
+            return card_for(session, held, now)
+        open_now = _open_zones(session, agent_id, now)
+        if not open_now:
+            return None
+        won = session.scalar(_claim_statement(session, agent_id, who, open_now, now))
+        return card_for(session, won, now) if won is not None else None
+
+
+def _open_zones(session: Session, agent_id: str, now: dt.datetime) -> list[tuple[str, str]]:
+    """(recall, time zone) pairs of the agent's list whose calling hours are open now."""
+    pairs = session.execute(
+        select(Case.recall_id, Case.call_zone)
+        .where(Case.agent_id == agent_id, on_call_list())
+        .distinct()
+    ).all()
+    found = []
+    for recall_id, zone in pairs:
+        policy = definition_of(session, recall_id).call
+        if may_call_at(policy, zone or policy.timezone, now):
+            found.append((recall_id, zone))
+    return found
+
+
+def _claim_statement(
+    session: Session, agent_id: str, who: str, open_now: list[tuple[str, str]], now: dt.datetime
+) -> ReturningUpdate[tuple[int]]:
+    callback_due = and_(Case.callback_at.is_not(None), Case.callback_at <= now)
+    zones = [
+        and_(Case.recall_id == recall_id, Case.call_zone.is_(None))
+        if zone is None
+        else tuple_(Case.recall_id, Case.call_zone) == (recall_id, zone)
+        for recall_id, zone in open_now
+    ]
+    candidate = (
+        select(Case.id)
+        .where(
+            Case.agent_id == agent_id,
+            on_call_list(),
+            or_(Case.next_call_at.is_(None), Case.next_call_at <= now),
+            free_for(who, now),
+            or_(*zones),
+        )
+        .order_by(case((callback_due, 0), else_=1), Case.priority, Case.id)
+        .limit(1)
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        candidate = candidate.with_for_update(skip_locked=True)
+    return (
+        update(Case)
+        .where(Case.id == candidate.scalar_subquery(), free_for(who, now))
+        .values(claimed_by=who, claimed_until=now + CLAIM_FOR)
+        .returning(Case.id)
+    )
+
+
+def _hold(session: Session, case_id: int, who: str, now: dt.datetime) -> bool:
+    """Take or extend the claim on one case; False when another desk holds it."""
+    claimed = session.execute(
+        update(Case)
+        .where(Case.id == case_id, free_for(who, now))
+        .values(claimed_by=who, claimed_until=now + CLAIM_FOR)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(claimed.rowcount)  # type: ignore[attr-defined]
+
+
+def claim_case(
+    *,
+    engine: Engine,
+    agent_id: str,
+    case_id: int,
+    desk: str = "",
+    inbound: bool = False,
+    clock: Clock = utc_now,
+) -> CaseCard:
+    """Open one case to work it: the agent's own, or any case when the customer called in."""
+    who, now = claimant(agent_id, desk), clock()
+    with Session(engine) as session, session.begin():
+        owner = session.scalar(select(Case.agent_id).where(Case.id == case_id))
+        if (owner is None and not inbound) or (not inbound and owner != agent_id):
+            raise NotYourCase(f"case {case_id} is not on the list of agent {agent_id}")
+        if not _hold(session, case_id, who, now):
+            raise WorkError("another desk is working this case right now")
+        return card_for(session, case_id, now)
+
+
+def release_case(*, engine: Engine, agent_id: str, case_id: int, desk: str = "") -> None:
+    """Let go of a claimed case without recording anything (it goes back to the queue)."""
+    with Session(engine) as session, session.begin():
+        session.execute(
+            update(Case)
+            .where(Case.id == case_id, Case.claimed_by == claimant(agent_id, desk))
+            .values(claimed_by=None, claimed_until=None)
+        )
+
+
+def letter_state(session: Session, case_id: int) -> tuple[bool, bool]:
+    """(a letter went out and stands, it came back undelivered)."""
+    letter = session.get(Letter, case_id)
+    if letter is None:
+        return False, False
+    return letter.returned_at is None, letter.returned_at is not None
+
+
+def has_address(session: Session, customer_id: str) -> bool:
+    from recall.domain.cases import usable_address
+
+    customer = session.get(Customer, customer_id)
+    if customer is None:
+        return False
+    return usable_address(customer.address_line1, customer.postal_code, customer.city)

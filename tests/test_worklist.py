@@ -1,0 +1,281 @@
+"""Working a call list: next case, calling hours, retries, callbacks, outcomes, concurrency."""
+
+import datetime as dt
+import threading
+from collections import Counter
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from recall.db.models import CallAttempt, Case, CaseEvent, Customer
+from recall.domain.calling import may_call_at, next_opening
+from recall.domain.definition import CallPolicy
+from recall.services.assignment import assign_call_list
+from recall.services.calls import record_disposition, record_outcome
+from recall.services.worklist import NotYourCase, WorkError, claim_case, next_case
+from tests.support import agent, callers, customer, launch, line, seed
+
+PARIS = "Europe/Paris"
+UTC = dt.UTC
+MONDAY_10H_PARIS = dt.datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+
+
+class Clock:
+    """A clock the test moves by hand."""
+
+    def __init__(self, now: dt.datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> dt.datetime:
+        return self.now
+
+    def advance(self, **delta) -> None:
+        self.now += dt.timedelta(**delta)
+
+
+@pytest.fixture
+def clock():
+    return Clock(MONDAY_10H_PARIS)
+
+
+def work(engine, clock, count=3, agents=("A1",), **recall):
+    seed(engine, *callers(count), *(agent(a) for a in agents))
+    launch(engine, **recall)
+    assign_call_list(engine=engine, recall_id="R-2026-014", home_language="fr", clock=clock)
+
+
+def case_of(engine, case_id) -> Case:
+    with Session(engine) as session:
+        return session.get(Case, case_id)
+
+
+def test_calling_hours_follow_the_customers_clock_across_a_dst_change():
+    policy = CallPolicy()  # mon-fri 09:00-20:00, sat 10:00-18:00
+    # 07:30 UTC is 09:30 in Paris on Friday 23 October (summer time), 08:30 on Monday 26 (winter).
+    assert may_call_at(policy, PARIS, dt.datetime(2026, 10, 23, 7, 30, tzinfo=UTC))
+    assert not may_call_at(policy, PARIS, dt.datetime(2026, 10, 26, 7, 30, tzinfo=UTC))
+    saturday_evening = dt.datetime(2026, 10, 24, 17, 0, tzinfo=UTC)  # 19:00 in Paris
+    assert next_opening(policy, PARIS, saturday_evening) == dt.datetime(
+        2026, 10, 26, 8, 0, tzinfo=UTC
+    )
+    # A London customer is called on London time: 08:30 there while it is 09:30 in Paris.
+    monday = dt.datetime(2026, 11, 23, 8, 30, tzinfo=UTC)
+    assert may_call_at(policy, PARIS, monday) and not may_call_at(policy, "Europe/London", monday)
+
+
+def test_nobody_is_called_outside_calling_hours(engine, clock):
+    work(engine, clock)
+    clock.now = dt.datetime(2026, 11, 22, 12, 0, tzinfo=UTC)  # a Sunday
+    assert next_case(engine=engine, agent_id="A1", clock=clock) is None
+    clock.now = dt.datetime(2026, 11, 23, 19, 30, tzinfo=UTC)  # Monday 20:30 in Paris
+    assert next_case(engine=engine, agent_id="A1", clock=clock) is None
+
+
+def test_a_london_customer_waits_for_nine_in_london(engine, clock):
+    seed(
+        engine,
+        customer("UK", phone="+44 7911 123456", address_line1=None, language="en", country="GB"),
+    )
+    seed(engine, line("UK", "2026-03-01"), agent("A1", "fr,en"))
+    launch(engine)
+    assign_call_list(engine=engine, recall_id="R-2026-014", home_language="fr", clock=clock)
+    clock.now = dt.datetime(2026, 11, 23, 8, 30, tzinfo=UTC)
+    assert next_case(engine=engine, agent_id="A1", clock=clock) is None
+    clock.advance(minutes=30)
+    assert next_case(engine=engine, agent_id="A1", clock=clock).call_zone == "Europe/London"
+
+
+def test_the_next_case_is_the_most_urgent_and_stays_with_the_desk_until_recorded(engine, clock):
+    seed(engine, *callers(2), customer("BIG", phone="06 55 55 55 55", address_line1=None))
+    seed(engine, line("BIG", "2026-02-01", quantity=3), agent("A1"))
+    launch(engine)
+    assign_call_list(engine=engine, recall_id="R-2026-014", home_language="fr", clock=clock)
+    first = next_case(engine=engine, agent_id="A1", clock=clock)
+    assert first.customer.endswith("Lefèvre") and first.quantity == 3
+    assert next_case(engine=engine, agent_id="A1", clock=clock).case_id == first.case_id
+    other_desk = next_case(engine=engine, agent_id="A1", desk="2", clock=clock)
+    assert other_desk.case_id != first.case_id
+
+
+def test_an_unanswered_call_waits_out_retry_after(engine, clock):
+    work(engine, clock, count=1, call={"retry_after": "4h"})
+    card = next_case(engine=engine, agent_id="A1", clock=clock)
+    result = record_disposition(
+        engine=engine, agent_id="A1", case_id=card.case_id, disposition="no_answer", clock=clock
+    )
+    assert result.status == "notified"  # a first call attempted notifies (the contract)
+    assert result.next_call_at == clock.now + dt.timedelta(hours=4)
+    clock.advance(hours=3, minutes=59)
+    assert next_case(engine=engine, agent_id="A1", clock=clock) is None
+    clock.advance(minutes=1)
+    assert next_case(engine=engine, agent_id="A1", clock=clock).attempts == 1
+
+
+def test_max_attempts_without_an_address_ends_unreachable(engine, clock):
+    work(engine, clock, count=1, call={"max_attempts": 3, "retry_after": "1h"})
+    for disposition in ("no_answer", "busy", "voicemail"):
+        card = next_case(engine=engine, agent_id="A1", clock=clock)
+        result = record_disposition(
+            engine=engine, agent_id="A1", case_id=card.case_id, disposition=disposition,
+            clock=clock,
+        )  # fmt: skip
+        clock.advance(hours=1)
+    assert (result.status, result.on_call_list) == ("unreachable", False)
+    assert next_case(engine=engine, agent_id="A1", clock=clock) is None
+    assert case_of(engine, card.case_id).attempts == 3
+
+
+def test_max_attempts_with_an_address_sends_a_letter_instead(engine, clock):
+    seed(engine, customer("ADDR", phone="06 11 22 33 44"), line("ADDR", "2026-03-01"))
+    seed(engine, agent("A1"))
+    launch(engine, call_policy="all", call={"max_attempts": 1})
+    assign_call_list(engine=engine, recall_id="R-2026-014", home_language="fr", clock=clock)
+    card = next_case(engine=engine, agent_id="A1", clock=clock)
+    record_disposition(
+        engine=engine, agent_id="A1", case_id=card.case_id, disposition="no_answer", clock=clock
+    )
+    case = case_of(engine, card.case_id)
+    assert (case.call, case.letter, case.status) == (False, True, "notified")
+
+
+def test_a_wrong_number_leaves_the_call_list_at_once(engine, clock):
+    work(engine, clock, count=1)
+    card = next_case(engine=engine, agent_id="A1", clock=clock)
+    result = record_disposition(
+        engine=engine, agent_id="A1", case_id=card.case_id, disposition="wrong_number", clock=clock
+    )
+    assert (result.status, result.on_call_list) == ("unreachable", False)
+
+
+def test_a_callback_comes_first_at_its_time_and_stays_with_its_agent(engine, clock):
+    work(engine, clock, count=4, agents=("A1", "A2"))
+    card = next_case(engine=engine, agent_id="A1", clock=clock)
+    at = clock.now + dt.timedelta(hours=2)
+    record_disposition(
+        engine=engine, agent_id="A1", case_id=card.case_id, disposition="callback_requested",
+        callback_at=at, clock=clock,
+    )  # fmt: skip
+    seed(engine, agent("A3"))
+    assign_call_list(
+        engine=engine, recall_id="R-2026-014", home_language="fr", rebalance=True, clock=clock
+    )
+    assert case_of(engine, card.case_id).agent_id == "A1"
+    clock.now = at
+    assert next_case(engine=engine, agent_id="A1", clock=clock).case_id == card.case_id
+
+
+def test_a_callback_in_the_past_is_refused(engine, clock):
+    work(engine, clock, count=1)
+    card = next_case(engine=engine, agent_id="A1", clock=clock)
+    with pytest.raises(WorkError, match="not in the future"):
+        record_disposition(
+            engine=engine, agent_id="A1", case_id=card.case_id,
+            disposition="callback_requested", callback_at=clock.now, clock=clock,
+        )  # fmt: skip
+
+
+def test_reached_with_a_remedy_resolves_the_case_with_its_history(engine, clock):
+    work(engine, clock, count=1)
+    card = next_case(engine=engine, agent_id="A1", clock=clock)
+    result = record_disposition(
+        engine=engine, agent_id="A1", case_id=card.case_id, disposition="reached",
+        outcome="refund", clock=clock,
+    )  # fmt: skip
+    assert result.status == "resolved"
+    with Session(engine) as session:
+        steps = session.scalars(
+            select(CaseEvent.new_status).where(CaseEvent.case_id == card.case_id)
+            .order_by(CaseEvent.id)
+        ).all()  # fmt: skip
+        attempt = session.scalars(select(CallAttempt)).one()
+    assert steps == ["identified", "notified", "contacted", "resolved"]
+    assert (attempt.disposition, attempt.outcome, attempt.agent_id) == ("reached", "refund", "A1")
+
+
+def test_an_outcome_the_recall_does_not_offer_is_refused_and_changes_nothing(engine, clock):
+    work(engine, clock, count=1, remedies=["refund"])
+    card = next_case(engine=engine, agent_id="A1", clock=clock)
+    with pytest.raises(WorkError, match="'repair' is not an outcome of this recall"):
+        record_disposition(
+            engine=engine, agent_id="A1", case_id=card.case_id, disposition="reached",
+            outcome="repair", clock=clock,
+        )  # fmt: skip
+    assert case_of(engine, card.case_id).status == "identified"
+
+
+def test_an_escalation_goes_to_a_specialist_with_the_skill(engine, clock):
+    work(engine, clock, count=1, agents=("A1",))
+    seed(engine, agent("DOC", skills="health"))
+    card = next_case(engine=engine, agent_id="A1", clock=clock)
+    record_disposition(
+        engine=engine, agent_id="A1", case_id=card.case_id, disposition="reached", clock=clock
+    )
+    with pytest.raises(WorkError, match="needs a reason"):
+        record_outcome(
+            engine=engine, agent_id="A1", case_id=card.case_id, outcome="escalated", clock=clock
+        )
+    result = record_outcome(
+        engine=engine, agent_id="A1", case_id=card.case_id, outcome="escalated", skill="health",
+        note="customer is pregnant and was exposed to the fumes", clock=clock,
+    )  # fmt: skip
+    assert (result.status, result.agent_id) == ("escalated", "DOC")
+    doc = next_case(engine=engine, agent_id="DOC", clock=clock)
+    assert doc.case_id == card.case_id
+    done = record_outcome(
+        engine=engine, agent_id="DOC", case_id=card.case_id, outcome="replacement", clock=clock
+    )
+    assert done.status == "resolved"
+
+
+def test_do_not_call_takes_the_customer_off_every_call_list(engine, clock):
+    work(engine, clock, count=1)
+    card = next_case(engine=engine, agent_id="A1", clock=clock)
+    result = record_disposition(
+        engine=engine, agent_id="A1", case_id=card.case_id, disposition="do_not_call", clock=clock
+    )
+    assert (result.status, result.on_call_list) == ("declined", False)
+    with Session(engine) as session:
+        assert session.scalar(select(Customer.do_not_call).where(Customer.customer_id == "C00000"))
+
+
+def test_an_agent_cannot_touch_another_agents_case(engine, clock):
+    work(engine, clock, count=2, agents=("A1", "A2"))
+    mine = next_case(engine=engine, agent_id="A1", clock=clock)
+    with pytest.raises(NotYourCase):
+        record_disposition(
+            engine=engine, agent_id="A2", case_id=mine.case_id, disposition="reached", clock=clock
+        )
+    with pytest.raises(NotYourCase):
+        claim_case(engine=engine, agent_id="A2", case_id=mine.case_id, clock=clock)
+    with pytest.raises(WorkError, match="another desk"):  # an inbound call while A1 holds it
+        claim_case(engine=engine, agent_id="A2", case_id=mine.case_id, inbound=True, clock=clock)
+
+
+def test_many_desks_claiming_from_one_list_never_share_a_case_and_lose_none(engine, clock):
+    work(engine, clock, count=120)
+    claims: list[int] = []
+    errors: list[BaseException] = []
+
+    def desk(number: int) -> None:
+        try:
+            while card := next_case(engine=engine, agent_id="A1", desk=str(number), clock=clock):
+                claims.append(card.case_id)
+                record_disposition(
+                    engine=engine, agent_id="A1", desk=str(number), case_id=card.case_id,
+                    disposition="reached", outcome="refund", clock=clock,
+                )  # fmt: skip
+        except BaseException as exc:  # reported below, with the thread's error
+            errors.append(exc)
+
+    threads = [threading.Thread(target=desk, args=(n,)) for n in range(12)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert len(claims) == len(set(claims)) == 120
+    with Session(engine) as session:
+        statuses = Counter(session.scalars(select(Case.status)))
+        attempts = session.scalar(select(func.count()).select_from(CallAttempt))
+    assert statuses == {"resolved": 120} and attempts == 120
