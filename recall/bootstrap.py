@@ -10,8 +10,11 @@ from sqlalchemy import Engine
 
 from recall.db.engine import make_engine, upgrade
 from recall.letters.templates import TemplateSet
+from recall.services.dialing import DialSettings
 from recall.services.letters import LetterSettings
 from recall.settings import Settings
+from recall.telephony.offline import OfflineTelephony
+from recall.telephony.port import Telephony
 
 
 @dataclass(frozen=True)
@@ -56,3 +59,25 @@ def letter_config(settings: Settings, recall_id: str) -> LetterSettings:
 
 def letter_templates(settings: Settings) -> TemplateSet:
     return TemplateSet(settings.templates_dir / "letters", settings.home_language)
+
+
+def telephony(settings: Settings) -> Telephony:
+    """Twilio when its credentials are in the environment, else the offline adapter."""
+    if settings.twilio_account_sid and settings.twilio_auth_token:
+        from recall.telephony.twilio import TwilioTelephony
+
+        return TwilioTelephony(
+            account_sid=settings.twilio_account_sid,
+            auth_token=settings.twilio_auth_token,
+            api_base=settings.twilio_api_base or None,
+        )
+    return OfflineTelephony(settings.data_dir / "telephony" / "offline-outbox.jsonl")
+
+
+def dial_settings(settings: Settings) -> DialSettings:
+    return DialSettings(
+        public_url=settings.public_url,
+        hotline=settings.hotline,
+        home_country=settings.home_country,
+        templates_dir=settings.templates_dir / "scripts",
+    )

@@ -18,10 +18,19 @@ class Settings:
     templates_dir: Path = PROJECT_TEMPLATES
     letter_batch_size: int = 1000
     letter_workers: int = 2
+    # Telephony: Twilio when both credentials are set, else the offline adapter.
+    twilio_account_sid: str = ""
+    twilio_auth_token: str = ""
+    twilio_api_base: str = ""  # a stand-in of Twilio's REST API (tests, staging)
+    public_url: str = "http://127.0.0.1:8000"  # where Twilio reaches our webhooks
+    hotline: str = ""  # caller id when a recall names no hotline
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
-        """RECALL_DATA_DIR (default ./var), RECALL_DATABASE_URL (default SQLite in the data dir)."""
+        """RECALL_DATA_DIR (default ./var), RECALL_DATABASE_URL (default SQLite in the data dir).
+
+        Twilio credentials come only from the environment (TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN).
+        """
         env = dict(os.environ if env is None else env)
         data_dir = Path(env.get("RECALL_DATA_DIR") or "var").resolve()
         url = env.get("RECALL_DATABASE_URL") or f"sqlite:///{data_dir / 'recall.db'}"
@@ -33,6 +42,11 @@ class Settings:
             templates_dir=Path(env.get("RECALL_TEMPLATES_DIR") or PROJECT_TEMPLATES).resolve(),
             letter_batch_size=_positive(env, "RECALL_LETTER_BATCH_SIZE", 1000),
             letter_workers=_positive(env, "RECALL_LETTER_WORKERS", os.cpu_count() or 1),
+            twilio_account_sid=env.get("TWILIO_ACCOUNT_SID", ""),
+            twilio_auth_token=env.get("TWILIO_AUTH_TOKEN", ""),
+            twilio_api_base=env.get("RECALL_TWILIO_API_BASE", ""),
+            public_url=(env.get("RECALL_PUBLIC_URL") or "http://127.0.0.1:8000").rstrip("/"),
+            hotline=env.get("RECALL_HOTLINE", ""),
         )
 
 

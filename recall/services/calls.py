@@ -80,9 +80,13 @@ def record_disposition(
     outcome: str | None = None,
     skill: str | None = None,
     note: str | None = None,
+    attempt_id: int | None = None,
     clock: Clock = utc_now,
 ) -> CallResult:
-    """Record one call to the case's customer and, once reached, the outcome if given."""
+    """Record one call to the case's customer and, once reached, the outcome if given.
+
+    `attempt_id` names the call placed through the telephony port, when there was one.
+    """
     try:
         disposition = Disposition(disposition)
     except ValueError:
@@ -93,8 +97,7 @@ def record_disposition(
     now = clock()
     with Session(engine) as session, session.begin():
         case = _lock(session, case_id, agent_id, claimant(agent_id, desk), now)
-        attempt = CallAttempt(case_id=case.id, agent_id=agent_id, started_at=now, ended_at=now)
-        session.add(attempt)
+        attempt = _attempt(session, case, attempt_id, agent_id, now)
         result = apply_disposition(
             session, case, disposition, actor=agent_id, attempt=attempt, now=now,
             callback_at=callback_at, note=note,
@@ -104,7 +107,25 @@ def record_disposition(
                 session, case, outcome, actor=agent_id, skill=skill, note=note, now=now
             )
         attempt.outcome = case.outcome
+        session.flush()
         return CallResult(**{**result.__dict__, "attempt_id": attempt.id})
+
+
+def _attempt(
+    session: Session, case: Case, attempt_id: int | None, agent_id: str, now: dt.datetime
+) -> CallAttempt:
+    """The dialled call being recorded, or a new attempt for a call made by other means."""
+    if attempt_id is None:
+        attempt = CallAttempt(case_id=case.id, agent_id=agent_id, started_at=now, ended_at=now)
+        session.add(attempt)
+        return attempt
+    found = session.get(CallAttempt, attempt_id)
+    if found is None or found.case_id != case.id:
+        raise WorkError(f"call {attempt_id} was not made to case {case.case_ref}")
+    if found.disposition is not None:
+        raise WorkError(f"this call was already recorded as {found.disposition}")
+    found.ended_at = found.ended_at or now
+    return found
 
 
 def record_outcome(

@@ -1,0 +1,1 @@
+"""Telephony: placing calls and text messages through a provider."""

@@ -1,0 +1,1 @@
+"""The web side: Twilio's webhooks (and, later, the console)."""

@@ -1,0 +1,94 @@
+"""Twilio's webhooks: the bridge TwiML and the status callbacks, each checked for its signature.
+
+Twilio signs every request with the account's auth token over the URL it called and the
+form it posted. A request whose signature does not verify is refused with 403 before
+anything is read from the database, let alone written.
+"""
+
+# No `from __future__ import annotations` here: FastAPI must see the route annotations
+# as objects, and they refer to a dependency built inside twilio_router().
+
+import logging
+from typing import Annotated
+from urllib.parse import parse_qsl
+
+from fastapi import APIRouter, Depends, HTTPException, Request, Response
+from sqlalchemy import Engine
+from twilio.request_validator import RequestValidator, get_signature_algorithm
+
+from recall.services import dialing
+from recall.services.dialing import DialSettings
+from recall.telephony.twilio import bridge_twiml
+
+log = logging.getLogger(__name__)
+XML = "application/xml"
+
+
+def twilio_router(*, engine: Engine, auth_token: str, settings: DialSettings) -> APIRouter:
+    """The routes Twilio calls back, bound to one database and one account."""
+    validator = RequestValidator(auth_token)
+
+    async def signed_form(request: Request) -> dict[str, str]:
+        body = (await request.body()).decode("utf-8", errors="replace")
+        form = dict(parse_qsl(body, keep_blank_values=True))
+        url = settings.public_url + request.url.path
+        if request.url.query:
+            url += "?" + request.url.query
+        signature = request.headers.get("X-Twilio-Signature", "")
+        algorithm = get_signature_algorithm(
+            request.headers.get("X-Twilio-Webhooks-Signature-Settings")
+        )
+        if not auth_token or not validator.validate(url, form, signature, algorithm):
+            log.warning("refused a Twilio webhook with a bad signature on %s", request.url.path)
+            raise HTTPException(status_code=403, detail="signature does not verify")
+        return form
+
+    Form = Annotated[dict[str, str], Depends(signed_form)]
+    router = APIRouter(prefix="/twilio", tags=["twilio"])
+
+    @router.post("/voice/{attempt_id}")
+    def voice(attempt_id: int, form: Form) -> Response:
+        bridge = dialing.bridge_for(engine=engine, settings=settings, attempt_id=attempt_id)
+        if bridge is None:  # the call is over or unknown: hang up politely
+            return Response("<Response><Hangup/></Response>", media_type=XML)
+        leg_url = f"{settings.public_url}/twilio/leg-status/{attempt_id}"
+        twiml = bridge_twiml(
+            customer_phone=bridge.customer_phone, caller_id=bridge.caller_id, leg_status_url=leg_url
+        )
+        return Response(twiml, media_type=XML)
+
+    @router.post("/leg-status/{attempt_id}")
+    def leg_status(attempt_id: int, form: Form) -> dict[str, str]:
+        done = dialing.record_leg_status(
+            engine=engine,
+            attempt_id=attempt_id,
+            leg_sid=form.get("CallSid", ""),
+            status=form.get("CallStatus", ""),
+            duration=_seconds(form.get("CallDuration")),
+            answered_by=form.get("AnsweredBy") or None,
+        )
+        log.info("call leg %s: %s (%s)", form.get("CallSid"), form.get("CallStatus"), done)
+        return {"result": done}
+
+    @router.post("/agent-status/{attempt_id}")
+    def agent_status(attempt_id: int, form: Form) -> dict[str, str]:
+        done = dialing.record_agent_leg(
+            engine=engine, attempt_id=attempt_id, status=form.get("CallStatus", "")
+        )
+        return {"result": done}
+
+    @router.post("/message-status/{message_id}")
+    def message_status(message_id: int, form: Form) -> dict[str, str]:
+        done = dialing.record_message_status(
+            engine=engine,
+            message_id=message_id,
+            sid=form.get("MessageSid", ""),
+            status=form.get("MessageStatus", ""),
+        )
+        return {"result": done}
+
+    return router
+
+
+def _seconds(text: str | None) -> int | None:
+    return int(text) if text and text.isdigit() else None
