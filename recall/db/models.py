@@ -15,8 +15,10 @@ from sqlalchemy import (
     MetaData,
     String,
     Text,
+    TypeDecorator,
     UniqueConstraint,
 )
+from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 NAMING = {
@@ -27,6 +29,29 @@ NAMING = {
 }
 # SQLite only auto-increments an INTEGER PRIMARY KEY; BigInteger elsewhere.
 BigId = BigInteger().with_variant(Integer, "sqlite")
+
+
+class UtcDateTime(TypeDecorator[dt.datetime]):
+    """Aware datetimes in, aware UTC datetimes out, on every database.
+
+    SQLite keeps no time zone: values are stored as UTC wall time and come back naive,
+    which would make every comparison with "now" fail; they are handed back as UTC.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: dt.datetime | None, dialect: Dialect) -> dt.datetime | None:
+        if value is not None and value.tzinfo is not None:
+            return value.astimezone(dt.UTC)
+        return value
+
+    def process_result_value(
+        self, value: dt.datetime | None, dialect: Dialect
+    ) -> dt.datetime | None:
+        if value is not None and value.tzinfo is None:
+            return value.replace(tzinfo=dt.UTC)
+        return value
 
 
 class Base(DeclarativeBase):
@@ -106,8 +131,8 @@ class ImportRun(Base):
     rows_loaded: Mapped[int] = mapped_column(Integer, default=0)
     rows_rejected: Mapped[int] = mapped_column(Integer, default=0)
     rejects_file: Mapped[str | None] = mapped_column(Text)
-    started_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
-    finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    started_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
+    finished_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime())
 
 
 class Recall(Base):
@@ -117,8 +142,8 @@ class Recall(Base):
     title: Mapped[str] = mapped_column(String(300))
     hazard: Mapped[str] = mapped_column(String(10))
     definition: Mapped[str] = mapped_column(Text)
-    launched_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
-    identified_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    launched_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
+    identified_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime())
     already_returned: Mapped[int] = mapped_column(Integer, default=0)
     untraceable_units: Mapped[int] = mapped_column(Integer, default=0)
     unknown_customer_units: Mapped[int] = mapped_column(Integer, default=0)
@@ -169,17 +194,17 @@ class Case(Base):
     phone_invalid: Mapped[bool] = mapped_column(Boolean, default=False)
     language: Mapped[str] = mapped_column(String(8))
     agent_id: Mapped[str | None] = mapped_column(String(64), index=True)
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
-    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
+    updated_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
     # Working the call list: queue order, attempts, callbacks and who holds the case right now.
     priority: Mapped[int | None] = mapped_column(BigInteger)  # smaller is more urgent
     call_zone: Mapped[str | None] = mapped_column(String(40))  # the customer's time zone
     attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # unanswered
-    next_call_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
-    callback_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    next_call_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime())
+    callback_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime())
     callback_agent: Mapped[str | None] = mapped_column(String(64))
     claimed_by: Mapped[str | None] = mapped_column(String(64))
-    claimed_until: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    claimed_until: Mapped[dt.datetime | None] = mapped_column(UtcDateTime())
     outcome: Mapped[str | None] = mapped_column(String(20))
     escalation_reason: Mapped[str | None] = mapped_column(String(40))
 
@@ -191,7 +216,7 @@ class CaseEvent(Base):
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
-    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
     actor: Mapped[str] = mapped_column(String(64))
     channel: Mapped[str | None] = mapped_column(String(16))
     old_status: Mapped[str | None] = mapped_column(String(16))
@@ -220,9 +245,9 @@ class LetterBatch(Base):
     file: Mapped[str] = mapped_column(String(200))
     letters: Mapped[int] = mapped_column(Integer)
     pages: Mapped[int | None] = mapped_column(Integer)
-    planned_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
-    rendered_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
-    mailed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    planned_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
+    rendered_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime())
+    mailed_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime())
 
 
 class Letter(Base):
@@ -240,7 +265,7 @@ class Letter(Base):
     page: Mapped[int | None] = mapped_column(Integer)  # first page in the batch file
     pages: Mapped[int | None] = mapped_column(Integer)
     template_version: Mapped[str | None] = mapped_column(String(40))
-    returned_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    returned_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime())
 
 
 class Agent(Base):
@@ -255,7 +280,7 @@ class Agent(Base):
     capacity: Mapped[int] = mapped_column(Integer, default=1)
     phone: Mapped[str | None] = mapped_column(String(20))  # E.164; rung for click-to-call
     active: Mapped[bool] = mapped_column(Boolean, default=True)
-    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
 
 
 class CallAttempt(Base):
@@ -266,8 +291,8 @@ class CallAttempt(Base):
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
     agent_id: Mapped[str] = mapped_column(String(64))
-    started_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
-    ended_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    started_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
+    ended_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime())
     disposition: Mapped[str | None] = mapped_column(String(20))
     outcome: Mapped[str | None] = mapped_column(String(20))
     call_sid: Mapped[str | None] = mapped_column(String(64), unique=True)  # the agent's leg
@@ -287,5 +312,5 @@ class Message(Base):
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
     sid: Mapped[str | None] = mapped_column(String(64), unique=True)
     status: Mapped[str] = mapped_column(String(20))
-    sent_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
-    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    sent_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
+    updated_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
