@@ -32,9 +32,11 @@ demo: $(STAMP)  ## generate demo data, import it, launch a sample recall, print 
 	RECALL_DATA_DIR=$(DEMO_DIR) $(BIN)/recall import --customers $(DEMO_DIR)/data/customers.csv \
 	  --purchases $(DEMO_DIR)/data/purchases.csv --products $(DEMO_DIR)/data/products.csv \
 	  --stores $(DEMO_DIR)/data/stores.csv
+	RECALL_DATA_DIR=$(DEMO_DIR) $(BIN)/recall agents import $(DEMO_DIR)/data/agents.csv
 	RECALL_DATA_DIR=$(DEMO_DIR) $(BIN)/recall launch $(DEMO_DIR)/data/recall.yaml
 	RECALL_DATA_DIR=$(DEMO_DIR) $(BIN)/recall cases R-2026-014 --csv $(DEMO_DIR)/cases.csv
-	@echo "demo data, database and cases.csv are in $(DEMO_DIR)"
+	RECALL_DATA_DIR=$(DEMO_DIR) $(BIN)/recall calls sheet R-2026-014 --agent AG002 --out $(DEMO_DIR)/call-sheets
+	@echo "demo data, database, cases.csv and a call sheet are in $(DEMO_DIR)"
 
 bench: $(STAMP)  ## run the benchmarks and write docs/benchmarks.md
 	$(BIN)/python -m benchmarks.run

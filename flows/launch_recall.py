@@ -1,4 +1,5 @@
-"""launch_recall: register a recall, find its buyers, build their cases batch by batch."""
+"""launch_recall: register a recall, find its buyers, build their cases, split the call list,
+make the letters and public notices."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from typing import Any
 from prefect import flow, get_run_logger, task
 
 from recall.bootstrap import current_app, letter_config, letter_templates
-from recall.services import identify, letters, notices, reading, recalls
+from recall.services import assignment, identify, letters, notices, reading, recalls
 from recall.services.cases import BatchResult, build_case_batch
 
 
@@ -39,6 +40,15 @@ def build_cases(recall_id: str, batch: int) -> BatchResult:
     engine = current_app().engine
     definition = recalls.get_definition(engine=engine, recall_id=recall_id)
     return build_case_batch(engine=engine, definition=definition, batch=batch)
+
+
+@task(name="assign-call-list", retries=2, retry_delay_seconds=2)
+def assign_call_list(recall_id: str) -> assignment.AssignmentReport:
+    """Every call-list case to one active agent, balanced; re-running assigns only new cases."""
+    app = current_app()
+    return assignment.assign_call_list(
+        engine=app.engine, recall_id=recall_id, home_language=app.settings.home_language
+    )
 
 
 @task(name="plan-letters")
@@ -99,6 +109,15 @@ def launch_recall(definition_path: str) -> dict[str, Any]:
             result.created,
             result.already_there,
         )
+    assigned = assign_call_list(recall_id)
+    logger.info(
+        "call list: %d case(s) assigned to %d agent(s) in %.1f s",
+        assigned.assigned,
+        assigned.agents,
+        assigned.seconds,
+    )
+    for why, count in {**assigned.fallbacks, **assigned.unplaced}.items():
+        logger.warning("call list: %d case(s): %s", count, why)
     planned = plan_letters(recall_id)
     if planned.fallback:
         logger.warning(
@@ -117,5 +136,4 @@ def launch_recall(definition_path: str) -> dict[str, Any]:
     logger.info(
         "%d in-store poster(s), press notice in %d language(s)", len(made.posters), len(made.press)
     )
-    # Call-list assignment joins here as a task of this flow.
     return summarise(recall_id)

@@ -122,6 +122,7 @@ def demo_data(
         )
     for name in ("customers", "purchases", "products", "stores", "recall_yaml"):
         out.print(f"{name:>12}: {getattr(files, name)}")
+    out.print(f"{'agents':>12}: {generator.write_agents(out_dir, seed=seed)}")
 
 
 @cli.command()
@@ -252,6 +253,8 @@ def _print_status(figures: dict[str, Any]) -> None:
         table.add_row(f"status {state}", f"{count:,}")
     for name, count in figures["letters"].items():
         table.add_row(f"letters {name}", f"{count:,}")
+    for name, count in figures["call_list"].items():
+        table.add_row(f"call list {name.replace('_', ' ')}", f"{count:,}")
     for name, count in figures["import_rejected_rows"].items():
         table.add_row(f"rejected {name} rows (last import)", f"{count:,}")
     out.print(table)
@@ -271,3 +274,8 @@ def cases(recall_id: str, csv: Annotated[Path, typer.Option("--csv")]) -> None:
 
 def main() -> None:
     cli()
+
+
+from recall import cli_calls  # noqa: E402  (its commands use fail() and out above)
+
+cli_calls.register(cli)

@@ -43,7 +43,13 @@ products:
 sold_from: 2026-01-01
 sold_to: 2026-06-30
 remedies: [refund, replacement, repair]
+hotline: "01 80 00 00 00"
 """
+AGENTS = (
+    "agent_id;name;languages;skills;capacity;phone;active\n"
+    "A1;Amélie Roux;fr;;1;06 12 00 00 01;oui\n"
+    "A2;Karim Benali;fr,en;;1;;oui\n"
+)
 
 
 @pytest.fixture(scope="module")
@@ -72,6 +78,7 @@ def export(tmp_path):
     (tmp_path / "customers.csv").write_bytes(CUSTOMERS.encode("cp1252"))
     (tmp_path / "purchases.csv").write_text(PURCHASES, encoding="utf-8")
     (tmp_path / "recall.yaml").write_text(RECALL, encoding="utf-8")
+    (tmp_path / "agents.csv").write_bytes(AGENTS.encode("cp1252"))
     return tmp_path
 
 
@@ -93,6 +100,8 @@ def test_import_launch_status_and_cases_end_to_end(run, export, prefect_server, 
     assert "rejected" in imported.output
     assert (export / "purchases.rejects.csv").exists()
 
+    agents = run("agents", "import", export / "agents.csv")
+    assert "2 added" in agents.output, agents.output
     launched = run("launch", export / "recall.yaml")
     assert launched.exit_code == 0, launched.output
 
@@ -124,6 +133,8 @@ def test_import_launch_status_and_cases_end_to_end(run, export, prefect_server, 
     assert cases.loc["00018", "quantity"] == "2"
     assert cases.loc["00017", ["letter", "call"]].tolist() == ["1", "0"]
     assert cases.loc["00020", "notice_only"] == "1"  # do_not_call and no address
+    on_call_list = cases[cases["call"] == "1"]
+    assert len(on_call_list) == 1 and (on_call_list["agent_id"] != "").all()
     assert set(cases["status"]) == {"identified"}
 
     letters = export / "var" / "letters" / "R-2026-014"
@@ -179,3 +190,30 @@ def test_status_of_an_unknown_recall_is_a_clear_error(run):
     result = run("status", "R-NOPE")
     assert result.exit_code == 2
     assert "R-NOPE" in result.stderr
+
+
+@pytest.mark.flow
+def test_working_the_call_list_from_the_command_line(run, export, prefect_server):
+    run("import", "--customers", export / "customers.csv", "--purchases", export / "purchases.csv")
+    run("agents", "import", export / "agents.csv")
+    assert run("launch", export / "recall.yaml").exit_code == 0
+    run("agents", "deactivate", "A1")  # the one call-list case was A1's
+    assert "1 case(s) assigned" in run("assign", "R-2026-014").output
+    run("agents", "activate", "A1")
+    run("agents", "deactivate", "A2")
+    assert "1 case(s) assigned" in run("assign", "R-2026-014").output  # back to A1
+
+    sheet = run("calls", "sheet", "R-2026-014", "--agent", "A1", "--out", export / "sheets")
+    assert "1 case(s)" in sheet.output
+    rows = pd.read_csv(export / "sheets" / "R-2026-014-A1.csv", dtype=str)
+    assert rows["phone"].tolist() == ["+33612345679"]
+    ref = rows["case_ref"][0]
+
+    dialled = run("calls", "dial", ref, "--agent", "A1")
+    assert "call OFFLINE-call-" in dialled.output, dialled.output
+    recorded = run(
+        "calls", "record", ref, "--agent", "A1", "--disposition", "reached", "--outcome", "refund"
+    )
+    assert f"{ref}: resolved, off the call list" in recorded.output
+    refused = run("calls", "record", ref, "--agent", "A2", "--disposition", "busy")
+    assert refused.exit_code == 2 and "not on the list of agent A2" in refused.output

@@ -170,7 +170,7 @@ def test_a_replayed_callback_changes_nothing(engine, twilio, desk):
 
 
 def test_a_forged_callback_is_refused_and_changes_nothing(engine, twilio, desk, webhooks):
-    case_id, dialled = desk("ANSWERS")
+    _, dialled = desk("ANSWERS")
     before = snapshot(engine)
     forged = {"CallSid": "CAforged", "CallStatus": "no-answer", "AccountSid": twilio.account_sid}
     url = f"{webhooks.public_url}/twilio/leg-status/{dialled.attempt_id}"
@@ -191,7 +191,7 @@ def test_the_agents_phone_not_answering_calls_nobody_and_counts_nothing(engine, 
 
 
 def test_a_text_before_the_call_is_tracked_to_delivery(engine, twilio, desk):
-    case_id, dialled = desk("ANSWERS", text_first=True)
+    _, dialled = desk("ANSWERS", text_first=True)
     sent = twilio.messages[dialled.message_sid]
     assert sent["To"] == "+33611111111" and "rappel" in sent["Body"].lower()
     with Session(engine) as session:

@@ -9,7 +9,7 @@ import pandas as pd
 from sqlalchemy import Engine, case, func, select
 from sqlalchemy.orm import Session
 
-from recall.db.models import Case, ImportRun, Letter, LetterBatch, Recall
+from recall.db.models import CallAttempt, Case, ImportRun, Letter, LetterBatch, Recall
 
 CASE_COLUMNS = [
     "case_ref", "customer_id", "status", "letter", "call", "notice_only", "phone_e164",
@@ -46,6 +46,7 @@ def recall_status(*, engine: Engine, recall_id: str) -> dict[str, Any]:
                 func.count(Letter.returned_at),
             ).where(Letter.recall_id == recall_id)
         ).one()
+        calls = _call_list(session, recall_id)
         mailed = session.scalar(
             select(func.coalesce(func.sum(LetterBatch.letters), 0)).where(
                 LetterBatch.recall_id == recall_id, LetterBatch.mailed_at.is_not(None)
@@ -71,7 +72,28 @@ def recall_status(*, engine: Engine, recall_id: str) -> dict[str, Any]:
             "mailed": int(mailed or 0),
             "returned": int(letters[2]),
         },
+        "call_list": calls,
         "import_rejected_rows": rejected,
+    }
+
+
+def _call_list(session: Session, recall_id: str) -> dict[str, int]:
+    """Cases still to phone, with and without an agent, and the calls made so far."""
+    from recall.services.assignment import on_call_list
+
+    open_, assigned = session.execute(
+        select(func.count(Case.id), func.count(Case.agent_id)).where(on_call_list(recall_id))
+    ).one()
+    attempts = session.scalar(
+        select(func.count(CallAttempt.id))
+        .join(Case, Case.id == CallAttempt.case_id)
+        .where(Case.recall_id == recall_id)
+    )
+    return {
+        "to_call": int(open_),
+        "with_agent": int(assigned),
+        "without_agent": int(open_) - int(assigned),
+        "calls_made": int(attempts or 0),
     }
 
 
