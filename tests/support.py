@@ -51,7 +51,8 @@ def seed(engine: Engine, *rows) -> None:
         session.add_all(rows)
 
 
-def definition(**changes) -> RecallDefinition:
+def sample_recall(**changes) -> dict:
+    """The sample recall's YAML, as loaded, with `changes`."""
     raw = {
         "id": "R-2026-014",
         "title": "Perceuse X200 - risque de brûlure",
@@ -60,8 +61,11 @@ def definition(**changes) -> RecallDefinition:
         "sold_from": "2026-01-01",
         "sold_to": "2026-06-30",
     }
-    raw.update(changes)
-    return parse_definition(raw)
+    return raw | changes
+
+
+def definition(**changes) -> RecallDefinition:
+    return parse_definition(sample_recall(**changes))
 
 
 def launch(engine: Engine, **changes) -> RecallDefinition:
@@ -70,16 +74,7 @@ def launch(engine: Engine, **changes) -> RecallDefinition:
     from recall.services.identify import identify_buyers
     from recall.services.recalls import register_recall
 
-    raw = {
-        "id": "R-2026-014",
-        "title": "Perceuse X200 - risque de brûlure",
-        "hazard": "high",
-        "products": [{"sku": DRILL, "lots": ["L4410..L4420", "L4433"]}],
-        "sold_from": "2026-01-01",
-        "sold_to": "2026-06-30",
-        "hotline": "+33 1 80 00 00 00",
-    }
-    raw.update(changes)
+    raw = sample_recall(**{"hotline": "+33 1 80 00 00 00", **changes})
     recall = parse_definition(raw)
     register_recall(engine=engine, definition=recall, raw=raw)
     found = identify_buyers(engine=engine, definition=recall)

@@ -15,14 +15,11 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from recall.db.models import Letter, LetterBatch, Store
-from recall.domain.definition import parse_definition
 from recall.letters.templates import TemplateProblem, TemplateSet
 from recall.services import letters
-from recall.services.cases import build_case_batch
-from recall.services.identify import identify_buyers
-from recall.services.recalls import register_recall
 from recall.settings import PROJECT_TEMPLATES
-from tests.support import DRILL, customer, line, seed
+from tests.support import customer, line, sample_recall, seed
+from tests.support import launch as launch_sample
 
 FIXED = dt.datetime(2026, 11, 23, 9, 0, tzinfo=dt.UTC)
 RISK = {"fr": "La batterie peut surchauffer et brûler.", "en": "The battery can overheat and burn."}
@@ -32,21 +29,11 @@ def clock():
     return FIXED
 
 
-RAW = {
-    "id": "R-2026-014", "title": "Perceuse X200 - risque de brûlure", "hazard": "high",
-    "products": [{"sku": DRILL, "lots": ["L4410..L4420", "L4433"]}],
-    "sold_from": "2026-01-01", "sold_to": "2026-06-30",
-    "product_name": "Perceuse X200", "risk": RISK, "hotline": "0 800 123 456",
-}  # fmt: skip
+RAW = sample_recall(product_name="Perceuse X200", risk=RISK, hotline="0 800 123 456")
 
 
 def launch(engine):
-    recall = parse_definition(RAW)
-    register_recall(engine=engine, definition=recall, raw=RAW)
-    found = identify_buyers(engine=engine, definition=recall)
-    for batch in range(found.batches):
-        build_case_batch(engine=engine, definition=recall, batch=batch)
-    return recall
+    return launch_sample(engine, **RAW)
 
 
 def config_for(tmp_path, **changes):

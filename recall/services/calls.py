@@ -233,11 +233,10 @@ def apply_outcome(
 
 
 def _to_specialist(session: Session, case: Case, hazard: str, actor: str, now: dt.datetime) -> str:
-    slots = [s for s in active_slots(session) if s.agent_id != case.agent_id or s.skills]
     item = Item(
         case.id, case.priority or 0, case.language, case.escalation_reason, hazard == "high"
     )
-    plan = plan_assignment([item], slots, home_language=case.language)
+    plan = plan_assignment([item], active_slots(session), home_language=case.language)
     specialist = plan.assigned.get(case.id)
     previous = case.agent_id
     case.agent_id, case.call = specialist, True
