@@ -8,6 +8,7 @@ from functools import cache
 
 from sqlalchemy import Engine
 
+from recall.clock import Clock, utc_now
 from recall.db.engine import make_engine, upgrade
 from recall.letters.templates import TemplateSet
 from recall.services.dialing import DialSettings
@@ -81,3 +82,11 @@ def dial_settings(settings: Settings) -> DialSettings:
         home_country=settings.home_country,
         templates_dir=settings.templates_dir / "scripts",
     )
+
+
+def app_clock(settings: Settings) -> Clock:
+    """The system clock, or the fixed time RECALL_NOW names (simulations, tests)."""
+    fixed = settings.now
+    if fixed is None:
+        return utc_now
+    return lambda: fixed

@@ -11,7 +11,7 @@ from rich.table import Table
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from recall.bootstrap import build_app, dial_settings, telephony
+from recall.bootstrap import app_clock, build_app, dial_settings, telephony
 from recall.cli import fail, out
 from recall.db.models import Case
 from recall.services import agents as agent_service
@@ -99,7 +99,7 @@ def assign(
     try:
         report = assign_call_list(
             engine=app.engine, recall_id=recall_id, home_language=app.settings.home_language,
-            rebalance=rebalance,
+            rebalance=rebalance, clock=app_clock(app.settings),
         )  # fmt: skip
     except LookupError as exc:
         fail(str(exc))
@@ -116,7 +116,8 @@ def calls_next(agent: AgentOpt, desk: DeskOpt = "") -> None:
     """Claim and show the agent's next case to call (nothing when none is due)."""
     from recall.services.worklist import next_case
 
-    card = next_case(engine=build_app().engine, agent_id=agent, desk=desk)
+    app = build_app()
+    card = next_case(engine=app.engine, agent_id=agent, desk=desk, clock=app_clock(app.settings))
     if card is None:
         out.print("nothing to call now (outside calling hours, or every case is waiting)")
         return
@@ -140,7 +141,8 @@ def calls_record(
     """Record a call to a case: its disposition and, once reached, the outcome."""
     from recall.services.calls import record_disposition, record_outcome
 
-    engine = build_app().engine
+    app = build_app()
+    engine, clock = app.engine, app_clock(app.settings)
     try:
         when = dt.datetime.fromisoformat(callback_at) if callback_at else None
         if when is not None and when.tzinfo is None:
@@ -151,11 +153,13 @@ def calls_record(
                 fail("give --disposition, or --outcome for a case already reached")
                 return
             result = record_outcome(engine=engine, agent_id=agent, case_id=case_id,
-                                    outcome=outcome, skill=skill, note=note, desk=desk)  # fmt: skip
+                                    outcome=outcome, skill=skill, note=note, desk=desk,
+                                    clock=clock)  # fmt: skip
         else:
             result = record_disposition(
                 engine=engine, agent_id=agent, case_id=case_id, disposition=disposition,
                 outcome=outcome, callback_at=when, skill=skill, note=note, desk=desk,
+                clock=clock,
             )  # fmt: skip
     except (WorkError, NotYourCase, ValueError) as exc:
         fail(str(exc))
@@ -176,6 +180,7 @@ def calls_dial(
             engine=app.engine, telephony=telephony(app.settings),
             settings=dial_settings(app.settings), agent_id=agent,
             case_id=_case_id(app.engine, case_ref), desk=desk, text_first=text_first,
+            clock=app_clock(app.settings),
         )  # fmt: skip
     except (WorkError, NotYourCase) as exc:
         fail(str(exc))
@@ -199,7 +204,7 @@ def calls_sheet(
         files = write_agent_sheet(
             engine=app.engine, recall_id=recall_id, agent_id=agent,
             out_dir=out_dir or app.settings.data_dir / "call-sheets" / recall_id,
-            fonts_dir=app.settings.templates_dir / "fonts",
+            fonts_dir=app.settings.templates_dir / "fonts", clock=app_clock(app.settings),
         )  # fmt: skip
     except (LookupError, SheetError) as exc:
         fail(str(exc))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +25,7 @@ class Settings:
     twilio_api_base: str = ""  # a stand-in of Twilio's REST API (tests, staging)
     public_url: str = "http://127.0.0.1:8000"  # where Twilio reaches our webhooks
     hotline: str = ""  # caller id when a recall names no hotline
+    now: dt.datetime | None = None  # a fixed time instead of the system clock (simulations)
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -47,6 +49,7 @@ class Settings:
             twilio_api_base=env.get("RECALL_TWILIO_API_BASE", ""),
             public_url=(env.get("RECALL_PUBLIC_URL") or "http://127.0.0.1:8000").rstrip("/"),
             hotline=env.get("RECALL_HOTLINE", ""),
+            now=_instant(env, "RECALL_NOW"),
         )
 
 
@@ -57,3 +60,16 @@ def _positive(env: dict[str, str], name: str, default: int) -> int:
     if not text.strip().isdigit() or int(text) < 1:
         raise ValueError(f"{name} must be a whole number above 0, got {text!r}")
     return int(text)
+
+
+def _instant(env: dict[str, str], name: str) -> dt.datetime | None:
+    text = env.get(name)
+    if not text:
+        return None
+    try:
+        value = dt.datetime.fromisoformat(text)
+    except ValueError:
+        raise ValueError(f"{name} must be an ISO time like 2026-11-23T10:00+01:00") from None
+    if value.tzinfo is None:
+        raise ValueError(f"{name} needs a time zone offset, like 2026-11-23T10:00+01:00")
+    return value

@@ -63,6 +63,7 @@ def run(database_url, tmp_path, monkeypatch):
     monkeypatch.setenv("RECALL_DATABASE_URL", database_url)
     monkeypatch.setenv("RECALL_DATA_DIR", str(tmp_path / "var"))
     monkeypatch.setenv("RECALL_LETTER_WORKERS", "1")
+    monkeypatch.setenv("RECALL_NOW", "2026-11-23T10:00+01:00")  # a Monday, within calling hours
     current_app.cache_clear()
     runner = CliRunner()
 

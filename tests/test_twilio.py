@@ -246,3 +246,28 @@ def test_settings_without_twilio_credentials_mean_offline(tmp_path):
     from recall.bootstrap import telephony
 
     assert isinstance(telephony(changed), TwilioTelephony)
+
+
+def test_dialling_outside_calling_hours_says_when_they_open(engine, tmp_path):
+    seed(engine, customer("C1", phone="06 11 11 11 11", address_line1=None))
+    seed(engine, line("C1", "2026-03-01"), agent("A1", phone=AGENT_PHONE))
+    launch(engine, hotline=HOTLINE)
+    assign_call_list(engine=engine, recall_id="R-2026-014", home_language="fr", clock=clock)
+    from recall.bootstrap import dial_settings
+
+    settings = Settings(data_dir=tmp_path, database_url=str(engine.url))
+    sunday = dt.datetime(2026, 11, 22, 12, 0, tzinfo=dt.UTC)
+    with pytest.raises(WorkError, match=r"they open Mon 09:00 \(Europe/Paris\)"):
+        click_to_call(
+            engine=engine, telephony=OfflineTelephony(), settings=dial_settings(settings),
+            agent_id="A1", case_id=_case_id(engine, "C1"), clock=lambda: sunday,
+        )  # fmt: skip
+
+
+def test_recall_now_fixes_the_clock_of_the_command_line(tmp_path):
+    from recall.bootstrap import app_clock
+
+    settings = Settings.from_env({"RECALL_NOW": "2026-11-23T10:00+01:00"})
+    assert app_clock(settings)() == MONDAY_10H_PARIS
+    with pytest.raises(ValueError, match="needs a time zone offset"):
+        Settings.from_env({"RECALL_NOW": "2026-11-23T10:00"})

@@ -10,6 +10,7 @@ import datetime as dt
 import logging
 from dataclasses import dataclass
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine, select
 from sqlalchemy.exc import IntegrityError
@@ -124,9 +125,9 @@ def _check_callable(
     zone = case.call_zone or policy.timezone
     promised = case.callback_at is not None and case.callback_at <= now + dt.timedelta(minutes=15)
     if not promised and not may_call_at(policy, zone, now):
-        opens = next_opening(policy, zone, now).astimezone(dt.UTC)
+        opens = next_opening(policy, zone, now).astimezone(ZoneInfo(zone))
         raise WorkError(
-            f"outside calling hours for this customer ({zone}); next {opens:%a %H:%M} UTC"
+            f"outside calling hours for this customer: they open {opens:%a %H:%M} ({zone})"
         )
 
 
