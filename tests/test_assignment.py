@@ -179,3 +179,19 @@ def _work_some(engine) -> dict[str, str]:
             second.callback_agent = agent_id
             worked |= {first.customer_id: agent_id, second.customer_id: agent_id}
         return worked
+
+
+def test_loads_within_their_share_rounded_either_way_give_nothing_up():
+    # 16 agents of capacity 2 hold one case above their share of 2,052.8; it rounds up.
+    agents = [AgentSlot(f"D{n:02d}", 2, frozenset({"fr"}), load=2_053) for n in range(16)]
+    agents += [AgentSlot(f"S{n:03d}", 1, frozenset({"fr"}), load=1_026) for n in range(100)]
+    assert excess(agents, 0) == {}
+
+
+def test_a_new_agent_is_brought_up_to_their_share_even_when_it_rounds_down():
+    agents = [AgentSlot(f"A{n}", 1, frozenset({"fr"}), load=101) for n in range(10)]
+    agents.append(AgentSlot("NEW", 1, frozenset({"fr"})))
+    given = excess(agents, 0)  # shares are 91.8: everyone must end with 91 or 92
+    assert sum(given.values()) == 91
+    loads = [101 - given.get(f"A{n}", 0) for n in range(10)]
+    assert set(loads) <= {91, 92}

@@ -193,7 +193,7 @@ class Case(Base):
     phone_e164: Mapped[str | None] = mapped_column(String(20))
     phone_invalid: Mapped[bool] = mapped_column(Boolean, default=False)
     language: Mapped[str] = mapped_column(String(8))
-    agent_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    agent_id: Mapped[str | None] = mapped_column(String(64))  # ix_cases_queue leads with it
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
     updated_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
     # Working the call list: queue order, attempts, callbacks and who holds the case right now.

@@ -10,9 +10,11 @@ and called first everywhere rather than queued behind one agent.
 from __future__ import annotations
 
 import heapq
+import math
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 
 @dataclass(frozen=True)
@@ -24,8 +26,7 @@ class AgentSlot:
     load: int = 0  # open cases the agent keeps
 
 
-@dataclass(frozen=True)
-class Item:
+class Item(NamedTuple):  # a tuple: hundreds of thousands are built per assignment
     """A case waiting for an agent."""
 
     case_id: int
@@ -147,6 +148,19 @@ def targets(total: int, agents: Sequence[AgentSlot]) -> dict[str, int]:
 
 
 def excess(agents: Sequence[AgentSlot], incoming: int) -> dict[str, int]:
-    """How many cases each agent above its fair share should give up (the fewest moves)."""
-    fair = targets(sum(a.load for a in agents) + incoming, agents)
-    return {a.agent_id: a.load - fair[a.agent_id] for a in agents if a.load > fair[a.agent_id]}
+    """How many cases each agent should give up so that everyone can end within their exact
+    share by capacity, rounded down or up: the fewest moves, and none once loads are fair."""
+    total = sum(a.load for a in agents) + incoming
+    capacity = sum(a.capacity for a in agents)
+    exact = {a.agent_id: total * a.capacity / capacity for a in agents}
+    low = {k: math.floor(v) for k, v in exact.items()}
+    high = {k: math.ceil(v) for k, v in exact.items()}
+    give = {a.agent_id: max(0, a.load - high[a.agent_id]) for a in agents}
+    short = sum(max(0, low[a.agent_id] - a.load) for a in agents)
+    short -= incoming + sum(give.values())
+    # Not enough freed for those below their share: one more from each of the fullest.
+    spare = [a for a in agents if a.load - give[a.agent_id] > low[a.agent_id]]
+    spare.sort(key=lambda a: (-(a.load - give[a.agent_id]) / a.capacity, a.agent_id))
+    for slot in spare[: max(short, 0)]:
+        give[slot.agent_id] += 1
+    return {agent_id: n for agent_id, n in give.items() if n}

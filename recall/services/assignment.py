@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from collections import Counter, defaultdict
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -43,11 +43,14 @@ def on_call_list(recall_id: str | None = None) -> ColumnElement[bool]:
 
 def active_slots(session: Session) -> list[AgentSlot]:
     """Active agents with the open call-list cases they hold, across every recall."""
+    # Grouping on an expression, not the bare column: SQLite would otherwise walk the
+    # (agent_id, priority) index and fetch every row through it, four times slower than a scan.
+    agent = Case.agent_id.concat("")
     loads = dict(
         session.execute(
-            select(Case.agent_id, func.count())
+            select(agent, func.count())
             .where(on_call_list(), Case.agent_id.is_not(None))
-            .group_by(Case.agent_id)
+            .group_by(agent)
         )
         .tuples()
         .all()
@@ -87,15 +90,15 @@ def assign_call_list(
     with Session(engine) as session, session.begin():
         slots = active_slots(session)
         active = [s.agent_id for s in slots]
-        items, previous = _waiting(session, definition, active)
+        rows = _waiting(session, definition, active)
         taken: dict[int, str] = {}
         if rebalance and slots:
-            taken = _surplus(session, definition, slots, len(items), home_language, clock())
-            items += [_item(definition, row) for row in _rows(session, list(taken))]
+            taken = _surplus(session, definition, slots, len(rows), home_language, clock())
+            rows += _rows(session, list(taken))
             lighter = Counter(taken.values())
             slots = [_lighter(s, lighter[s.agent_id]) for s in slots]
-        plan = plan_assignment(items, slots, home_language)
-        _write(session, plan.assigned, {**previous, **taken}, clock())
+        plan = plan_assignment([_item(definition, row) for row in rows], slots, home_language)
+        _write(session, plan.assigned, rows, clock())
     return AssignmentReport(
         recall_id=recall_id,
         agents=len(active),
@@ -114,19 +117,15 @@ def _lighter(slot: AgentSlot, given_up: int) -> AgentSlot:
 
 
 _COLUMNS = (
-    Case.id, Case.priority, Case.language, Case.quantity, Case.last_purchase,
-    Case.status, Case.escalation_reason, Case.agent_id,
+    Case.id, Case.priority, Case.language, Case.status, Case.escalation_reason, Case.agent_id,
+    Case.quantity, Case.last_purchase,
 )  # fmt: skip
 
 
-def _waiting(
-    session: Session, definition: RecallDefinition, active: list[str]
-) -> tuple[list[Item], dict[int, str]]:
-    """Cases with no agent or an agent no longer active; the latter's previous agent."""
+def _waiting(session: Session, definition: RecallDefinition, active: list[str]) -> list[Row[Any]]:
+    """Cases of the call list with no agent, or an agent no longer active."""
     no_agent = or_(Case.agent_id.is_(None), Case.agent_id.not_in(active or [""]))
-    rows = session.execute(select(*_COLUMNS).where(on_call_list(definition.id), no_agent)).all()
-    previous = {row.id: row.agent_id for row in rows if row.agent_id is not None}
-    return [_item(definition, row) for row in rows], previous
+    return list(session.execute(select(*_COLUMNS).where(on_call_list(definition.id), no_agent)))
 
 
 def _rows(session: Session, ids: list[int]) -> list[Row[Any]]:
@@ -138,13 +137,11 @@ def _rows(session: Session, ids: list[int]) -> list[Row[Any]]:
 
 
 def _item(definition: RecallDefinition, row: Row[Any]) -> Item:
-    priority = row.priority
+    case_id, priority, language, status, reason = row[:5]
     if priority is None:
         priority = call_priority(definition.hazard, row.quantity, row.last_purchase)
-    skill = None
-    if row.status == Status.ESCALATED.value:
-        skill = row.escalation_reason or SPECIALIST_SKILL
-    return Item(row.id, priority, row.language, skill, strict=definition.hazard == "high")
+    skill = (reason or SPECIALIST_SKILL) if status == Status.ESCALATED.value else None
+    return Item(case_id, priority, language, skill, definition.hazard == "high")
 
 
 def _surplus(
@@ -159,8 +156,10 @@ def _surplus(
     first (anyone can take those), never one already worked, promised or held right now."""
     taken: dict[int, str] = {}
     for agent_id, count in sorted(excess(slots, incoming).items()):
+        # The end of the queue comes straight from the (agent_id, priority) index; among twice
+        # the cases needed, the home-language ones go first.
         query = (
-            select(Case.id)
+            select(Case.id, Case.language)
             .where(
                 Case.recall_id == definition.id,
                 Case.agent_id == agent_id,
@@ -170,47 +169,49 @@ def _surplus(
                 Case.callback_agent.is_(None),
                 or_(Case.claimed_until.is_(None), Case.claimed_until < now),
             )
-            .order_by((Case.language == home_language).desc(), Case.priority.desc(), Case.id)
-            .limit(count)
+            .order_by(Case.priority.desc())
+            .limit(2 * count)
         )
-        taken.update((case_id, agent_id) for case_id in session.scalars(query))
+        found = list(session.execute(query))
+        found.sort(key=lambda row: row.language != home_language)  # stable: keeps the order
+        taken.update((row.id, agent_id) for row in found[:count])
     return taken
 
 
 def _write(
-    session: Session, assigned: dict[int, str], previous: dict[int, str], now: dt.datetime
+    session: Session, assigned: dict[int, str], rows: list[Row[Any]], now: dt.datetime
 ) -> None:
-    by_agent: dict[str, list[int]] = defaultdict(list)
-    for case_id, agent_id in assigned.items():
-        by_agent[agent_id].append(case_id)
-    for agent_id, ids in by_agent.items():
-        for start in range(0, len(ids), _CHUNK):
-            chunk = ids[start : start + _CHUNK]
-            session.execute(
-                update(Case)
-                .where(Case.id.in_(chunk))
-                .values(agent_id=agent_id, callback_agent=None)
-                .execution_options(synchronize_session=False)
-            )
-    moves = [
-        _move_event(case_id, previous[case_id], agent_id, now)
-        for case_id, agent_id in assigned.items()
-        if case_id in previous and previous[case_id] != agent_id
-    ]
-    if moves:
-        _fill_statuses(session, moves)
-        session.execute(insert(CaseEvent), moves)
+    """Store the agents in one statement (executemany on SQLite, unnest on PostgreSQL); moves
+    from one agent to another get an event, and lose a callback promised by the old agent."""
+    pairs = sorted(assigned.items())
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        connection.exec_driver_sql(
+            "UPDATE cases SET agent_id = v.agent_id FROM unnest(%s::bigint[], %s::text[])"
+            " AS v(id, agent_id) WHERE cases.id = v.id",
+            ([case_id for case_id, _ in pairs], [agent_id for _, agent_id in pairs]),
+        )
+    elif pairs:
+        connection.exec_driver_sql(
+            "UPDATE cases SET agent_id = ? WHERE id = ?", [(a, c) for c, a in pairs]
+        )
+    before = {row.id: (row.agent_id, row.status) for row in rows if row.agent_id is not None}
+    moved = [c for c, a in pairs if c in before and before[c][0] != a]
+    for start in range(0, len(moved), _CHUNK):
+        session.execute(
+            update(Case)
+            .where(Case.id.in_(moved[start : start + _CHUNK]))
+            .values(callback_agent=None)
+            .execution_options(synchronize_session=False)
+        )
+    if moved:
+        events = [_move_event(c, *before[c], assigned[c], now) for c in moved]
+        session.execute(insert(CaseEvent), events)
 
 
-def _move_event(case_id: int, old: str, new: str, now: dt.datetime) -> dict[str, Any]:
+def _move_event(case_id: int, old: str, status: str, new: str, now: dt.datetime) -> dict[str, Any]:
     return {
         "case_id": case_id, "at": now, "actor": SYSTEM, "channel": "phone",
+        "old_status": status, "new_status": status,
         "note": f"call list: moved from agent {old} to agent {new}",
     }  # fmt: skip
-
-
-def _fill_statuses(session: Session, events: list[dict[str, Any]]) -> None:
-    """A move keeps the status: the event's old and new status are the case's current one."""
-    status = {row.id: row.status for row in _rows(session, [e["case_id"] for e in events])}
-    for event in events:
-        event["old_status"] = event["new_status"] = status[event["case_id"]]

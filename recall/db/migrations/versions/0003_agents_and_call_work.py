@@ -90,12 +90,15 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("outcome", sa.String(length=20), nullable=True))
         batch_op.add_column(sa.Column("escalation_reason", sa.String(length=40), nullable=True))
         batch_op.create_index("ix_cases_queue", ["agent_id", "priority"], unique=False)
+        # the new index leads with agent_id: the old one on agent_id alone only costs writes
+        batch_op.drop_index("ix_cases_agent_id")
 
 
 def downgrade() -> None:
 
     with op.batch_alter_table("cases", schema=None) as batch_op:
         batch_op.drop_index("ix_cases_queue")
+        batch_op.create_index("ix_cases_agent_id", ["agent_id"], unique=False)
         batch_op.drop_column("escalation_reason")
         batch_op.drop_column("outcome")
         batch_op.drop_column("claimed_until")
