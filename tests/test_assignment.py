@@ -195,3 +195,18 @@ def test_a_new_agent_is_brought_up_to_their_share_even_when_it_rounds_down():
     assert sum(given.values()) == 91
     loads = [101 - given.get(f"A{n}", 0) for n in range(10)]
     assert set(loads) <= {91, 92}
+
+
+def test_a_rebalance_of_fair_loads_moves_nothing_even_with_mixed_capacities(engine):
+    # Shares of 2,052.8 and 1,026.4 cases: 2,053 and 1,027 are fair; nothing must bounce.
+    agents = [AgentSlot(f"D{n:02d}", 2, frozenset({"fr"}), load=2_053) for n in range(16)]
+    agents += [AgentSlot(f"S{n:03d}", 1, frozenset({"fr"}), load=1_026) for n in range(100)]
+    given = excess(agents, 0)
+    pool = items(sum(given.values()))
+    lighter = [
+        AgentSlot(a.agent_id, a.capacity, a.languages, load=a.load - given.get(a.agent_id, 0))
+        for a in agents
+    ]
+    plan = plan_assignment(pool, lighter, "fr")
+    back = Counter(plan.assigned.values())
+    assert all(back[a] == given.get(a, 0) for a in back)

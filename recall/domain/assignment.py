@@ -51,6 +51,9 @@ def plan_assignment(items: Sequence[Item], agents: Sequence[AgentSlot], home_lan
             plan.unplaced["no active agent"] = len(items)
         return plan
     loads = {a.agent_id: a.load for a in agents}
+    total = sum(loads.values()) + len(items)
+    capacity = sum(a.capacity for a in agents)
+    ceilings = {a.agent_id: math.ceil(total * a.capacity / capacity) for a in agents}
     groups: dict[tuple[str, str | None, bool], list[Item]] = defaultdict(list)
     for item in items:
         groups[(item.language, item.skill, item.strict)].append(item)
@@ -63,7 +66,7 @@ def plan_assignment(items: Sequence[Item], agents: Sequence[AgentSlot], home_lan
             continue
         if relaxed:
             plan.fallbacks[relaxed] += len(group)
-        counts = water_fill(len(group), eligible, loads)
+        counts = water_fill(len(group), eligible, loads, ceilings)
         for agent_id, count in counts.items():
             loads[agent_id] += count
         group.sort(key=lambda i: (i.priority, i.case_id))
@@ -94,8 +97,18 @@ def _eligible(
     return home_speakers or pool, relaxed or f"no agent speaks {language!r}: called in {home!r}"
 
 
-def water_fill(count: int, agents: Sequence[AgentSlot], loads: dict[str, int]) -> dict[str, int]:
-    """Share `count` cases so each agent's (load + share) / capacity ends as level as can be."""
+def water_fill(
+    count: int,
+    agents: Sequence[AgentSlot],
+    loads: dict[str, int],
+    ceilings: dict[str, int] | None = None,
+) -> dict[str, int]:
+    """Share `count` cases so each agent's (load + share) / capacity ends as level as can be.
+
+    The last few go first to agents still below their `ceilings` (their share rounded up), so
+    that rounding never lifts an agent above it while another has room.
+    """
+    ceiling = ceilings or {}
     if count <= 0:
         return {}
 
@@ -113,17 +126,18 @@ def water_fill(count: int, agents: Sequence[AgentSlot], loads: dict[str, int]) -
         else:
             high = middle
     given = shares(low)
+
     # The few left over go one by one to whoever would be least loaded after taking one.
-    heap = [
-        ((loads[a.agent_id] + given[a.agent_id] + 1) / a.capacity, a.agent_id, a.capacity)
-        for a in agents
-    ]
+    def key(agent_id: str, capacity: int) -> tuple[bool, float, str, int]:
+        after = loads[agent_id] + given[agent_id] + 1
+        return (after > ceiling.get(agent_id, after), after / capacity, agent_id, capacity)
+
+    heap = [key(a.agent_id, a.capacity) for a in agents]
     heapq.heapify(heap)
     for _ in range(count - sum(given.values())):
-        _, agent_id, capacity = heapq.heappop(heap)
+        *_, agent_id, capacity = heapq.heappop(heap)
         given[agent_id] += 1
-        total = loads[agent_id] + given[agent_id]
-        heapq.heappush(heap, ((total + 1) / capacity, agent_id, capacity))
+        heapq.heappush(heap, key(agent_id, capacity))
     return {agent_id: n for agent_id, n in given.items() if n}
 
 
