@@ -41,6 +41,7 @@ demo: $(STAMP)  ## generate demo data, import it, launch a sample recall, print 
 bench: $(STAMP)  ## run the benchmarks and write docs/benchmarks.md
 	$(BIN)/python -m benchmarks.run
 	$(BIN)/python -m benchmarks.letters
+	$(BIN)/python -m benchmarks.calls
 
 lint: $(STAMP)  ## ruff and mypy
 	$(BIN)/ruff check recall flows tests benchmarks
