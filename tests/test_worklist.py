@@ -279,3 +279,13 @@ def test_many_desks_claiming_from_one_list_never_share_a_case_and_lose_none(engi
         statuses = Counter(session.scalars(select(Case.status)))
         attempts = session.scalar(select(func.count()).select_from(CallAttempt))
     assert statuses == {"resolved": 120} and attempts == 120
+
+
+def test_an_inbound_call_opens_any_free_case_but_never_an_unknown_one(engine, clock):
+    work(engine, clock, count=1, agents=("A1", "A2"))
+    with Session(engine) as session:
+        case_id = session.scalar(select(Case.id).where(Case.agent_id == "A1"))
+    card = claim_case(engine=engine, agent_id="A2", case_id=case_id, inbound=True, clock=clock)
+    assert card.case_id == case_id
+    with pytest.raises(NotYourCase):
+        claim_case(engine=engine, agent_id="A2", case_id=999_999, inbound=True, clock=clock)

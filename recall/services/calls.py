@@ -45,7 +45,7 @@ class CallResult:
     note: str = ""
 
 
-def _lock(session: Session, case_id: int, agent_id: str, who: str, now: dt.datetime) -> Case:
+def hold_case(session: Session, case_id: int, agent_id: str, who: str, now: dt.datetime) -> Case:
     """Hold the case for this desk, first statement of the transaction (a write lock on SQLite,
     a row lock on PostgreSQL); the agent must own it or already hold it (an inbound call)."""
     mine = or_(
@@ -96,7 +96,7 @@ def record_disposition(
         raise WorkError("an outcome can only follow a call where the customer was reached")
     now = clock()
     with Session(engine) as session, session.begin():
-        case = _lock(session, case_id, agent_id, claimant(agent_id, desk), now)
+        case = hold_case(session, case_id, agent_id, claimant(agent_id, desk), now)
         attempt = _attempt(session, case, attempt_id, agent_id, now)
         result = apply_disposition(
             session, case, disposition, actor=agent_id, attempt=attempt, now=now,
@@ -142,7 +142,7 @@ def record_outcome(
     """The outcome of a case already reached (a specialist's answer, a customer calling back)."""
     now = clock()
     with Session(engine) as session, session.begin():
-        case = _lock(session, case_id, agent_id, claimant(agent_id, desk), now)
+        case = hold_case(session, case_id, agent_id, claimant(agent_id, desk), now)
         return apply_outcome(
             session, case, outcome, actor=agent_id, skill=skill, note=note, now=now
         )

@@ -20,7 +20,7 @@ from recall.clock import Clock, utc_now
 from recall.db.models import Agent, CallAttempt, Case, Message
 from recall.domain.calling import Disposition, may_call_at, next_opening
 from recall.domain.contacts import normalise_phone
-from recall.services.calls import _lock, apply_disposition
+from recall.services.calls import apply_disposition, hold_case
 from recall.services.worklist import WorkError, claimant, definition_of
 from recall.telephony.port import CallRequest, MessageRequest, Telephony, TelephonyError
 
@@ -71,7 +71,7 @@ def click_to_call(
     """Ring the agent's phone, then bridge them to the customer with the hotline as caller id."""
     now = clock()
     with Session(engine) as session, session.begin():
-        case = _lock(session, case_id, agent_id, claimant(agent_id, desk), now)
+        case = hold_case(session, case_id, agent_id, claimant(agent_id, desk), now)
         agent_phone = session.scalar(select(Agent.phone).where(Agent.agent_id == agent_id))
         caller_id = _caller_id(session, case, settings)
         _check_callable(session, case, agent_id, agent_phone, now)

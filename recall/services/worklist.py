@@ -10,6 +10,7 @@ SQLite (where writes are serialised).
 from __future__ import annotations
 
 import datetime as dt
+import json
 from functools import lru_cache
 
 from sqlalchemy import (
@@ -28,6 +29,7 @@ from sqlalchemy.sql.dml import ReturningUpdate
 from recall.clock import Clock, utc_now
 from recall.db.models import Case, Customer, Letter, Recall
 from recall.domain.calling import may_call_at
+from recall.domain.cases import usable_address
 from recall.domain.definition import RecallDefinition, parse_definition
 from recall.services.assignment import on_call_list
 from recall.services.work_view import CaseCard, card_for
@@ -55,8 +57,6 @@ def free_for(who: str, now: dt.datetime) -> ColumnElement[bool]:
 
 @lru_cache(maxsize=64)
 def _definition(recall_id: str, stored: str) -> RecallDefinition:
-    import json
-
     return parse_definition(json.loads(stored), f"recall {recall_id}")
 
 
@@ -169,8 +169,8 @@ def claim_case(
     """Open one case to work it: the agent's own, or any case when the customer called in."""
     who, now = claimant(agent_id, desk), clock()
     with Session(engine) as session, session.begin():
-        owner = session.scalar(select(Case.agent_id).where(Case.id == case_id))
-        if (owner is None and not inbound) or (not inbound and owner != agent_id):
+        found = session.execute(select(Case.agent_id).where(Case.id == case_id)).first()
+        if found is None or (not inbound and found.agent_id != agent_id):
             raise NotYourCase(f"case {case_id} is not on the list of agent {agent_id}")
         if not _hold(session, case_id, who, now):
             raise WorkError("another desk is working this case right now")
@@ -196,8 +196,6 @@ def letter_state(session: Session, case_id: int) -> tuple[bool, bool]:
 
 
 def has_address(session: Session, customer_id: str) -> bool:
-    from recall.domain.cases import usable_address
-
     customer = session.get(Customer, customer_id)
     if customer is None:
         return False
