@@ -102,15 +102,16 @@ def _view(agent: Agent) -> AgentView:
     return AgentView(
         agent_id=agent.agent_id,
         name=agent.name,
-        languages=_split(agent.languages),
-        skills=_split(agent.skills),
+        languages=split_stored(agent.languages),
+        skills=split_stored(agent.skills),
         capacity=agent.capacity,
         active=agent.active,
         has_phone=bool(agent.phone),
     )
 
 
-def _split(stored: str | None) -> tuple[str, ...]:
+def split_stored(stored: str | None) -> tuple[str, ...]:
+    """`"fr,en"` as stored -> ("fr", "en")."""
     return tuple(part for part in (stored or "").split(",") if part)
 
 

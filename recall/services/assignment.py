@@ -18,6 +18,7 @@ from recall.domain.calling import NOT_WORKED_YET, SPECIALIST_SKILL, WORKABLE, ca
 from recall.domain.cases import Status
 from recall.domain.definition import RecallDefinition
 from recall.services import recalls
+from recall.services.agents import split_stored
 
 SYSTEM = "assignment"
 _CHUNK = 5_000  # ids per UPDATE: far below SQLite's bound-parameter limit
@@ -60,16 +61,12 @@ def active_slots(session: Session) -> list[AgentSlot]:
         AgentSlot(
             a.agent_id,
             a.capacity,
-            frozenset(_split(a.languages)),
-            frozenset(_split(a.skills)),
+            frozenset(split_stored(a.languages)),
+            frozenset(split_stored(a.skills)),
             loads.get(a.agent_id, 0),
         )
         for a in agents
     ]
-
-
-def _split(text: str | None) -> list[str]:
-    return [part for part in (text or "").split(",") if part]
 
 
 def assign_call_list(

@@ -13,7 +13,7 @@ from recall.calls.sheets import SheetFiles, SheetRow, write_call_sheet
 from recall.clock import Clock, utc_now
 from recall.db.models import Agent, Case, Customer
 from recall.services.assignment import on_call_list
-from recall.services.worklist import definition_of
+from recall.services.recalls import definition_of
 
 
 def write_agent_sheet(

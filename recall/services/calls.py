@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from dataclasses import dataclass
 
@@ -23,12 +24,12 @@ from recall.domain.calling import (
 from recall.domain.cases import Status
 from recall.services.assignment import active_slots
 from recall.services.cases import change_status, record_move
+from recall.services.recalls import definition_of
 from recall.services.worklist import (
     CLAIM_FOR,
     NotYourCase,
     WorkError,
     claimant,
-    definition_of,
     has_address,
     letter_state,
 )
@@ -108,7 +109,7 @@ def record_disposition(
             )
         attempt.outcome = case.outcome
         session.flush()
-        return CallResult(**{**result.__dict__, "attempt_id": attempt.id})
+        return dataclasses.replace(result, attempt_id=attempt.id)
 
 
 def _attempt(

@@ -21,7 +21,8 @@ from recall.db.models import Agent, CallAttempt, Case, Message
 from recall.domain.calling import Disposition, may_call_at, next_opening
 from recall.domain.contacts import normalise_phone
 from recall.services.calls import apply_disposition, hold_case
-from recall.services.worklist import WorkError, claimant, definition_of
+from recall.services.recalls import definition_of
+from recall.services.worklist import WorkError, claimant
 from recall.telephony.port import CallRequest, MessageRequest, Telephony, TelephonyError
 
 log = logging.getLogger(__name__)
@@ -32,7 +33,10 @@ LINE_DISPOSITIONS = {
     "busy": Disposition.BUSY,
     "failed": Disposition.NO_ANSWER,  # the network could not connect: try again later
 }
-MESSAGE_ORDER = ["accepted", "queued", "sending", "sent", "delivered", "read"]
+MESSAGE_RANK = {
+    status: rank
+    for rank, status in enumerate(["accepted", "queued", "sending", "sent", "delivered", "read"])
+}
 MESSAGE_FINAL = {"undelivered", "failed", "canceled"}
 
 
@@ -286,5 +290,4 @@ def _moves_forward(old: str, new: str) -> bool:
         return False
     if new in MESSAGE_FINAL:
         return True
-    rank = {s: i for i, s in enumerate(MESSAGE_ORDER)}
-    return rank.get(new, -1) > rank.get(old, -1)
+    return MESSAGE_RANK.get(new, -1) > MESSAGE_RANK.get(old, -1)

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
+from functools import lru_cache
 from pathlib import Path
 
 import yaml
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from recall.clock import Clock, utc_now
@@ -71,7 +72,17 @@ def register_recall(
 def get_definition(*, engine: Engine, recall_id: str) -> RecallDefinition:
     """The stored definition of a launched recall."""
     with Session(engine) as session:
-        recall = session.get(Recall, recall_id)
-        if recall is None:
-            raise LookupError(f"no recall {recall_id!r} has been launched")
-        return parse_definition(json.loads(recall.definition), f"recall {recall_id}")
+        return definition_of(session, recall_id)
+
+
+def definition_of(session: Session, recall_id: str) -> RecallDefinition:
+    """A launched recall's definition, parsed once per process for each stored version."""
+    stored = session.scalar(select(Recall.definition).where(Recall.id == recall_id))
+    if stored is None:
+        raise LookupError(f"no recall {recall_id!r} has been launched")
+    return _parsed(recall_id, stored)
+
+
+@lru_cache(maxsize=64)
+def _parsed(recall_id: str, stored: str) -> RecallDefinition:
+    return parse_definition(json.loads(stored), f"recall {recall_id}")

@@ -34,7 +34,7 @@ class CaseCard:
     claimed_until: dt.datetime | None
 
 
-def card_for(session: Session, case_id: int, now: dt.datetime) -> CaseCard:
+def card_for(session: Session, case_id: int) -> CaseCard:
     """The case as its agent needs it on screen or on paper."""
     found = session.execute(
         select(Case, Customer.first_name, Customer.last_name, Recall.title, Recall.hazard)

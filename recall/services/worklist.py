@@ -10,8 +10,6 @@ SQLite (where writes are serialised).
 from __future__ import annotations
 
 import datetime as dt
-import json
-from functools import lru_cache
 
 from sqlalchemy import (
     ColumnElement,
@@ -27,11 +25,11 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.dml import ReturningUpdate
 
 from recall.clock import Clock, utc_now
-from recall.db.models import Case, Customer, Letter, Recall
+from recall.db.models import Case, Customer, Letter
 from recall.domain.calling import may_call_at
 from recall.domain.cases import usable_address
-from recall.domain.definition import RecallDefinition, parse_definition
 from recall.services.assignment import on_call_list
+from recall.services.recalls import definition_of
 from recall.services.work_view import CaseCard, card_for
 
 CLAIM_FOR = dt.timedelta(minutes=20)
@@ -53,19 +51,6 @@ def claimant(agent_id: str, desk: str = "") -> str:
 def free_for(who: str, now: dt.datetime) -> ColumnElement[bool]:
     """Nobody else holds the case right now."""
     return or_(Case.claimed_until.is_(None), Case.claimed_until <= now, Case.claimed_by == who)
-
-
-@lru_cache(maxsize=64)
-def _definition(recall_id: str, stored: str) -> RecallDefinition:
-    return parse_definition(json.loads(stored), f"recall {recall_id}")
-
-
-def definition_of(session: Session, recall_id: str) -> RecallDefinition:
-    """A recall's definition, parsed once per process."""
-    stored = session.scalar(select(Recall.definition).where(Recall.id == recall_id))
-    if stored is None:
-        raise LookupError(f"no recall {recall_id!r} has been launched")
-    return _definition(recall_id, stored)
 
 
 def next_case(
@@ -91,12 +76,12 @@ def next_case(
         )
         if held is not None:
             _hold(session, held, who, now)
-            return card_for(session, held, now)
+            return card_for(session, held)
         open_now = _open_zones(session, agent_id, now)
         if not open_now:
             return None
         won = session.scalar(_claim_statement(session, agent_id, who, open_now, now))
-        return card_for(session, won, now) if won is not None else None
+        return card_for(session, won) if won is not None else None
 
 
 def _open_zones(session: Session, agent_id: str, now: dt.datetime) -> list[tuple[str, str]]:
@@ -174,7 +159,7 @@ def claim_case(
             raise NotYourCase(f"case {case_id} is not on the list of agent {agent_id}")
         if not _hold(session, case_id, who, now):
             raise WorkError("another desk is working this case right now")
-        return card_for(session, case_id, now)
+        return card_for(session, case_id)
 
 
 def release_case(*, engine: Engine, agent_id: str, case_id: int, desk: str = "") -> None:
