@@ -276,6 +276,11 @@ def main() -> None:
     cli()
 
 
-from recall import cli_calls  # noqa: E402  (its commands use fail() and out above)
+from recall import cli_calls, cli_users  # noqa: E402  (their commands use fail() and out)
 
 cli_calls.register(cli)
+cli_users.register(cli)
+
+
+if __name__ == "__main__":
+    main()

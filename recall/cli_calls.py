@@ -223,7 +223,7 @@ def serve(
     host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
     port: int = 8000,
 ) -> None:
-    """Serve Twilio's webhooks (RECALL_PUBLIC_URL is the address Twilio calls)."""
+    """Serve the console and Twilio's webhooks (RECALL_PUBLIC_URL is where Twilio calls)."""
     import uvicorn
 
     from recall.web.app import create_app

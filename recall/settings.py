@@ -26,6 +26,10 @@ class Settings:
     public_url: str = "http://127.0.0.1:8000"  # where Twilio reaches our webhooks
     hotline: str = ""  # caller id when a recall names no hotline
     now: dt.datetime | None = None  # a fixed time instead of the system clock (simulations)
+    # Console: the key signing session cookies (else one kept in the data dir), and whether
+    # cookies are sent over HTTPS only (on by default when the public address is https).
+    secret_key: str = ""
+    secure_cookies: bool = False
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -50,6 +54,12 @@ class Settings:
             public_url=(env.get("RECALL_PUBLIC_URL") or "http://127.0.0.1:8000").rstrip("/"),
             hotline=env.get("RECALL_HOTLINE", ""),
             now=_instant(env, "RECALL_NOW"),
+            secret_key=env.get("RECALL_SECRET_KEY", ""),
+            secure_cookies=(
+                env.get("RECALL_SECURE_COOKIES")
+                or str(env.get("RECALL_PUBLIC_URL", "").startswith("https:"))
+            ).lower()
+            in ("1", "true", "yes"),
         )
 
 

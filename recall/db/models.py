@@ -190,7 +190,7 @@ class Case(Base):
     letter: Mapped[bool] = mapped_column(Boolean)
     call: Mapped[bool] = mapped_column(Boolean)
     notice_only: Mapped[bool] = mapped_column(Boolean)
-    phone_e164: Mapped[str | None] = mapped_column(String(20))
+    phone_e164: Mapped[str | None] = mapped_column(String(20), index=True)  # hotline look-up
     phone_invalid: Mapped[bool] = mapped_column(Boolean, default=False)
     language: Mapped[str] = mapped_column(String(8))
     agent_id: Mapped[str | None] = mapped_column(String(64))  # ix_cases_queue leads with it
@@ -314,3 +314,27 @@ class Message(Base):
     status: Mapped[str] = mapped_column(String(20))
     sent_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
     updated_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
+
+
+class User(Base):
+    """Someone who logs in to the console: an agent, a quality lead, reporting, an admin."""
+
+    __tablename__ = "users"
+
+    username: Mapped[str] = mapped_column(String(64), primary_key=True)
+    password_hash: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(16))
+    agent_id: Mapped[str | None] = mapped_column(ForeignKey("agents.agent_id"))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
+
+
+class LoginThrottle(Base):
+    """Failed logins per key (a username, a client address), to slow a password guesser down."""
+
+    __tablename__ = "login_throttle"
+
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    first_failure_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
+    locked_until: Mapped[dt.datetime | None] = mapped_column(UtcDateTime())

@@ -212,3 +212,39 @@ def _move_event(case_id: int, old: str, status: str, new: str, now: dt.datetime)
         "old_status": status, "new_status": status,
         "note": f"call list: moved from agent {old} to agent {new}",
     }  # fmt: skip
+
+
+class ReassignError(ValueError):
+    """A case that can't be moved as asked; nothing was written."""
+
+
+def reassign_case(
+    *, engine: Engine, case_ref: str, agent_id: str, actor: str, clock: Clock = utc_now
+) -> str:
+    """Move one open call-list case to another active agent (a lead's decision); its old agent."""
+    now = clock()
+    with Session(engine) as session, session.begin():
+        case = session.scalar(
+            select(Case).where(Case.case_ref == case_ref.strip().upper()).with_for_update()
+        )
+        if case is None:
+            raise ReassignError(f"no case {case_ref!r}")
+        if not (case.call and case.status in _WORKABLE):
+            raise ReassignError(f"case {case.case_ref} is not on a call list ({case.status})")
+        agent = session.get(Agent, agent_id)
+        if agent is None or not agent.active:
+            raise ReassignError(f"no active agent {agent_id!r}")
+        old = case.agent_id or "(none)"
+        if case.agent_id == agent_id:
+            return old
+        if case.claimed_until is not None and case.claimed_until > now:
+            raise ReassignError(f"case {case.case_ref} is being worked right now: try later")
+        case.agent_id, case.callback_agent = agent_id, None
+        session.add(
+            CaseEvent(
+                case_id=case.id, at=now, actor=actor, channel="phone", old_status=case.status,
+                new_status=case.status, note=f"call list: moved from agent {old} to agent "
+                f"{agent_id} by {actor}",
+            )
+        )  # fmt: skip
+        return old

@@ -70,6 +70,17 @@ def hold_case(session: Session, case_id: int, agent_id: str, who: str, now: dt.d
     return case
 
 
+def take_over(session: Session, case: Case, agent_id: str, now: dt.datetime) -> None:
+    """The customer called in and this agent answered: the case leaves its old agent's list."""
+    if case.agent_id == agent_id:
+        return
+    note = f"customer called the hotline: case taken over by agent {agent_id}"
+    if case.agent_id:
+        note += f" from agent {case.agent_id}"
+    case.agent_id, case.callback_agent = agent_id, None
+    record_move(session, case, actor=agent_id, channel="hotline", note=note, clock=lambda: now)
+
+
 def record_disposition(
     *,
     engine: Engine,
@@ -82,11 +93,13 @@ def record_disposition(
     skill: str | None = None,
     note: str | None = None,
     attempt_id: int | None = None,
+    inbound: bool = False,
     clock: Clock = utc_now,
 ) -> CallResult:
     """Record one call to the case's customer and, once reached, the outcome if given.
 
-    `attempt_id` names the call placed through the telephony port, when there was one.
+    `attempt_id` names the call placed through the telephony port, when there was one;
+    `inbound` is a customer calling the hotline: the agent who answers takes the case over.
     """
     try:
         disposition = Disposition(disposition)
@@ -98,6 +111,8 @@ def record_disposition(
     now = clock()
     with Session(engine) as session, session.begin():
         case = hold_case(session, case_id, agent_id, claimant(agent_id, desk), now)
+        if inbound:
+            take_over(session, case, agent_id, now)
         attempt = _attempt(session, case, attempt_id, agent_id, now)
         result = apply_disposition(
             session, case, disposition, actor=agent_id, attempt=attempt, now=now,
@@ -138,12 +153,15 @@ def record_outcome(
     desk: str = "",
     skill: str | None = None,
     note: str | None = None,
+    inbound: bool = False,
     clock: Clock = utc_now,
 ) -> CallResult:
     """The outcome of a case already reached (a specialist's answer, a customer calling back)."""
     now = clock()
     with Session(engine) as session, session.begin():
         case = hold_case(session, case_id, agent_id, claimant(agent_id, desk), now)
+        if inbound:
+            take_over(session, case, agent_id, now)
         return apply_outcome(
             session, case, outcome, actor=agent_id, skill=skill, note=note, now=now
         )

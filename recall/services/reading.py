@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -131,3 +133,37 @@ def export_cases(*, engine: Engine, recall_id: str, out: Path) -> int:
     out.parent.mkdir(parents=True, exist_ok=True)
     frame.to_csv(out, index=False, encoding="utf-8")
     return len(frame)
+
+
+@dataclass(frozen=True)
+class RecallLine:
+    recall_id: str
+    title: str
+    hazard: str
+    launched_at: dt.datetime
+    cases: int
+    to_call: int
+    resolved: int
+
+
+def list_recalls(*, engine: Engine) -> list[RecallLine]:
+    """Every launched recall, the latest first, with its headline figures."""
+    from recall.services.assignment import on_call_list
+
+    with Session(engine) as session:
+        counts = session.execute(
+            select(
+                Case.recall_id,
+                func.count(Case.id),
+                func.coalesce(func.sum(case((on_call_list(), 1), else_=0)), 0),
+                func.coalesce(func.sum(case((Case.status == "resolved", 1), else_=0)), 0),
+            ).group_by(Case.recall_id)
+        )
+        figures = {row[0]: row[1:] for row in counts}
+        recalls = session.scalars(select(Recall).order_by(Recall.launched_at.desc(), Recall.id))
+        return [
+            RecallLine(
+                r.id, r.title, r.hazard, r.launched_at, *map(int, figures.get(r.id, (0, 0, 0)))
+            )
+            for r in recalls
+        ]

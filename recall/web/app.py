@@ -2,15 +2,39 @@
 
 from __future__ import annotations
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from fastapi.templating import Jinja2Templates
+from starlette.exceptions import HTTPException
+from starlette.middleware.sessions import SessionMiddleware
 
-from recall.bootstrap import App, dial_settings
+from recall.bootstrap import App, dial_settings, session_secret, telephony
+from recall.services.worklist import NotYourCase, WorkError
+from recall.web import agent_pages, api, lead_pages, pages, report_pages
+from recall.web.pages import redirect, render
+from recall.web.security import BadCsrf, Forbidden, LoginRequired
 from recall.web.twilio_hooks import twilio_router
+
+SESSION_HOURS = 12
 
 
 def create_app(app: App) -> FastAPI:
-    """The FastAPI application serving Twilio's webhooks."""
-    web = FastAPI(title="recall", docs_url=None, redoc_url=None)
+    """The console (pages and JSON) and Twilio's webhooks; no page is served without login."""
+    web = FastAPI(title="recall", docs_url=None, redoc_url=None, openapi_url=None)
+    web.state.recall = app
+    web.state.telephony = telephony(app.settings)
+    web.state.pages = Jinja2Templates(directory=app.settings.templates_dir / "pages")
+    web.add_middleware(
+        SessionMiddleware,
+        secret_key=session_secret(app.settings),
+        session_cookie="recall_session",
+        max_age=SESSION_HOURS * 3600,
+        same_site="lax",
+        https_only=app.settings.secure_cookies,
+    )
+    for router in CONSOLE_ROUTERS:
+        web.include_router(router)
     web.include_router(
         twilio_router(
             engine=app.engine,
@@ -18,9 +42,79 @@ def create_app(app: App) -> FastAPI:
             settings=dial_settings(app.settings),
         )
     )
+    _handle_errors(web)
 
     @web.get("/health")
     def health() -> dict[str, str]:
         return {"status": "ok"}
 
+    @web.middleware("http")
+    async def no_caching(request: Request, call_next):
+        response = await call_next(request)
+        response.headers.setdefault("Cache-Control", "no-store")
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        return response
+
     return web
+
+
+def _is_api(request: Request) -> bool:
+    return request.url.path.startswith("/api/")
+
+
+def _problem(request: Request, status: int, heading: str, message: str) -> Response:
+    if _is_api(request):
+        return JSONResponse({"detail": message}, status_code=status)
+    return render(request, "error.html", status, heading=heading, message=message)
+
+
+def _handle_errors(web: FastAPI) -> None:
+    @web.exception_handler(LoginRequired)
+    async def login_required(request: Request, exc: LoginRequired) -> Response:
+        if _is_api(request):
+            return JSONResponse({"detail": "log in first"}, status_code=401)
+        return redirect(f"/login?next={request.url.path}")
+
+    @web.exception_handler(Forbidden)
+    async def forbidden(request: Request, exc: Forbidden) -> Response:
+        return _problem(request, 403, "Not for your role", "This part of recall is not yours.")
+
+    @web.exception_handler(BadCsrf)
+    async def bad_csrf(request: Request, exc: BadCsrf) -> Response:
+        message = "The form had expired or came from elsewhere: reload the page and try again."
+        return _problem(request, 403, "Form refused", message)
+
+    @web.exception_handler(NotYourCase)
+    @web.exception_handler(LookupError)
+    async def not_found(request: Request, exc: LookupError) -> Response:
+        return _problem(request, 404, "Not found", "There is nothing here for you.")
+
+    @web.exception_handler(WorkError)
+    async def work_error(request: Request, exc: WorkError) -> Response:
+        return _problem(request, 409, "Not done", str(exc))
+
+    @web.exception_handler(HTTPException)
+    async def http_error(request: Request, exc: HTTPException) -> Response:
+        if _is_api(request) or request.url.path.startswith("/twilio/"):
+            return JSONResponse({"detail": exc.detail}, status_code=exc.status_code)
+        return _problem(request, exc.status_code, "Sorry", str(exc.detail))
+
+    @web.exception_handler(RequestValidationError)
+    async def invalid(request: Request, exc: RequestValidationError) -> Response:
+        if _is_api(request):
+            return JSONResponse({"detail": exc.errors()}, status_code=422)
+        fields = ", ".join(str(e["loc"][-1]) for e in exc.errors())
+        return _problem(request, 422, "Not saved", f"Check these fields: {fields}")
+
+
+def openapi_schema() -> dict:
+    """The OpenAPI description of the JSON endpoints (not served: every route needs login)."""
+    from fastapi.openapi.utils import get_openapi
+
+    return get_openapi(title="recall console API", version="1", routes=api.router.routes)
+
+
+CONSOLE_ROUTERS = (pages.router, agent_pages.router, lead_pages.router, report_pages.router,
+                   api.router)  # fmt: skip

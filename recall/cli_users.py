@@ -1,0 +1,65 @@
+"""`recall users`: console accounts and their roles."""
+
+from __future__ import annotations
+
+import os
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from recall.bootstrap import build_app
+from recall.cli import fail, out
+from recall.services import users
+
+users_cli = typer.Typer(help="Console users: add, list, (de)activate.")
+
+
+def register(cli: typer.Typer) -> None:
+    cli.add_typer(users_cli, name="users")
+
+
+@users_cli.command("add")
+def add(
+    username: str,
+    role: Annotated[str, typer.Option(help="agent, lead, reporting or admin")],
+    agent: Annotated[str, typer.Option("--agent", help="the agent id (role agent)")] = "",
+    password_env: Annotated[
+        str, typer.Option(help="read the password from this environment variable")
+    ] = "",
+) -> None:
+    """Create a user; the password is asked for (or read from --password-env)."""
+    if password_env:
+        password = os.environ.get(password_env, "")
+        if not password:
+            fail(f"the environment variable {password_env} is empty or unset")
+    else:
+        password = typer.prompt("password", hide_input=True, confirmation_prompt=True)
+    try:
+        user = users.add_user(
+            engine=build_app().engine, username=username, password=password, role=role,
+            agent_id=agent or None,
+        )  # fmt: skip
+    except users.UserError as exc:
+        fail(str(exc))
+    linked = f", agent {user.agent_id}" if user.agent_id else ""
+    out.print(f"user {user.username} added ({user.role}{linked})")
+
+
+@users_cli.command("list")
+def list_() -> None:
+    """Every user, their role and agent id."""
+    table = Table("user", "role", "agent", "active")
+    for user in users.list_users(engine=build_app().engine):
+        table.add_row(user.username, user.role, user.agent_id or "", "yes" if user.active else "no")
+    out.print(table)
+
+
+@users_cli.command("deactivate")
+def deactivate(username: str) -> None:
+    """Keep a user out from their next request on."""
+    try:
+        users.set_user_active(engine=build_app().engine, username=username, active=False)
+    except LookupError as exc:
+        fail(str(exc))
+    out.print(f"user {username} deactivated")

@@ -1,0 +1,177 @@
+"""The agent's pages: their list, a case with its script, recording calls, the hotline."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, Response
+
+from recall.bootstrap import App, app_clock, dial_settings
+from recall.domain.calling import DECLINED, ESCALATED, NOT_IN_POSSESSION
+from recall.services import desk, dialing, worklist
+from recall.services.calls import record_disposition
+from recall.services.recalls import get_definition
+from recall.services.scripts import call_script
+from recall.services.work_view import CaseCard
+from recall.services.worklist import WorkError
+from recall.web.pages import redirect, render
+from recall.web.security import AgentUser, AppDep, Csrf, agent_of
+
+DESK = "web"
+DISPOSITIONS = [
+    ("reached", "Reached"), ("no_answer", "No answer"), ("busy", "Busy"),
+    ("voicemail", "Voicemail"), ("wrong_number", "Wrong number"),
+    ("callback_requested", "Callback asked"), ("do_not_call", "Do not call"),
+]  # fmt: skip
+
+router = APIRouter()
+
+
+@router.get("/my/list", response_class=HTMLResponse)
+def my_list(request: Request, user: AgentUser, app: AppDep) -> Response:
+    queue = desk.my_queue(engine=app.engine, agent_id=agent_of(user), clock=app_clock(app.settings))
+    return render(request, "my_list.html", queue=queue)
+
+
+@router.get("/my/next")
+def my_next(request: Request, user: AgentUser, app: AppDep) -> Response:
+    """Open the most urgent case that may be called now."""
+    card = worklist.next_case(
+        engine=app.engine, agent_id=agent_of(user), desk=DESK, clock=app_clock(app.settings)
+    )
+    if card is None:
+        return redirect("/my/list", "Nothing to call right now.", request)
+    return redirect(f"/cases/{card.case_id}")
+
+
+@router.get("/cases/{case_id}", response_class=HTMLResponse)
+def case_page(request: Request, case_id: int, user: AgentUser, app: AppDep) -> Response:
+    card = worklist.claim_case(
+        engine=app.engine, agent_id=agent_of(user), case_id=case_id, desk=DESK,
+        clock=app_clock(app.settings),
+    )  # fmt: skip
+    return _case_page(request, app, user.username, card)
+
+
+@router.get("/hotline", response_class=HTMLResponse)
+def hotline(request: Request, user: AgentUser, app: AppDep, q: str = "") -> Response:
+    agent_of(user)
+    hits = desk.find_cases(engine=app.engine, query=q[:80], country=app.settings.home_country)
+    return render(request, "hotline.html", query=q[:80], hits=hits)
+
+
+@router.get("/hotline/cases/{case_id}", response_class=HTMLResponse)
+def hotline_case(request: Request, case_id: int, user: AgentUser, app: AppDep) -> Response:
+    """A customer calling in: any case opens, whoever's list it is on."""
+    card = worklist.claim_case(
+        engine=app.engine, agent_id=agent_of(user), case_id=case_id, desk=DESK, inbound=True,
+        clock=app_clock(app.settings),
+    )  # fmt: skip
+    return _case_page(request, app, user.username, card, inbound=True)
+
+
+@router.post("/cases/{case_id}/record", dependencies=[Csrf])
+def record(
+    request: Request,
+    case_id: int,
+    user: AgentUser,
+    app: AppDep,
+    disposition: Annotated[str, Form(max_length=30)],
+    outcome: Annotated[str, Form(max_length=30)] = "",
+    skill: Annotated[str, Form(max_length=40)] = "",
+    callback_at: Annotated[str, Form(max_length=30)] = "",
+    note: Annotated[str, Form(max_length=2000)] = "",
+    inbound: Annotated[str, Form(max_length=1)] = "",
+) -> Response:
+    agent_id = agent_of(user)
+    dialled = request.session.get("dialled", {}).get(str(case_id))
+    try:
+        result = record_disposition(
+            engine=app.engine, agent_id=agent_id, case_id=case_id, disposition=disposition,
+            desk=DESK, callback_at=_callback_time(app, case_id, callback_at),
+            outcome=outcome or None, skill=skill or None, note=note.strip() or None,
+            attempt_id=dialled, inbound=bool(inbound), clock=app_clock(app.settings),
+        )  # fmt: skip
+    except WorkError as exc:
+        card = worklist.claim_case(
+            engine=app.engine, agent_id=agent_id, case_id=case_id, desk=DESK,
+            inbound=bool(inbound), clock=app_clock(app.settings),
+        )  # fmt: skip
+        return _case_page(request, app, user.username, card, bool(inbound), str(exc), 400)
+    request.session.get("dialled", {}).pop(str(case_id), None)
+    saved = f"{result.case_ref}: saved ({result.status})." + (
+        f" {result.note}" if result.note else ""
+    )
+    return redirect("/hotline" if inbound else "/my/next", saved, request)
+
+
+@router.post("/cases/{case_id}/call", dependencies=[Csrf])
+def call(
+    request: Request,
+    case_id: int,
+    user: AgentUser,
+    app: AppDep,
+    text_first: Annotated[str, Form(max_length=1)] = "",
+) -> Response:
+    try:
+        dialled = dialing.click_to_call(
+            engine=app.engine, telephony=request.app.state.telephony,
+            settings=dial_settings(app.settings), agent_id=agent_of(user), case_id=case_id,
+            desk=DESK, text_first=bool(text_first), clock=app_clock(app.settings),
+        )  # fmt: skip
+    except WorkError as exc:
+        return redirect(f"/cases/{case_id}", f"Not called: {exc}", request)
+    request.session.setdefault("dialled", {})[str(case_id)] = dialled.attempt_id
+    request.session["dialled"] = dict(request.session["dialled"])  # marks the session changed
+    flash = "Calling: your phone rings first, then you are put through to the customer."
+    return redirect(f"/cases/{case_id}", flash, request)
+
+
+@router.post("/cases/{case_id}/release", dependencies=[Csrf])
+def release(request: Request, case_id: int, user: AgentUser, app: AppDep) -> Response:
+    worklist.release_case(engine=app.engine, agent_id=agent_of(user), case_id=case_id, desk=DESK)
+    return redirect("/my/list", "Case put back on your list.", request)
+
+
+def _case_page(
+    request: Request,
+    app: App,
+    agent_name: str,
+    card: CaseCard,
+    inbound: bool = False,
+    error: str | None = None,
+    status: int = 200,
+) -> Response:
+    definition = get_definition(engine=app.engine, recall_id=card.recall_id)
+    script = call_script(
+        templates_dir=app.settings.templates_dir / "scripts", definition=definition, card=card,
+        agent_name=agent_name, hotline=app.settings.hotline,
+        home_language=app.settings.home_language,
+    )  # fmt: skip
+    outcomes = [*definition.remedies, NOT_IN_POSSESSION, DECLINED, ESCALATED]
+    return render(
+        request, "case.html", status, card=card, script=script, inbound=inbound, error=error,
+        history=desk.history(engine=app.engine, case_id=card.case_id), outcomes=outcomes,
+        dispositions=DISPOSITIONS,
+    )  # fmt: skip
+
+
+def _callback_time(app: App, case_id: int, typed: str) -> dt.datetime | None:
+    """A callback time typed in the customer's clock (datetime-local), as an aware instant."""
+    if not typed.strip():
+        return None
+    try:
+        local = dt.datetime.fromisoformat(typed.strip())
+    except ValueError:
+        raise WorkError(f"callback time {typed!r} is not a date and time") from None
+    if local.tzinfo is not None:
+        return local
+    zone_name = desk.case_zone(engine=app.engine, case_id=case_id) or "UTC"
+    try:
+        zone = ZoneInfo(zone_name)
+    except ZoneInfoNotFoundError:
+        zone = ZoneInfo("UTC")
+    return local.replace(tzinfo=zone)

@@ -1,0 +1,131 @@
+"""JSON endpoints of the console: the same services as the pages, for scripts and dialers.
+
+Changing calls need the session's CSRF token in the X-CSRF-Token header (GET /api/me
+returns it).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from typing import Any, Literal
+
+from fastapi import APIRouter, Request
+from pydantic import BaseModel, Field
+
+from recall.bootstrap import app_clock
+from recall.domain.calling import Disposition
+from recall.services import desk, reading, reporting, worklist
+from recall.services.calls import record_disposition
+from recall.web.security import AgentUser, AppDep, Csrf, ReportUser, UserDep, agent_of, csrf_token
+
+router = APIRouter(prefix="/api")
+DESK = "api"
+
+
+class Me(BaseModel):
+    username: str
+    role: str
+    agent_id: str | None
+    csrf: str
+
+
+class CaseOut(BaseModel):
+    case_id: int
+    case_ref: str
+    recall_id: str
+    status: str
+    customer: str
+    phone: str | None
+    language: str
+    attempts: int
+    callback_at: dt.datetime | None
+
+
+class Next(BaseModel):
+    case: CaseOut | None
+
+
+class QueueOut(BaseModel):
+    left: int
+    done_today: int
+    case_ids: list[int]
+
+
+class Record(BaseModel):
+    disposition: Literal[tuple(d.value for d in Disposition)]  # type: ignore[valid-type]
+    outcome: str | None = Field(default=None, max_length=30)
+    skill: str | None = Field(default=None, max_length=40)
+    note: str | None = Field(default=None, max_length=2000)
+    callback_at: dt.datetime | None = None
+    attempt_id: int | None = None
+
+
+class Recorded(BaseModel):
+    case_ref: str
+    status: str
+    on_call_list: bool
+    agent_id: str | None
+    next_call_at: dt.datetime | None
+    note: str
+
+
+class RecallOut(BaseModel):
+    recall_id: str
+    title: str
+    hazard: str
+    cases: int
+    to_call: int
+    resolved: int
+
+
+@router.get("/me")
+def me(request: Request, user: UserDep) -> Me:
+    return Me(username=user.username, role=user.role, agent_id=user.agent_id,
+              csrf=csrf_token(request))  # fmt: skip
+
+
+@router.get("/my/queue")
+def my_queue(user: AgentUser, app: AppDep) -> QueueOut:
+    queue = desk.my_queue(engine=app.engine, agent_id=agent_of(user), clock=app_clock(app.settings))
+    return QueueOut(left=queue.left, done_today=queue.done_today,
+                    case_ids=[row.case_id for row in queue.rows])  # fmt: skip
+
+
+@router.post("/my/next", dependencies=[Csrf])
+def next_case(user: AgentUser, app: AppDep) -> Next:
+    """Claim the agent's most urgent case that may be called now (null when none is due)."""
+    card = worklist.next_case(
+        engine=app.engine, agent_id=agent_of(user), desk=DESK, clock=app_clock(app.settings)
+    )
+    if card is None:
+        return Next(case=None)
+    fields = {name: getattr(card, name) for name in CaseOut.model_fields}
+    return Next(case=CaseOut(**fields))
+
+
+@router.post("/cases/{case_id}/record", dependencies=[Csrf])
+def record(case_id: int, body: Record, user: AgentUser, app: AppDep) -> Recorded:
+    """One call to a case the agent holds, and its outcome once the customer was reached."""
+    result = record_disposition(
+        engine=app.engine, agent_id=agent_of(user), case_id=case_id, desk=DESK,
+        disposition=body.disposition, outcome=body.outcome, skill=body.skill, note=body.note,
+        callback_at=body.callback_at, attempt_id=body.attempt_id, clock=app_clock(app.settings),
+    )  # fmt: skip
+    return Recorded(**_fields(result, Recorded))
+
+
+@router.get("/recalls")
+def recalls(user: ReportUser, app: AppDep) -> list[RecallOut]:
+    return [RecallOut(**_fields(r, RecallOut)) for r in reading.list_recalls(engine=app.engine)]
+
+
+@router.get("/recalls/{recall_id}/completion")
+def completion(recall_id: str, user: ReportUser, app: AppDep) -> dict[str, Any]:
+    """The recall's funnel as a whole, by channel, agent, store and day."""
+    report = reporting.completion(engine=app.engine, recall_id=recall_id)
+    return dataclasses.asdict(report)
+
+
+def _fields(source: object, model: type[BaseModel]) -> dict[str, Any]:
+    return {name: getattr(source, name) for name in model.model_fields}

@@ -1,0 +1,103 @@
+"""The quality lead's pages: recalls, launching one, agents' progress, rebalancing."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, File, Form, Request, UploadFile
+from fastapi.responses import HTMLResponse, Response
+
+from recall.bootstrap import App, app_clock
+from recall.domain.definition import InvalidDefinition
+from recall.services import agents, assignment, launches, reading, reporting
+from recall.web.pages import redirect, render
+from recall.web.security import AppDep, Csrf, LeadUser
+
+router = APIRouter()
+
+
+@router.get("/recalls", response_class=HTMLResponse)
+def recalls_page(request: Request, user: LeadUser, app: AppDep) -> Response:
+    return _recalls(request, app)
+
+
+@router.post("/recalls", dependencies=[Csrf])
+async def launch(
+    request: Request, user: LeadUser, app: AppDep, definition: Annotated[UploadFile, File()]
+) -> Response:
+    """Check an uploaded definition; launch it in the background when it is valid."""
+    content = await definition.read(launches.MAX_DEFINITION_BYTES + 1)
+    try:
+        checked, path = launches.check_upload(
+            uploads=app.settings.data_dir / "uploads", filename=definition.filename or "",
+            content=content,
+        )  # fmt: skip
+    except InvalidDefinition as exc:
+        return _recalls(request, app, problems=exc.errors, status=400)
+    launches.start_launch(definition_path=path, logs=app.settings.data_dir / "launches")
+    flash = f"{checked.id} is valid and is being launched: its figures appear as it goes."
+    return redirect("/recalls", flash, request)
+
+
+@router.get("/recalls/{recall_id}", response_class=HTMLResponse)
+def recall_page(request: Request, recall_id: str, user: LeadUser, app: AppDep) -> Response:
+    report = reporting.completion(engine=app.engine, recall_id=recall_id)
+    active = [a.agent_id for a in agents.list_agents(engine=app.engine) if a.active]
+    return render(request, "recall_agents.html", report=report, active_agents=active)
+
+
+@router.post("/recalls/{recall_id}/agents/{agent_id}/deactivate", dependencies=[Csrf])
+def deactivate(
+    request: Request, recall_id: str, agent_id: str, user: LeadUser, app: AppDep
+) -> Response:
+    """Take an agent off every list; their open cases go to the others, evenly."""
+    agents.set_agent_active(
+        engine=app.engine, agent_id=agent_id, active=False, clock=app_clock(app.settings)
+    )
+    report = _rebalance(app, recall_id)
+    flash = f"Agent {agent_id} deactivated; {report.assigned:,} case(s) given to other agents."
+    return redirect(f"/recalls/{recall_id}", flash, request)
+
+
+@router.post("/recalls/{recall_id}/rebalance", dependencies=[Csrf])
+def rebalance(request: Request, recall_id: str, user: LeadUser, app: AppDep) -> Response:
+    report = _rebalance(app, recall_id)
+    flash = f"Rebalanced: {report.assigned:,} case(s) assigned, {report.moved:,} moved."
+    return redirect(f"/recalls/{recall_id}", flash, request)
+
+
+@router.post("/recalls/{recall_id}/reassign", dependencies=[Csrf])
+def reassign(
+    request: Request,
+    recall_id: str,
+    user: LeadUser,
+    app: AppDep,
+    case_ref: Annotated[str, Form(max_length=80)],
+    agent_id: Annotated[str, Form(max_length=64)],
+) -> Response:
+    try:
+        old = assignment.reassign_case(
+            engine=app.engine, case_ref=case_ref, agent_id=agent_id, actor=user.username,
+            clock=app_clock(app.settings),
+        )  # fmt: skip
+    except assignment.ReassignError as exc:
+        return redirect(f"/recalls/{recall_id}", f"Not reassigned: {exc}", request)
+    flash = f"{case_ref.strip().upper()} moved from {old} to {agent_id}."
+    return redirect(f"/recalls/{recall_id}", flash, request)
+
+
+def _rebalance(app: App, recall_id: str) -> assignment.AssignmentReport:
+    return assignment.assign_call_list(
+        engine=app.engine, recall_id=recall_id, home_language=app.settings.home_language,
+        rebalance=True, clock=app_clock(app.settings),
+    )  # fmt: skip
+
+
+def _recalls(
+    request: Request, app: App, problems: list | None = None, status: int = 200
+) -> Response:
+    return render(
+        request, "recalls.html", status, recalls=reading.list_recalls(engine=app.engine),
+        launches=launches.recent_launches(logs=app.settings.data_dir / "launches"),
+        problems=problems or [],
+    )  # fmt: skip

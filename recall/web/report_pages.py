@@ -1,0 +1,39 @@
+"""The reporting team's pages: completion per recall, as charts, tables and CSV."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, Response
+
+from recall.services import reading, reporting
+from recall.web import charts
+from recall.web.pages import render
+from recall.web.security import AppDep, ReportUser
+
+router = APIRouter()
+
+
+@router.get("/reports", response_class=HTMLResponse)
+def reports(request: Request, user: ReportUser, app: AppDep) -> Response:
+    return render(request, "reports.html", recalls=reading.list_recalls(engine=app.engine))
+
+
+@router.get("/reports/{recall_id}.csv")
+def report_csv(recall_id: str, user: ReportUser, app: AppDep) -> Response:
+    report = reporting.completion(engine=app.engine, recall_id=recall_id)
+    return Response(
+        reporting.completion_csv(report),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{recall_id}-completion.csv"'},
+    )
+
+
+@router.get("/reports/{recall_id}", response_class=HTMLResponse)
+def report(request: Request, recall_id: str, user: ReportUser, app: AppDep) -> Response:
+    completion = reporting.completion(engine=app.engine, recall_id=recall_id)
+    drawn = {
+        "funnel": charts.funnel_chart(completion.total),
+        "channels": charts.channel_chart(completion.by_channel),
+        "days": charts.day_chart(completion.by_day),
+    }
+    return render(request, "report.html", report=completion, charts=drawn, stages=reporting.STAGES)

@@ -1,0 +1,62 @@
+"""A console over a real database: agents with callers, users of every role, a logged-in client."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from recall.bootstrap import App
+from recall.db.engine import make_engine
+from recall.services.assignment import assign_call_list
+from recall.services.users import add_user
+from recall.settings import Settings
+from recall.web.app import create_app
+from tests.support import agent, callers, launch, seed
+
+MONDAY_10H_PARIS = dt.datetime(2026, 11, 23, 9, 0, tzinfo=dt.UTC)
+PASSWORD = "correct horse battery"
+RECALL = "R-2026-014"
+
+
+def build_console(database_url: str, data_dir: Path, *, customers: int = 6) -> tuple[App, FastAPI]:
+    """Two agents (A1, A2) sharing `customers` callers, a specialist, and one user per role."""
+    settings = Settings(data_dir=data_dir, database_url=database_url, now=MONDAY_10H_PARIS)
+    app = App(settings, make_engine(database_url))
+    seed(
+        app.engine, *callers(customers), agent("A1", phone="+33612345001"),
+        agent("A2", phone="+33612345002"), agent("SP", skills="health,escalation", capacity=1,
+                                                 active=True),
+    )  # fmt: skip
+    launch(app.engine)
+    assign_call_list(
+        engine=app.engine, recall_id=RECALL, home_language="fr", clock=lambda: MONDAY_10H_PARIS
+    )
+    for username, role, agent_id in (
+        ("alice", "agent", "A1"), ("bruno", "agent", "A2"), ("sam", "agent", "SP"),
+        ("lea", "lead", None), ("rita", "reporting", None),
+    ):  # fmt: skip
+        add_user(engine=app.engine, username=username, password=PASSWORD, role=role,
+                 agent_id=agent_id)  # fmt: skip
+    return app, create_app(app)
+
+
+def csrf_of(html: str) -> str:
+    found = re.search(r'name="csrf" value="([^"]+)"', html)
+    assert found, "no CSRF field in the page"
+    return found.group(1)
+
+
+def log_in(client: TestClient, username: str, password: str = PASSWORD) -> str:
+    """Log in through the form; the session's CSRF token."""
+    token = csrf_of(client.get("/login").text)
+    answer = client.post(
+        "/login",
+        data={"username": username, "password": password, "csrf": token},
+        follow_redirects=False,
+    )
+    assert answer.status_code == 303, answer.text
+    return client.get("/api/me").json()["csrf"]

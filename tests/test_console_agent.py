@@ -1,0 +1,140 @@
+"""The agent's console: list, case page with script, recording calls, the hotline."""
+
+import datetime as dt
+import re
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from recall.db.models import Case, CaseEvent
+from tests.console_support import RECALL, build_console, log_in
+
+
+@pytest.fixture
+def console(database_url, tmp_path):
+    app, web = build_console(database_url, tmp_path)
+    yield app, web
+    app.engine.dispose()
+
+
+def cases_of(engine, agent_id):
+    with Session(engine) as session:
+        return session.scalars(
+            select(Case).where(Case.agent_id == agent_id).order_by(Case.id)
+        ).all()
+
+
+def left_on_list(client) -> int:
+    return int(re.search(r'id="left">(\d+)<', client.get("/my/list").text).group(1))
+
+
+def open_next(client) -> tuple[int, str]:
+    answer = client.get("/my/next", follow_redirects=False)
+    assert answer.status_code == 303
+    target = answer.headers["location"]
+    assert target.startswith("/cases/"), target
+    return int(target.rsplit("/", 1)[1]), client.get(target).text
+
+
+def test_an_agent_works_cases_in_a_row_and_the_list_shrinks(console):
+    app, web = console
+    with TestClient(web) as client:
+        token = log_in(client, "alice")
+        before = left_on_list(client)
+        assert before == len(cases_of(app.engine, "A1")) == 2  # 6 callers, 3 agents
+        case_id, page = open_next(client)
+        assert "Bonjour, je suis alice" in page  # the script, filled in, in French
+        assert "+33" in page  # the agent who calls sees the number
+        saved = client.post(
+            f"/cases/{case_id}/record",
+            data={"csrf": token, "disposition": "reached", "outcome": "refund"},
+            follow_redirects=False,
+        )
+        assert saved.status_code == 303 and saved.headers["location"] == "/my/next"
+        next_id, _ = open_next(client)  # after saving, the next case opens
+        assert next_id != case_id
+        assert left_on_list(client) == before - 1
+    with Session(app.engine) as session:
+        assert session.get(Case, case_id).status == "resolved"
+        assert session.get(Case, case_id).outcome == "refund"
+
+
+def test_a_callback_time_is_read_on_the_customers_clock(console):
+    app, web = console
+    with TestClient(web) as client:
+        token = log_in(client, "alice")
+        case_id, _ = open_next(client)
+        client.post(
+            f"/cases/{case_id}/record",
+            data={"csrf": token, "disposition": "callback_requested",
+                  "callback_at": "2026-11-24T18:30"},
+        )  # fmt: skip
+    with Session(app.engine) as session:
+        case = session.get(Case, case_id)
+        assert case.callback_at == dt.datetime(2026, 11, 24, 17, 30, tzinfo=dt.UTC)  # Paris, UTC+1
+        assert case.callback_agent == "A1"
+
+
+def test_an_escalation_without_a_reason_is_refused_and_shown_on_the_page(console):
+    app, web = console
+    with TestClient(web) as client:
+        token = log_in(client, "alice")
+        case_id, _ = open_next(client)
+        refused = client.post(
+            f"/cases/{case_id}/record",
+            data={"csrf": token, "disposition": "reached", "outcome": "escalated"},
+        )
+        assert refused.status_code == 400
+        assert "an escalation needs a reason" in refused.text
+        client.post(
+            f"/cases/{case_id}/record",
+            data={"csrf": token, "disposition": "reached", "outcome": "escalated",
+                  "skill": "health", "note": "pregnant customer, wants a doctor"},
+        )  # fmt: skip
+    with Session(app.engine) as session:
+        case = session.get(Case, case_id)
+        assert (case.status, case.agent_id) == ("escalated", "SP")
+
+
+def test_the_hotline_finds_a_case_by_reference_or_phone_and_takes_it_over(console):
+    app, web = console
+    theirs = cases_of(app.engine, "A2")[0]
+    with TestClient(web) as client:
+        token = log_in(client, "alice")
+        by_ref = client.get("/hotline", params={"q": theirs.case_ref.lower()})
+        assert f"/hotline/cases/{theirs.id}" in by_ref.text
+        national = "0" + theirs.phone_e164[3:]
+        by_phone = client.get("/hotline", params={"q": national})
+        assert f"/hotline/cases/{theirs.id}" in by_phone.text
+        page = client.get(f"/hotline/cases/{theirs.id}")
+        assert page.status_code == 200 and 'name="inbound"' in page.text
+        client.post(
+            f"/cases/{theirs.id}/record",
+            data={"csrf": token, "disposition": "reached", "outcome": "replacement",
+                  "inbound": "1"},
+        )  # fmt: skip
+    with Session(app.engine) as session:
+        case = session.get(Case, theirs.id)
+        assert (case.status, case.agent_id) == ("resolved", "A1")
+        notes = session.scalars(select(CaseEvent.note).where(CaseEvent.case_id == theirs.id))
+        assert any("taken over by agent A1 from agent A2" in (n or "") for n in notes)
+    assert theirs.id not in [c.id for c in cases_of(app.engine, "A2")]
+
+
+def test_the_api_gives_the_next_case_and_records_it(console):
+    _, web = console
+    with TestClient(web) as client:
+        token = log_in(client, "bruno")
+        headers = {"X-CSRF-Token": token}
+        claimed = client.post("/api/my/next", headers=headers).json()["case"]
+        assert claimed["recall_id"] == RECALL
+        done = client.post(
+            f"/api/cases/{claimed['case_id']}/record", headers=headers,
+            json={"disposition": "no_answer"},
+        )  # fmt: skip
+        assert done.status_code == 200, done.text
+        assert done.json()["status"] == "notified"
+        queue = client.get("/api/my/queue").json()
+        assert queue["done_today"] == 1 and queue["left"] == 2  # a retry later: still to call
