@@ -1,0 +1,136 @@
+"""The quality lead's pages and the reporting team's completion figures."""
+
+import csv
+import io
+import re
+
+import pytest
+import yaml
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from recall.db.models import Agent, Case
+from recall.services import launches
+from tests.console_support import RECALL, build_console, log_in
+from tests.support import sample_recall
+
+
+@pytest.fixture
+def console(database_url, tmp_path):
+    app, web = build_console(database_url, tmp_path)
+    yield app, web
+    app.engine.dispose()
+
+
+def agents_of_cases(engine) -> dict[int, str]:
+    with Session(engine) as session:
+        return dict(session.execute(select(Case.id, Case.agent_id).where(Case.call)).tuples().all())
+
+
+def figure(page: str, stage: str) -> int:
+    return int(re.search(rf'id="{stage}">([\d,]+)<', page).group(1).replace(",", ""))
+
+
+def test_an_invalid_definition_shows_each_problem_and_launches_nothing(console, tmp_path):
+    app, web = console
+    bad = yaml.safe_dump(sample_recall(id="R-BAD", hazard="extreme", sold_to="2025-01-01"))
+    with TestClient(web) as client:
+        token = log_in(client, "lea")
+        answer = client.post(
+            "/recalls", data={"csrf": token},
+            files={"definition": ("bad.yaml", bad.encode(), "text/yaml")},
+        )  # fmt: skip
+        assert answer.status_code == 400
+        assert "hazard" in answer.text and "extreme" in answer.text
+        assert "sold_to" in answer.text
+        assert "R-BAD" not in client.get("/recalls").text
+    assert not (tmp_path / "launches").exists()
+
+
+def test_a_valid_definition_is_launched_in_the_background(console, tmp_path, monkeypatch):
+    app, web = console
+    started: list = []
+    monkeypatch.setattr(
+        launches, "start_launch", lambda **kw: started.append(kw["definition_path"])
+    )
+    good = yaml.safe_dump(sample_recall(id="R-2026-099"))
+    with TestClient(web) as client:
+        token = log_in(client, "lea")
+        answer = client.post(
+            "/recalls", data={"csrf": token},
+            files={"definition": ("../../etc/recall.yaml", good.encode(), "text/yaml")},
+        )  # fmt: skip
+        assert answer.status_code == 200 and "R-2026-099 is valid" in answer.text
+    (path,) = started
+    assert path.parent == tmp_path / "uploads" and path.name.endswith("-recall.yaml")
+    assert yaml.safe_load(path.read_text())["id"] == "R-2026-099"
+
+
+def test_the_background_launch_reports_how_it_ended(tmp_path):
+    log = tmp_path / "launches" / "20261124T100000-recall.log"
+    log.parent.mkdir()
+    log.write_text("starting\n")
+    assert launches.recent_launches(logs=log.parent)[0].state == "running"
+    log.write_text("starting\nlaunch ended: exit code 1\n")
+    assert launches.recent_launches(logs=log.parent)[0].state == "failed"
+    log.write_text("starting\nlaunch ended: exit code 0\n")
+    assert launches.recent_launches(logs=log.parent)[0].state == "done"
+
+
+def test_a_lead_deactivates_an_agent_and_their_cases_go_to_the_others(console):
+    app, web = console
+    before = agents_of_cases(app.engine)
+    with TestClient(web) as client:
+        token = log_in(client, "lea")
+        page = client.get(f"/recalls/{RECALL}")
+        assert page.status_code == 200 and "A2" in page.text
+        done = client.post(f"/recalls/{RECALL}/agents/A2/deactivate", data={"csrf": token})
+        assert done.status_code == 200 and "Agent A2 deactivated; 2 case(s)" in done.text
+    after = agents_of_cases(app.engine)
+    assert "A2" not in after.values()
+    assert all(after[c] == a for c, a in before.items() if a != "A2")  # nobody else moved
+    with Session(app.engine) as session:
+        assert session.get(Agent, "A2").active is False
+
+
+def test_a_lead_reassigns_one_case(console):
+    app, web = console
+    case_id, _ = next((c, a) for c, a in agents_of_cases(app.engine).items() if a == "A1")
+    with Session(app.engine) as session:
+        ref = session.get(Case, case_id).case_ref
+    with TestClient(web) as client:
+        token = log_in(client, "lea")
+        done = client.post(
+            f"/recalls/{RECALL}/reassign", data={"csrf": token, "case_ref": ref, "agent_id": "A2"}
+        )
+        assert f"{ref} moved from A1 to A2" in done.text
+        refused = client.post(
+            f"/recalls/{RECALL}/reassign", data={"csrf": token, "case_ref": ref, "agent_id": "ZZ"}
+        )
+        assert "Not reassigned: no active agent" in refused.text
+    assert agents_of_cases(app.engine)[case_id] == "A2"
+
+
+def test_the_completion_figures_move_as_agents_work(console):
+    _, web = console
+    with TestClient(web) as reporting, TestClient(web) as agent:
+        log_in(reporting, "rita")
+        before = reporting.get(f"/reports/{RECALL}").text
+        assert figure(before, "identified") == 6 and figure(before, "resolved") == 0
+        assert "<svg" in before
+        token = log_in(agent, "alice")
+        target = agent.get("/my/next", follow_redirects=False).headers["location"]
+        agent.post(
+            f"{target}/record", data={"csrf": token, "disposition": "reached", "outcome": "repair"}
+        )
+        after = reporting.get(f"/reports/{RECALL}").text
+        assert figure(after, "contacted") == 1 and figure(after, "resolved") == 1
+        rows = list(csv.DictReader(io.StringIO(reporting.get(f"/reports/{RECALL}.csv").text)))
+        total = next(r for r in rows if r["section"] == "total")
+        assert (total["identified"], total["resolved"]) == ("6", "1")
+        alice = next(r for r in rows if r["section"] == "agent" and r["key"] == "A1")
+        assert (alice["calls"], alice["resolved"]) == ("1", "1")
+        assert next(r for r in rows if r["section"] == "outcome")["key"] == "repair"
+        api = reporting.get(f"/api/recalls/{RECALL}/completion").json()
+        assert api["total"]["resolved"] == 1
