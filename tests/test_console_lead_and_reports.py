@@ -33,7 +33,7 @@ def figure(page: str, stage: str) -> int:
 
 
 def test_an_invalid_definition_shows_each_problem_and_launches_nothing(console, tmp_path):
-    app, web = console
+    _app, web = console
     bad = yaml.safe_dump(sample_recall(id="R-BAD", hazard="extreme", sold_to="2025-01-01"))
     with TestClient(web) as client:
         token = log_in(client, "lea")
@@ -49,7 +49,7 @@ def test_an_invalid_definition_shows_each_problem_and_launches_nothing(console, 
 
 
 def test_a_valid_definition_is_launched_in_the_background(console, tmp_path, monkeypatch):
-    app, web = console
+    _app, web = console
     started: list = []
     monkeypatch.setattr(
         launches, "start_launch", lambda **kw: started.append(kw["definition_path"])

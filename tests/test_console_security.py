@@ -140,7 +140,7 @@ def test_password_guessing_is_throttled_even_for_the_right_password(console):
         statuses = [
             client.post(
                 "/login", data={"username": "alice", "password": f"guess{n}", "csrf": token}
-            ).status_code  # fmt: skip
+            ).status_code
             for n in range(6)
         ]
         assert statuses == [401] * 5 + [429]
