@@ -103,8 +103,10 @@ def _handle_errors(web: FastAPI) -> None:
 
     @web.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError) -> Response:
-        if _is_api(request):
-            return JSONResponse({"detail": exc.errors()}, status_code=422)
+        if _is_api(request):  # where and why, not the input (it may be anything, even bytes)
+            errors = [{"loc": list(e["loc"]), "msg": e["msg"], "type": e["type"]}
+                      for e in exc.errors()]  # fmt: skip
+            return JSONResponse({"detail": errors}, status_code=422)
         fields = ", ".join(str(e["loc"][-1]) for e in exc.errors())
         return _problem(request, 422, "Not saved", f"Check these fields: {fields}")
 
