@@ -23,7 +23,15 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)  ## create .venv and install the project
 
-test: $(STAMP)  ## run the test suite (SQLite, and PostgreSQL when reachable)
+browser:  ## Debian's chromium for the browser tests (installed as root; never a downloaded browser)
+	@command -v chromium >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "installing Debian's chromium for the browser tests ..."; \
+	    apt-get install -y -q chromium >/dev/null 2>&1 || \
+	      { apt-get update -q >/dev/null && apt-get install -y -q chromium >/dev/null; }; \
+	  else echo "chromium is missing: browser tests will be skipped (apt-get install chromium)"; fi; }
+
+test: $(STAMP) browser  ## run the test suite (SQLite, and PostgreSQL when reachable)
 	$(BIN)/pytest
 
 demo: $(STAMP)  ## generate demo data, import it, launch a sample recall, print the summary
@@ -51,4 +59,4 @@ lint: $(STAMP)  ## ruff and mypy
 clean:  ## remove the virtualenv and local data
 	rm -rf $(VENV) var
 
-.PHONY: help install test demo bench lint clean
+.PHONY: help install browser test demo bench lint clean

@@ -10,7 +10,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from recall.bootstrap import App
-from recall.db.engine import make_engine
+from recall.db.engine import make_engine, upgrade
 from recall.services.assignment import assign_call_list
 from recall.services.users import add_user
 from recall.settings import Settings
@@ -26,6 +26,7 @@ def build_console(database_url: str, data_dir: Path, *, customers: int = 6) -> t
     """Two agents (A1, A2) sharing `customers` callers, a specialist, and one user per role."""
     settings = Settings(data_dir=data_dir, database_url=database_url, now=MONDAY_10H_PARIS)
     app = App(settings, make_engine(database_url))
+    upgrade(app.engine)
     seed(
         app.engine, *callers(customers), agent("A1", phone="+33612345001"),
         agent("A2", phone="+33612345002"), agent("SP", skills="health,escalation", capacity=1,

@@ -6,7 +6,6 @@ from hypothesis import HealthCheck, settings
 from schemathesis.python import asgi
 from sqlalchemy import text
 
-from recall.db.engine import make_engine, upgrade
 from recall.db.models import Base
 from recall.web.app import openapi_schema
 from tests.console_support import PASSWORD, build_console, csrf_of
@@ -21,7 +20,6 @@ def session(request, tmp_path_factory):
     data_dir = tmp_path_factory.mktemp("fuzz")
     if request.param == "sqlite":
         url = f"sqlite:///{data_dir / 'recall.db'}"
-        upgrade(make_engine(url))
     else:
         url = request.getfixturevalue("postgres_server_url")
     app, web = build_console(url, data_dir, customers=30)

@@ -51,7 +51,7 @@ def day_chart(days: Sequence[DayLine], *, width: int = 480, height: int = 180) -
         return Markup('<p class="muted">Nothing has happened yet.</p>')
     shown = list(days)[-30:]
     top = max(max(d.notified, d.contacted, d.resolved) for d in shown) or 1
-    slot = (width - 40) / len(shown)
+    slot = min((width - 40) / len(shown), 60)
     bar = max(slot / 3 - 1, 1)
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" role="img" width="{width}" '
@@ -67,10 +67,17 @@ def day_chart(days: Sequence[DayLine], *, width: int = 480, height: int = 180) -
                 f'<rect x="{x:.1f}" y="{height - h + 15}" width="{bar:.1f}" height="{h}" '
                 f'fill="{COLOURS[stage]}"><title>{day.day}: {value:,} {stage}</title></rect>'
             )
-    parts.append(
-        f'<text x="40" y="{height + 28}" font-size="11">{shown[0].day}</text>'
-        f'<text x="{width}" y="{height + 28}" font-size="11" text-anchor="end">'
-        f"{shown[-1].day}</text>"
-        "</svg>"
-    )
+    parts.append(f'<text x="40" y="{height + 28}" font-size="11">{shown[0].day}</text>')
+    if len(shown) > 1:
+        parts.append(
+            f'<text x="{40 + len(shown) * slot:.0f}" y="{height + 28}" font-size="11" '
+            f'text-anchor="end">{shown[-1].day}</text>'
+        )
+    for j, stage in enumerate(("notified", "contacted", "resolved")):  # the legend
+        x = width - 95
+        parts.append(
+            f'<rect x="{x}" y="{4 + j * 16}" width="10" height="10" fill="{COLOURS[stage]}"/>'
+            f'<text x="{x + 14}" y="{13 + j * 16}" font-size="11">{stage}</text>'
+        )
+    parts.append("</svg>")
     return Markup("".join(parts))

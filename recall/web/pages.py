@@ -28,8 +28,9 @@ def render(request: Request, name: str, status: int = 200, **context: Any) -> HT
 
 
 def redirect(url: str, flash: str | None = None, request: Request | None = None) -> Response:
-    if flash and request is not None:
-        request.session["flash"] = flash
+    if flash and request is not None:  # a message not shown yet is kept ("saved. Nothing left")
+        pending = request.session.get("flash")
+        request.session["flash"] = f"{pending} {flash}" if pending else flash
     return RedirectResponse(url, status_code=303)
 
 
