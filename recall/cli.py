@@ -280,7 +280,3 @@ from recall import cli_calls, cli_users  # noqa: E402  (their commands use fail(
 
 cli_calls.register(cli)
 cli_users.register(cli)
-
-
-if __name__ == "__main__":
-    main()

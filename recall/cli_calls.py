@@ -222,10 +222,17 @@ def _case_id(engine: Engine, case_ref: str) -> int:
 def serve(
     host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
     port: int = 8000,
+    workers: Annotated[int, typer.Option(help="worker processes (PostgreSQL: one per core)")] = 1,
 ) -> None:
     """Serve the console and Twilio's webhooks (RECALL_PUBLIC_URL is where Twilio calls)."""
     import uvicorn
 
-    from recall.web.app import create_app
+    app = build_app()  # the schema is brought up to date once, before any worker starts
+    if workers > 1 and not app.settings.secret_key:
+        from recall.bootstrap import session_secret
 
-    uvicorn.run(create_app(build_app()), host=host, port=port, log_level="info")
+        session_secret(app.settings)  # made once here, then read by every worker
+    uvicorn.run(
+        "recall.web.app:app_from_env", factory=True, host=host, port=port, workers=workers,
+        log_level="info", access_log=False,  # request lines would carry case ids to the logs
+    )  # fmt: skip

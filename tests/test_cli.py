@@ -218,3 +218,22 @@ def test_working_the_call_list_from_the_command_line(run, export, prefect_server
     assert f"{ref}: resolved, off the call list" in recorded.output
     refused = run("calls", "record", ref, "--agent", "A2", "--disposition", "busy")
     assert refused.exit_code == 2 and "not on the list of agent A2" in refused.output
+
+
+def test_console_users_are_added_from_the_command_line(run, export, monkeypatch):
+    run("agents", "import", export / "agents.csv")
+    monkeypatch.setenv("NEW_PASSWORD", "a long enough secret")
+    added = run("users", "add", "amelie", "--role", "agent", "--agent", "A1",
+                "--password-env", "NEW_PASSWORD")  # fmt: skip
+    assert added.exit_code == 0 and "user amelie added (agent, agent A1)" in added.output
+    again = run("users", "add", "amelie", "--role", "lead", "--password-env", "NEW_PASSWORD")
+    assert again.exit_code == 2 and "already exists" in again.output
+    unknown = run("users", "add", "x", "--role", "agent", "--agent", "A99",
+                  "--password-env", "NEW_PASSWORD")  # fmt: skip
+    assert unknown.exit_code == 2 and "no agent 'A99'" in unknown.output
+    monkeypatch.setenv("SHORT", "short")
+    weak = run("users", "add", "y", "--role", "lead", "--password-env", "SHORT")
+    assert weak.exit_code == 2 and "at least 10 characters" in weak.output
+    listed = run("users", "list")
+    assert "amelie" in listed.output and "A1" in listed.output
+    assert "a long enough secret" not in listed.output

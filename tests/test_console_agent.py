@@ -103,10 +103,10 @@ def test_the_hotline_finds_a_case_by_reference_or_phone_and_takes_it_over(consol
     theirs = cases_of(app.engine, "A2")[0]
     with TestClient(web) as client:
         token = log_in(client, "alice")
-        by_ref = client.get("/hotline", params={"q": theirs.case_ref.lower()})
+        by_ref = client.post("/hotline", data={"q": theirs.case_ref.lower(), "csrf": token})
         assert f"/hotline/cases/{theirs.id}" in by_ref.text
         national = "0" + theirs.phone_e164[3:]
-        by_phone = client.get("/hotline", params={"q": national})
+        by_phone = client.post("/hotline", data={"q": national, "csrf": token})
         assert f"/hotline/cases/{theirs.id}" in by_phone.text
         page = client.get(f"/hotline/cases/{theirs.id}")
         assert page.status_code == 200 and 'name="inbound"' in page.text

@@ -9,6 +9,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from recall.db.models import CallAttempt, Case
+from recall.services.users import set_user_active
+from recall.web import security
 from recall.web.app import CONSOLE_ROUTERS
 from tests.console_support import PASSWORD, RECALL, build_console, csrf_of, log_in
 
@@ -164,3 +166,14 @@ def test_the_session_cookie_is_signed_http_only_and_same_site(console):
         assert "httponly" in cookie and "samesite=lax" in cookie
         client.cookies.set("recall_session", client.cookies["recall_session"][:-4] + "AAAA")
         assert client.get("/api/me").status_code == 401  # a tampered cookie is no session
+
+
+def test_a_deactivated_user_is_out_once_the_user_cache_expires(console, monkeypatch):
+    app, web = console
+    monkeypatch.setattr(security, "USER_TTL", 0.0)
+    with TestClient(web) as client:
+        log_in(client, "alice")
+        assert client.get("/my/list").status_code == 200
+        set_user_active(engine=app.engine, username="alice", active=False)
+        answer = client.get("/my/list", follow_redirects=False)
+        assert answer.status_code == 303 and answer.headers["location"].startswith("/login")

@@ -16,6 +16,7 @@ from recall.services.recalls import load_definition
 
 MAX_DEFINITION_BYTES = 256 * 1024
 _ENDED = "launch ended: exit code "
+RECALL_CLI = [sys.executable, "-c", "from recall.cli import main; main()"]  # `recall`, this venv
 
 
 @dataclass(frozen=True)
@@ -70,5 +71,5 @@ def _launch(path: Path) -> Launch:
 
 
 if __name__ == "__main__":  # the background launch: `recall launch`, then how it ended
-    code = subprocess.call([sys.executable, "-m", "recall.cli", "launch", sys.argv[1]])
+    code = subprocess.call([*RECALL_CLI, "launch", sys.argv[1]])
     print(f"{_ENDED}{code}", flush=True)

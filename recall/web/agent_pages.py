@@ -57,10 +57,19 @@ def case_page(request: Request, case_id: int, user: AgentUser, app: AppDep) -> R
 
 
 @router.get("/hotline", response_class=HTMLResponse)
-def hotline(request: Request, user: AgentUser, app: AppDep, q: str = "") -> Response:
+def hotline(request: Request, user: AgentUser) -> Response:
     agent_of(user)
-    hits = desk.find_cases(engine=app.engine, query=q[:80], country=app.settings.home_country)
-    return render(request, "hotline.html", query=q[:80], hits=hits)
+    return render(request, "hotline.html", query="", hits=[])
+
+
+@router.post("/hotline", response_class=HTMLResponse, dependencies=[Csrf])
+def hotline_search(
+    request: Request, user: AgentUser, app: AppDep, q: Annotated[str, Form(max_length=80)] = ""
+) -> Response:
+    """Cases by the reference on the letter or the caller's number (posted: never in a URL)."""
+    agent_of(user)
+    hits = desk.find_cases(engine=app.engine, query=q, country=app.settings.home_country)
+    return render(request, "hotline.html", query=q, hits=hits)
 
 
 @router.get("/hotline/cases/{case_id}", response_class=HTMLResponse)

@@ -9,7 +9,7 @@ from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
-from recall.bootstrap import App, dial_settings, session_secret, telephony
+from recall.bootstrap import App, build_app, dial_settings, session_secret, telephony
 from recall.services.worklist import NotYourCase, WorkError
 from recall.web import agent_pages, api, lead_pages, pages, report_pages
 from recall.web.pages import redirect, render
@@ -23,6 +23,7 @@ def create_app(app: App) -> FastAPI:
     """The console (pages and JSON) and Twilio's webhooks; no page is served without login."""
     web = FastAPI(title="recall", docs_url=None, redoc_url=None, openapi_url=None)
     web.state.recall = app
+    web.state.users = {}  # users recently read, see security.current_user
     web.state.telephony = telephony(app.settings)
     web.state.pages = Jinja2Templates(directory=app.settings.templates_dir / "pages")
     web.add_middleware(
@@ -58,6 +59,11 @@ def create_app(app: App) -> FastAPI:
         return response
 
     return web
+
+
+def app_from_env() -> FastAPI:
+    """The application of a server process, configured from the environment."""
+    return create_app(build_app())
 
 
 def _is_api(request: Request) -> bool:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hmac
 import secrets
+import time
 from collections.abc import Callable
 from typing import Annotated
 
@@ -51,9 +52,23 @@ def csrf_token(request: Request) -> str:
     return str(token)
 
 
+USER_TTL = 5.0  # seconds a user is trusted without reading them again (deactivation delay)
+
+
+def _user(request: Request, app: App, username: str) -> UserView | None:
+    """The user, read at most once every USER_TTL seconds per process: a query on every
+    request would cost more than the rest of an agent's click."""
+    known: dict[str, tuple[float, UserView | None]] = request.app.state.users
+    now = time.monotonic()
+    cached = known.get(username)
+    if cached is None or now - cached[0] > USER_TTL:
+        cached = known[username] = (now, get_user(engine=app.engine, username=username))
+    return cached[1]
+
+
 def current_user(request: Request, app: AppDep) -> UserView:
     username = request.session.get("user")
-    user = get_user(engine=app.engine, username=username) if username else None
+    user = _user(request, app, username) if username else None
     if user is None:
         request.session.pop("user", None)
         raise LoginRequired()
