@@ -28,7 +28,7 @@ from multiprocessing import get_context
 
 from sqlalchemy import Engine, delete, func, insert, select, text, update
 
-from benchmarks.run import ROOT, machine, postgres_database
+from benchmarks.run import machine, postgres_database, write_section
 from recall.db.engine import make_engine, upgrade
 from recall.db.models import Agent, Case, CaseEvent
 from recall.domain.calling import call_priority
@@ -488,20 +488,6 @@ def section(rows: list[Row], failed: list[str], args: argparse.Namespace) -> str
     return "\n".join(lines)
 
 
-def write_section(body: str) -> None:
-    """Replace this benchmark's section of docs/benchmarks.md, or add it; the rest stays."""
-    out = ROOT / "docs" / "benchmarks.md"
-    old = out.read_text(encoding="utf-8") if out.exists() else "# Benchmarks\n"
-    start = old.find("\n## Call lists\n")
-    if start == -1:
-        new = old.rstrip("\n") + "\n\n" + body + "\n"
-    else:
-        end = old.find("\n## ", start + 1)
-        new = old[:start] + "\n" + body + "\n" + (old[end:] if end != -1 else "")
-    out.write_text(new, encoding="utf-8")
-    print(f"written {out}")
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--cases", type=int, default=350_000)
@@ -531,7 +517,7 @@ def main() -> None:
     if args.profile:
         print("profiled runs are slower: docs/benchmarks.md left as it was")
     else:
-        write_section(body)
+        write_section("Call lists", body)
     if failed:
         sys.exit("checks failed:\n" + "\n".join(failed))
 

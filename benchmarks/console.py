@@ -36,7 +36,7 @@ import httpx
 from sqlalchemy import Engine, func, insert, select, text
 
 from benchmarks.calls import NOW, seed
-from benchmarks.run import ROOT, machine, postgres_database
+from benchmarks.run import machine, postgres_database, write_section
 from recall.db.engine import make_engine, upgrade
 from recall.db.models import Agent, CallAttempt, Case, Customer, User
 from recall.services.assignment import assign_call_list
@@ -260,19 +260,6 @@ def table(runs: list[Run]) -> str:
     return "\n".join(lines)
 
 
-def write_section(body: str) -> None:
-    out = ROOT / "docs" / "benchmarks.md"
-    old = out.read_text(encoding="utf-8") if out.exists() else "# Benchmarks\n"
-    start = old.find("\n## Console under load\n")
-    if start == -1:
-        new = old.rstrip("\n") + "\n\n" + body + "\n"
-    else:
-        end = old.find("\n## ", start + 1)
-        new = old[:start] + "\n" + body + "\n" + (old[end:] if end != -1 else "")
-    out.write_text(new, encoding="utf-8")
-    print(f"written {out}")
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--agents", type=int, default=250)
@@ -298,7 +285,7 @@ def main() -> None:
             url = f"sqlite:///{Path(folder) / 'recall.db'}"
             cases = args.cases * args.sqlite_agents // args.agents
             runs.append(measure("SQLite", pace, url, args.sqlite_agents, cases, args.seconds))
-    write_section(table(runs))
+    write_section("Console under load", table(runs))
     if not all(all(run.checks.values()) for run in runs):
         sys.exit(1)
 

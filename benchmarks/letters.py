@@ -20,6 +20,7 @@ from reportlab.lib.pagesizes import A4
 from reportlab.pdfgen.canvas import Canvas
 from sqlalchemy import insert
 
+from benchmarks.run import write_section
 from recall.clock import utc_now
 from recall.db.engine import make_engine, upgrade
 from recall.db.models import Case, Customer, Recall
@@ -164,10 +165,7 @@ def main() -> None:
         "the benchmark's cases and ran the one-process comparison).",
     ]  # fmt: skip
     print("\n".join(table))
-    out = ROOT / "docs" / "benchmarks.md"
-    text = out.read_text(encoding="utf-8") if out.exists() else "# Benchmarks\n"
-    text = text.split("\n## Letters")[0].rstrip("\n") + "\n\n" + "\n".join(table) + "\n"
-    out.write_text(text, encoding="utf-8")
+    write_section("Letters", "\n".join(table))
 
 
 if __name__ == "__main__":

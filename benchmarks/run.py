@@ -136,6 +136,20 @@ def postgres_database() -> tuple[str, Callable[[], None]] | None:
     return make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False), drop
 
 
+def write_section(title: str, body: str) -> None:
+    """Replace the section `## title` of docs/benchmarks.md with `body`, or add it."""
+    out = ROOT / "docs" / "benchmarks.md"
+    old = out.read_text(encoding="utf-8") if out.exists() else "# Benchmarks\n"
+    start = old.find(f"\n## {title}\n")
+    if start == -1:
+        new = old.rstrip("\n") + "\n\n" + body + "\n"
+    else:
+        end = old.find("\n## ", start + 1)
+        new = old[:start] + "\n" + body + "\n" + (old[end:] if end != -1 else "")
+    out.write_text(new, encoding="utf-8")
+    print(f"written {out}")
+
+
 def machine() -> str:
     cpu = next(
         (
