@@ -68,7 +68,7 @@ def definition(**changes) -> RecallDefinition:
     return parse_definition(sample_recall(**changes))
 
 
-def launch(engine: Engine, **changes) -> RecallDefinition:
+def launch(engine: Engine, clock=None, **changes) -> RecallDefinition:
     """Register a recall (the sample one, with `changes`) and build its cases, no workflow."""
     from recall.services.cases import build_case_batch
     from recall.services.identify import identify_buyers
@@ -76,10 +76,11 @@ def launch(engine: Engine, **changes) -> RecallDefinition:
 
     raw = sample_recall(**{"hotline": "+33 1 80 00 00 00", **changes})
     recall = parse_definition(raw)
-    register_recall(engine=engine, definition=recall, raw=raw)
+    timing = {"clock": clock} if clock else {}
+    register_recall(engine=engine, definition=recall, raw=raw, **timing)
     found = identify_buyers(engine=engine, definition=recall)
     for batch in range(found.batches):
-        build_case_batch(engine=engine, definition=recall, batch=batch)
+        build_case_batch(engine=engine, definition=recall, batch=batch, **timing)
     return recall
 
 

@@ -20,9 +20,10 @@ _HOURS = re.compile(r"^(\d{2}):(\d{2})-(\d{2}):(\d{2})$")
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 _TOP_FIELDS = {
     "id", "title", "hazard", "products", "sold_from", "sold_to", "stores",
-    "remedies", "call_policy", "call", "product_name", "risk", "hotline",
+    "remedies", "call_policy", "call", "product_name", "risk", "hotline", "follow_up",
 }  # fmt: skip
 _CALL_FIELDS = {"max_attempts", "retry_after", "calling_hours", "timezone"}
+_FOLLOW_UP_FIELDS = {"call_letters_after", "callback_grace", "contact_sla", "retention"}
 
 
 @dataclass(frozen=True)
@@ -71,6 +72,16 @@ class CallPolicy:
 
 
 @dataclass(frozen=True)
+class FollowUpPolicy:
+    """What the hourly follow-up does as time passes."""
+
+    call_letters_after: dt.timedelta | None = None  # a letter unanswered this long: phone them
+    callback_grace: dt.timedelta = dt.timedelta(hours=2)  # then a missed callback changes hands
+    contact_sla: dt.timedelta = dt.timedelta(hours=48)  # high hazard: contacted within this
+    retention: dt.timedelta = dt.timedelta(days=365)  # after closing, personal data kept this long
+
+
+@dataclass(frozen=True)
 class RecallDefinition:
     id: str
     title: str
@@ -85,6 +96,7 @@ class RecallDefinition:
     product_name: str = ""  # for letters and posters; else the products table's name
     risk: dict[str, str] = field(default_factory=dict)  # language -> text; "" for any language
     hotline: str = ""  # else the retailer's hotline
+    follow_up: FollowUpPolicy = field(default_factory=FollowUpPolicy)
 
     def risk_in(self, language: str) -> str:
         """The risk as told in `language`, else in any language, else the recall's title."""
@@ -263,6 +275,22 @@ def _call_policy(check: _Checker, raw: Any) -> CallPolicy:
     return CallPolicy(attempts, retry, hours, zone)
 
 
+def _follow_up(check: _Checker, raw: Any) -> FollowUpPolicy:
+    if raw is None:
+        return FollowUpPolicy()
+    if not isinstance(raw, dict):
+        check.fail("follow_up", f"must be a mapping ({', '.join(sorted(_FOLLOW_UP_FIELDS))})")
+        return FollowUpPolicy()
+    check.unknown(raw, _FOLLOW_UP_FIELDS, "follow_up.")
+    values: dict[str, dt.timedelta] = {}
+    for name in _FOLLOW_UP_FIELDS & set(raw):
+        try:
+            values[name] = parse_duration(raw[name])
+        except ValueError as exc:
+            check.fail(f"follow_up.{name}", str(exc))
+    return FollowUpPolicy(**values)
+
+
 def _string_list(check: _Checker, raw: Any, name: str) -> list[str]:
     if raw is None:
         return []
@@ -300,6 +328,7 @@ def parse_definition(raw: Any, source: str = "recall definition") -> RecallDefin
     product_name = check.text(raw, "product_name", required=False)
     hotline = check.text(raw, "hotline", required=False)
     risk = _risk(check, raw.get("risk"))
+    follow_up = _follow_up(check, raw.get("follow_up"))
     if check.errors or sold_from is None or sold_to is None:
         raise InvalidDefinition(check.errors, source)
     return RecallDefinition(
@@ -316,6 +345,7 @@ def parse_definition(raw: Any, source: str = "recall definition") -> RecallDefin
         product_name=product_name,
         risk=risk,
         hotline=hotline,
+        follow_up=follow_up,
     )
 
 

@@ -164,6 +164,7 @@ def _surplus(
                 Case.status.in_([s.value for s in NOT_WORKED_YET]),
                 Case.attempts == 0,
                 Case.callback_agent.is_(None),
+                Case.callback_at.is_(None),  # a callback handed on by the follow-up stays put
                 or_(Case.claimed_until.is_(None), Case.claimed_until < now),
             )
             .order_by(Case.priority.desc())
