@@ -276,7 +276,8 @@ def main() -> None:
     cli()
 
 
-from recall import cli_calls, cli_users  # noqa: E402  (their commands use fail() and out)
+from recall import cli_calls, cli_ops, cli_users  # noqa: E402  (they use fail() and out)
 
 cli_calls.register(cli)
 cli_users.register(cli)
+cli_ops.register(cli)

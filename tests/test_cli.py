@@ -2,8 +2,10 @@
 
 import json
 
+import httpx
 import pandas as pd
 import pytest
+from prefect.settings import PREFECT_API_URL
 from prefect.testing.utilities import prefect_test_harness
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -237,3 +239,29 @@ def test_console_users_are_added_from_the_command_line(run, export, monkeypatch)
     listed = run("users", "list")
     assert "amelie" in listed.output and "A1" in listed.output
     assert "a long enough secret" not in listed.output
+
+
+@pytest.mark.flow
+def test_follow_up_report_and_closing_from_the_command_line(run, export, prefect_server, tmp_path):
+    run("import", "--customers", export / "customers.csv", "--purchases", export / "purchases.csv")
+    run("agents", "import", export / "agents.csv")
+    assert run("launch", export / "recall.yaml").exit_code == 0
+    followed = run("follow-up", "R-2026-014")
+    assert followed.exit_code == 0, followed.output
+    assert "R-2026-014: 0 letter(s) to the call list, 0 callback(s) overdue" in followed.output
+    reported = run("report", "R-2026-014")
+    assert reported.exit_code == 0, reported.output
+    reports = tmp_path / "var" / "reports" / "R-2026-014"
+    assert len(list(reports.glob("progress-*.pdf"))) == 1
+    assert {p.name.rsplit("-", 1)[0] for p in reports.glob("*.csv")} == {
+        "completion", "burn-down", "regulator", "stores",
+    }  # fmt: skip
+
+    body = {"limit": 50, "offset": 0, "sort": "CREATED_DESC"}
+    found = httpx.post(f"{PREFECT_API_URL.value()}/artifacts/filter", json=body, timeout=10)
+    keys = {artifact["key"] for artifact in found.json()}
+    assert {"funnel-r-2026-014", "progress-r-2026-014"} <= keys
+    closed = run("close", "R-2026-014")
+    assert closed.exit_code == 0 and "R-2026-014 closed" in closed.output
+    assert "was closed" in run("close", "R-2026-014").output
+    assert "kept until" in run("purge", "R-2026-014").output

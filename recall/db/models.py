@@ -147,6 +147,8 @@ class Recall(Base):
     already_returned: Mapped[int] = mapped_column(Integer, default=0)
     untraceable_units: Mapped[int] = mapped_column(Integer, default=0)
     unknown_customer_units: Mapped[int] = mapped_column(Integer, default=0)
+    closed_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime())  # final report made
+    purged_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime())  # personal data gone
 
 
 class RecallBuyer(Base):

@@ -144,6 +144,7 @@ class RecallLine:
     cases: int
     to_call: int
     resolved: int
+    closed_at: dt.datetime | None = None
 
 
 def list_recalls(*, engine: Engine) -> list[RecallLine]:
@@ -161,9 +162,12 @@ def list_recalls(*, engine: Engine) -> list[RecallLine]:
         )
         figures = {row[0]: row[1:] for row in counts}
         recalls = session.scalars(select(Recall).order_by(Recall.launched_at.desc(), Recall.id))
-        return [
-            RecallLine(
-                r.id, r.title, r.hazard, r.launched_at, *map(int, figures.get(r.id, (0, 0, 0)))
+        lines = []
+        for r in recalls:
+            cases, to_call, resolved = (int(v) for v in figures.get(r.id, (0, 0, 0)))
+            lines.append(
+                RecallLine(
+                    r.id, r.title, r.hazard, r.launched_at, cases, to_call, resolved, r.closed_at
+                )
             )
-            for r in recalls
-        ]
+        return lines
