@@ -28,15 +28,19 @@ def closed(engine, tmp_path):
     with Session(engine) as session:
         first = session.scalars(select(Case).order_by(Case.id)).first()
     claim_case(engine=engine, agent_id="A1", case_id=first.id, clock=lambda: DAY0)
-    record_disposition(engine=engine, agent_id="A1", case_id=first.id, disposition="reached",
-                       outcome="refund", note="Mme Lefèvre, 06 12 34 56 78", clock=lambda: DAY0)  # fmt: skip
+    record_disposition(
+        engine=engine, agent_id="A1", case_id=first.id, disposition="reached", outcome="refund",
+        note="Mme Lefèvre, 06 12 34 56 78", clock=lambda: DAY0,
+    )  # fmt: skip
     letters = tmp_path / "data" / "letters" / RECALL
     letters.mkdir(parents=True)
     (letters / "letters-0001.pdf").write_bytes(b"%PDF names and addresses")
     (letters / "posters").mkdir()
     (letters / "posters" / "poster-S001.pdf").write_bytes(b"%PDF public")
-    done = close_recall(engine=engine, recall_id=RECALL, out_dir=tmp_path / "final",
-                        fonts_dir=PROJECT_TEMPLATES / "fonts", clock=lambda: DAY0 + dt.timedelta(days=1))  # fmt: skip
+    done = close_recall(
+        engine=engine, recall_id=RECALL, out_dir=tmp_path / "final",
+        fonts_dir=PROJECT_TEMPLATES / "fonts", clock=lambda: DAY0 + dt.timedelta(days=1),
+    )  # fmt: skip
     return done, tmp_path / "data"
 
 
