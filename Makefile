@@ -57,6 +57,7 @@ bench: $(STAMP)  ## run the benchmarks and write docs/benchmarks.md
 	$(BIN)/python -m benchmarks.letters
 	$(BIN)/python -m benchmarks.calls
 	$(BIN)/python -m benchmarks.console
+	$(BIN)/python -m benchmarks.reports
 
 lint: $(STAMP)  ## ruff and mypy
 	$(BIN)/ruff check recall flows tests benchmarks

@@ -119,6 +119,7 @@ def test_the_completion_figures_move_as_agents_work(console):
         before = reporting.get(f"/reports/{RECALL}").text
         assert figure(before, "identified") == 6 and figure(before, "resolved") == 0
         assert "<svg" in before
+        assert re.search(r"6 case\(s\) left, expected done by\s*<strong>2026-11-23 ", before)
         token = log_in(agent, "alice")
         target = agent.get("/my/next", follow_redirects=False).headers["location"]
         agent.post(

@@ -104,6 +104,14 @@ def progress(*, engine: Engine, recall_id: str, clock: Clock = utc_now) -> Progr
     )  # fmt: skip
 
 
+def expected_end(*, engine: Engine, recall_id: str, clock: Clock = utc_now) -> Forecast:
+    """The forecast alone: when the call list should be done at the pace measured so far."""
+    with Session(engine) as session:
+        policy = definition_of(session, recall_id).call
+        pace = _pace(session, recall_id)
+    return forecast(pace, policy, clock())
+
+
 def _day(session: Session, column: ColumnElement) -> ColumnElement:
     return func.date(column) if session.get_bind().dialect.name == "sqlite" else cast(column, Date)
 

@@ -9,7 +9,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from recall.bootstrap import App, app_clock
 from recall.domain.definition import InvalidDefinition
-from recall.services import agents, assignment, launches, reading, reporting
+from recall.services import agents, assignment, launches, progress, reading, reporting
 from recall.web.pages import redirect, render
 from recall.web.security import AppDep, Csrf, LeadUser
 
@@ -43,7 +43,10 @@ async def launch(
 def recall_page(request: Request, recall_id: str, user: LeadUser, app: AppDep) -> Response:
     report = reporting.completion(engine=app.engine, recall_id=recall_id)
     active = [a.agent_id for a in agents.list_agents(engine=app.engine) if a.active]
-    return render(request, "recall_agents.html", report=report, active_agents=active)
+    end = progress.expected_end(
+        engine=app.engine, recall_id=recall_id, clock=app_clock(app.settings)
+    )
+    return render(request, "recall_agents.html", report=report, active_agents=active, forecast=end)
 
 
 @router.post("/recalls/{recall_id}/agents/{agent_id}/deactivate", dependencies=[Csrf])

@@ -5,7 +5,8 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
-from recall.services import reading, reporting
+from recall.bootstrap import app_clock
+from recall.services import progress, reading, reporting
 from recall.web import charts
 from recall.web.pages import render
 from recall.web.security import AppDep, ReportUser
@@ -36,4 +37,10 @@ def report(request: Request, recall_id: str, user: ReportUser, app: AppDep) -> R
         "channels": charts.channel_chart(completion.by_channel),
         "days": charts.day_chart(completion.by_day),
     }
-    return render(request, "report.html", report=completion, charts=drawn, stages=reporting.STAGES)
+    end = progress.expected_end(
+        engine=app.engine, recall_id=recall_id, clock=app_clock(app.settings)
+    )
+    return render(
+        request, "report.html", report=completion, charts=drawn, stages=reporting.STAGES,
+        forecast=end,
+    )  # fmt: skip

@@ -1,0 +1,181 @@
+"""The progress report and the follow-up pass at scale, into docs/benchmarks.md.
+
+    python -m benchmarks.reports [--cases 350000] [--agents 250] [--skip-postgres]
+
+One high-hazard recall of `cases` call-list cases over `agents` agents, ten days into its
+campaign: every case identified on day 0; 70 % called (notified) over days 0-9, 45 % reached
+(contacted), 30 % resolved with a remedy, 5 % declined, 3 % unreachable; one call attempt per
+called case; 500 callbacks missed by their agent. Written straight into a fresh database
+(SQLite file, then a throw-away PostgreSQL database); timed: `write_progress_report` (every
+figure, the PDF and its CSVs) and one `follow_up` pass (the missed callbacks handed on, the
+rebalance, the SLA). Each is run 3 times; the median is reported.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from sqlalchemy import Engine, insert, select, text, update
+
+from benchmarks.calls import NOW, RAW, seed
+from benchmarks.run import machine, peak_mb, postgres_database, write_section
+from recall.db.engine import make_engine, upgrade
+from recall.db.models import CallAttempt, Case, CaseEvent
+from recall.reports.exports import write_progress_report
+from recall.services.assignment import assign_call_list
+from recall.services.follow_up import follow_up
+from recall.settings import PROJECT_TEMPLATES
+
+RUNS = 3
+DAY0 = NOW - dt.timedelta(days=10)
+REPORT_TARGET = 10.0
+CHUNK = 50_000
+
+
+def fate(n: int) -> list[tuple[str, int]]:
+    """The status steps of case n, with the day each was reached."""
+    draw, day = n % 100, n % 10
+    steps = [("identified", 0)]
+    if draw < 70:
+        steps.append(("notified", day))
+    if draw < 45:
+        steps.append(("contacted", day))
+    if draw < 30:
+        steps.append(("resolved", day))
+    elif draw < 35:
+        steps.append(("declined", day))
+    elif 67 <= draw < 70:
+        steps.append(("unreachable", day))
+    return steps
+
+
+def populate(engine: Engine, cases: int, agents: int) -> None:
+    seed(engine, cases, agents)
+    assign_call_list(
+        engine=engine, recall_id=str(RAW["id"]), home_language="fr", clock=lambda: DAY0
+    )
+    with engine.begin() as connection:
+        ids = connection.scalars(select(Case.id).order_by(Case.id)).all()
+        owners = dict(connection.execute(select(Case.id, Case.agent_id)).tuples().all())
+    events, attempts, finals = [], [], {}
+    for n, case_id in enumerate(ids):
+        steps = fate(n)
+        old = None
+        for status, day in steps:
+            at = DAY0 + dt.timedelta(days=day, hours=1 + n % 8)
+            events.append({"case_id": case_id, "at": at, "actor": "bench", "channel": "phone",
+                           "old_status": old, "new_status": status, "note": None})  # fmt: skip
+            old = status
+        finals[case_id] = steps[-1][0]
+        if len(steps) > 1:
+            at = DAY0 + dt.timedelta(days=steps[1][1], hours=1 + n % 8)
+            reached = steps[-1][0] in ("contacted", "resolved", "declined")
+            attempts.append({"case_id": case_id, "agent_id": owners[case_id], "started_at": at,
+                             "ended_at": at + dt.timedelta(minutes=4), "duration_s": 240,
+                             "disposition": "reached" if reached else "no_answer"})  # fmt: skip
+    with engine.begin() as connection:
+        for start in range(0, len(events), CHUNK):
+            connection.execute(insert(CaseEvent), events[start : start + CHUNK])
+        for start in range(0, len(attempts), CHUNK):
+            connection.execute(insert(CallAttempt), attempts[start : start + CHUNK])
+        for status in ("notified", "contacted", "resolved", "declined", "unreachable"):
+            chosen = [c for c, s in finals.items() if s == status]
+            for start in range(0, len(chosen), CHUNK):
+                connection.execute(
+                    update(Case).where(Case.id.in_(chosen[start : start + CHUNK]))
+                    .values(status=status, outcome="refund" if status == "resolved" else None,
+                            attempts=1 if status == "notified" else 0)
+                )  # fmt: skip
+        missed = [c for c, s in finals.items() if s == "notified"][:500]
+        connection.execute(
+            update(Case).where(Case.id.in_(missed)).values(
+                callback_at=NOW - dt.timedelta(hours=5), callback_agent=Case.agent_id)
+        )  # fmt: skip
+    if engine.dialect.name == "postgresql":
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            connection.execute(text("VACUUM ANALYZE"))
+
+
+def measure(label: str, url: str, cases: int, agents: int, out: Path) -> list[tuple]:
+    engine = make_engine(url)
+    upgrade(engine)
+    print(f"{label}: seeding {cases:,} cases ...", flush=True)
+    populate(engine, cases, agents)
+    rows = []
+    timings = []
+    for run in range(RUNS):
+        started = time.perf_counter()
+        files = write_progress_report(
+            engine=engine, recall_id=str(RAW["id"]), out_dir=out / f"{label}-{run}",
+            fonts_dir=PROJECT_TEMPLATES / "fonts", clock=lambda: NOW,
+        )  # fmt: skip
+        timings.append(time.perf_counter() - started)
+    total = files.progress.completion.total
+    print(f"  report: {statistics.median(timings):.2f} s; resolved {total.resolved:,}")
+    rows.append((label, "progress report (figures, PDF, 4 CSVs)", timings, REPORT_TARGET,
+                 f"{files.pdf.stat().st_size / 1024:,.0f} KB PDF"))  # fmt: skip
+    timings = []
+    for _ in range(RUNS):
+        started = time.perf_counter()
+        report = follow_up(engine=engine, recall_id=str(RAW["id"]), home_language="fr",
+                           clock=lambda: NOW)  # fmt: skip
+        timings.append(time.perf_counter() - started)
+        if not timings[1:]:
+            moved = report.callbacks_moved
+    print(f"  follow-up: {statistics.median(timings):.2f} s; {moved} callbacks handed on")
+    rows.append(
+        (label, "follow-up pass", timings, None, f"first pass: {moved} callbacks handed on")
+    )
+    engine.dispose()
+    return rows
+
+
+def table(rows: list[tuple], args: argparse.Namespace) -> str:
+    lines = [
+        "## Progress report and follow-up", "",
+        f"Measured {time.strftime('%Y-%m-%d')} on {machine()}.", "",
+        f"Command: `python -m benchmarks.reports --cases {args.cases} --agents {args.agents}` "
+        "(part of `make bench`). " + " ".join((__doc__ or "").split("\n\n")[2].split()), "",
+        "| database | step | median s | runs (s) | target | notes |",
+        "|---|---|---:|---|---|---|",
+    ]  # fmt: skip
+    for label, step, timings, target, notes in rows:
+        median = statistics.median(timings)
+        verdict = "-" if target is None else (
+            f"< {target:.0f} s: " + ("met" if median < target else "**missed**"))  # fmt: skip
+        runs = ", ".join(f"{t:.2f}" for t in timings)
+        lines.append(f"| {label} | {step} | {median:.2f} | {runs} | {verdict} | {notes} |")
+    lines += ["", f"Peak memory of the benchmark process: {peak_mb():,.0f} MB."]
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--cases", type=int, default=350_000)
+    parser.add_argument("--agents", type=int, default=250)
+    parser.add_argument("--skip-postgres", action="store_true")
+    args = parser.parse_args()
+    rows: list[tuple] = []
+    with tempfile.TemporaryDirectory(prefix="recall-reports-bench-") as folder:
+        out = Path(folder)
+        rows += measure("SQLite", f"sqlite:///{out / 'recall.db'}", args.cases, args.agents, out)
+        if not args.skip_postgres:
+            database = postgres_database()
+            if database is None:
+                sys.exit("PostgreSQL is not reachable: run with --skip-postgres")
+            url, drop = database
+            try:
+                rows += measure("PostgreSQL", url, args.cases, args.agents, out)
+            finally:
+                drop()
+    write_section("Progress report and follow-up", table(rows, args))
+
+
+if __name__ == "__main__":
+    main()
