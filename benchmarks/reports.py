@@ -8,7 +8,8 @@ campaign: every case identified on day 0; 70 % called (notified) over days 0-9, 
 called case; 500 callbacks missed by their agent. Written straight into a fresh database
 (SQLite file, then a throw-away PostgreSQL database); timed: `write_progress_report` (every
 figure, the PDF and its CSVs) and one `follow_up` pass (the missed callbacks handed on, the
-rebalance, the SLA). Each is run 3 times; the median is reported.
+rebalance, the SLA; then passes with nothing left to do). The report runs 3 times, the
+median is reported.
 """
 
 from __future__ import annotations
@@ -126,12 +127,13 @@ def measure(label: str, url: str, cases: int, agents: int, out: Path) -> list[tu
         report = follow_up(engine=engine, recall_id=str(RAW["id"]), home_language="fr",
                            clock=lambda: NOW)  # fmt: skip
         timings.append(time.perf_counter() - started)
-        if not timings[1:]:
+        if len(timings) == 1:
             moved = report.callbacks_moved
-    print(f"  follow-up: {statistics.median(timings):.2f} s; {moved} callbacks handed on")
-    rows.append(
-        (label, "follow-up pass", timings, None, f"first pass: {moved} callbacks handed on")
-    )
+    print(f"  follow-up: first {timings[0]:.2f} s ({moved} callbacks handed on), then "
+          f"{statistics.median(timings[1:]):.2f} s")  # fmt: skip
+    rows.append((label, "follow-up, first pass", timings[:1], None,
+                 f"{moved} missed callbacks handed on, rebalance, SLA"))  # fmt: skip
+    rows.append((label, "follow-up, next passes", timings[1:], None, "nothing left to move"))
     engine.dispose()
     return rows
 

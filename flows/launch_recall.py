@@ -124,14 +124,22 @@ def launch_recall(definition_path: str) -> dict[str, Any]:
             "no letter template for %s: those letters use the home language",
             ", ".join(f"{lang} ({n})" for lang, n in planned.fallback.items()),
         )
-    rendered = render_letters(recall_id)
-    logger.info(
-        "letters: %d planned now, %d rendered in %d batch(es) (%.1f s)",
-        planned.planned,
-        rendered.letters,
-        rendered.batches,
-        rendered.seconds,
-    )
+    address = current_app().settings.dask_address
+    if address:  # batches fanned out to a Dask cluster
+        from flows.render_letters import on_cluster, render_letters_on_dask
+
+        runner = on_cluster(address)
+        count = render_letters_on_dask.with_options(task_runner=runner)(recall_id)  # type: ignore[arg-type]
+        logger.info("letters: %d planned now, %d rendered on %s", planned.planned, count, address)
+    else:
+        rendered = render_letters(recall_id)
+        logger.info(
+            "letters: %d planned now, %d rendered in %d batch(es) (%.1f s)",
+            planned.planned,
+            rendered.letters,
+            rendered.batches,
+            rendered.seconds,
+        )
     made = public_notices(recall_id)
     logger.info(
         "%d in-store poster(s), press notice in %d language(s)", len(made.posters), len(made.press)

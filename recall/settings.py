@@ -30,6 +30,7 @@ class Settings:
     # cookies are sent over HTTPS only (on by default when the public address is https).
     secret_key: str = ""
     secure_cookies: bool = False
+    dask_address: str = ""  # a Dask scheduler (tcp://host:8786) rendering letters, else local
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -55,6 +56,7 @@ class Settings:
             hotline=env.get("RECALL_HOTLINE", ""),
             now=_instant(env, "RECALL_NOW"),
             secret_key=env.get("RECALL_SECRET_KEY", ""),
+            dask_address=env.get("RECALL_DASK_ADDRESS", ""),
             secure_cookies=(
                 env.get("RECALL_SECURE_COOKIES")
                 or str(env.get("RECALL_PUBLIC_URL", "").startswith("https:"))

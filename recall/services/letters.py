@@ -134,12 +134,7 @@ def render_letters(
     """Render the planned batches not yet on disk, in parallel; then write the manifest."""
     started = time.perf_counter()
     config.out_dir.mkdir(parents=True, exist_ok=True)
-    with Session(engine) as session:
-        todo = session.scalars(
-            select(LetterBatch.batch_no)
-            .where(LetterBatch.recall_id == definition.id, LetterBatch.rendered_at.is_(None))
-            .order_by(LetterBatch.batch_no)
-        ).all()
+    todo = batches_to_render(engine=engine, recall_id=definition.id)
     report = RenderReport()
     shared = shared_fields(engine, definition, templates, clock)
     stores = _stores(engine)
@@ -155,6 +150,37 @@ def render_letters(
     report.manifest = write_manifest(engine=engine, recall_id=definition.id, out_dir=config.out_dir)
     report.seconds = time.perf_counter() - started
     return report
+
+
+def batches_to_render(*, engine: Engine, recall_id: str) -> list[int]:
+    """Planned batches whose file is not on disk yet."""
+    with Session(engine) as session:
+        return list(
+            session.scalars(
+                select(LetterBatch.batch_no)
+                .where(LetterBatch.recall_id == recall_id, LetterBatch.rendered_at.is_(None))
+                .order_by(LetterBatch.batch_no)
+            )
+        )
+
+
+def render_one_batch(
+    *,
+    engine: Engine,
+    definition: RecallDefinition,
+    config: LetterSettings,
+    templates: TemplateSet,
+    batch_no: int,
+    clock: Clock = utc_now,
+) -> BatchOutcome:
+    """Render and record one batch, wherever this runs (a Dask worker of a cluster, say): the
+    batch reads its letters from the database and writes its file under config.out_dir."""
+    config.out_dir.mkdir(parents=True, exist_ok=True)
+    shared = shared_fields(engine, definition, templates, clock)
+    job = _job(engine, definition, config, templates, shared, _stores(engine), batch_no)
+    outcome = render_batch(job)
+    _record(engine, definition.id, outcome, clock)
+    return outcome
 
 
 def _run(jobs: Iterator[BatchJob], workers: int) -> Iterator[BatchOutcome]:
