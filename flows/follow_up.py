@@ -37,8 +37,7 @@ def follow_up(recall_ids: list[str] | None = None) -> list[service.FollowUpRepor
         purged = purge(recall_id)
         get_run_logger().info("%s: personal data of %d case(s) pseudonymised", recall_id,
                               purged.cases)  # fmt: skip
-    ids = recall_ids or [r.recall_id for r in reading.list_recalls(engine=current_app().engine)
-                         if r.closed_at is None]  # fmt: skip
+    ids = recall_ids or reading.open_recall_ids(engine=app.engine)
     logger = get_run_logger()
     reports = []
     for recall_id in ids:

@@ -28,8 +28,7 @@ def write_report(recall_id: str) -> ReportFiles:
 @flow(name="progress_report")
 def progress_report(recall_ids: list[str] | None = None) -> list[ReportFiles]:
     """Write each recall's report (default: every recall still open) and publish its figures."""
-    ids = recall_ids or [r.recall_id for r in reading.list_recalls(engine=current_app().engine)
-                         if r.closed_at is None]  # fmt: skip
+    ids = recall_ids or reading.open_recall_ids(engine=current_app().engine)
     made = []
     for recall_id in ids:
         files = write_report(recall_id)

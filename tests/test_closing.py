@@ -10,6 +10,7 @@ from recall.db.models import CallAttempt, Case, CaseEvent, Recall, RecallBuyer
 from recall.services.assignment import assign_call_list, on_call_list
 from recall.services.calls import record_disposition
 from recall.services.closing import ClosingError, close_recall, purge_due, purge_personal_data
+from recall.services.reading import open_recall_ids
 from recall.services.reporting import completion
 from recall.services.worklist import claim_case
 from recall.settings import PROJECT_TEMPLATES
@@ -51,6 +52,7 @@ def test_closing_writes_the_final_report_and_empties_the_call_list(engine, close
     with Session(engine) as session:
         assert not session.scalars(select(Case.id).where(on_call_list(RECALL))).all()
         assert session.get(Recall, RECALL).closed_at == DAY0 + dt.timedelta(days=1)
+    assert open_recall_ids(engine=engine) == []  # the scheduled flows leave it alone
     with pytest.raises(ClosingError, match="was closed on 2026-11-24"):
         close_recall(engine=engine, recall_id=RECALL, out_dir=done.report.pdf.parent,
                      fonts_dir=PROJECT_TEMPLATES / "fonts")  # fmt: skip

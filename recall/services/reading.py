@@ -171,3 +171,10 @@ def list_recalls(*, engine: Engine) -> list[RecallLine]:
                 )
             )
         return lines
+
+
+def open_recall_ids(*, engine: Engine) -> list[str]:
+    """Recalls not closed yet, the oldest first: what the scheduled flows work on."""
+    with Session(engine) as session:
+        query = select(Recall.id).where(Recall.closed_at.is_(None))
+        return list(session.scalars(query.order_by(Recall.launched_at, Recall.id)))
