@@ -70,6 +70,7 @@ def test_an_agent_gets_not_found_for_another_agents_case(console):
             f"/cases/{theirs.id}/record", data={"csrf": token, "disposition": "reached"}
         )
         assert recorded.status_code == 404
+        assert client.get(f"/hotline/cases/{theirs.id}").status_code == 404  # not searched for
         api = client.post(
             f"/api/cases/{theirs.id}/record",
             headers={"X-CSRF-Token": token},

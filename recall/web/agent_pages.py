@@ -18,9 +18,10 @@ from recall.services.scripts import call_script
 from recall.services.work_view import CaseCard
 from recall.services.worklist import WorkError
 from recall.web.pages import redirect, render
-from recall.web.security import AgentUser, AppDep, Csrf, agent_of
+from recall.web.security import AgentUser, AppDep, CaseId, Csrf, agent_of
 
 DESK = "web"
+FOUND = "hotline_found"  # cases the agent's last hotline search found
 DISPOSITIONS = [
     ("reached", "Reached"), ("no_answer", "No answer"), ("busy", "Busy"),
     ("voicemail", "Voicemail"), ("wrong_number", "Wrong number"),
@@ -48,7 +49,7 @@ def my_next(request: Request, user: AgentUser, app: AppDep) -> Response:
 
 
 @router.get("/cases/{case_id}", response_class=HTMLResponse)
-def case_page(request: Request, case_id: int, user: AgentUser, app: AppDep) -> Response:
+def case_page(request: Request, case_id: CaseId, user: AgentUser, app: AppDep) -> Response:
     card = worklist.claim_case(
         engine=app.engine, agent_id=agent_of(user), case_id=case_id, desk=DESK,
         clock=app_clock(app.settings),
@@ -69,12 +70,16 @@ def hotline_search(
     """Cases by the reference on the letter or the caller's number (posted: never in a URL)."""
     agent_of(user)
     hits = desk.find_cases(engine=app.engine, query=q, country=app.settings.home_country)
+    request.session[FOUND] = [hit.case_id for hit in hits]
     return render(request, "hotline.html", query=q, hits=hits)
 
 
 @router.get("/hotline/cases/{case_id}", response_class=HTMLResponse)
-def hotline_case(request: Request, case_id: int, user: AgentUser, app: AppDep) -> Response:
-    """A customer calling in: any case opens, whoever's list it is on."""
+def hotline_case(request: Request, case_id: CaseId, user: AgentUser, app: AppDep) -> Response:
+    """A customer calling in: a case the agent's search found opens, whoever's list it is on
+    (a case id typed in the address bar does not: the caller must be found first)."""
+    if case_id not in request.session.get(FOUND, []):
+        raise worklist.NotYourCase(f"case {case_id} was not found by a hotline search")
     card = worklist.claim_case(
         engine=app.engine, agent_id=agent_of(user), case_id=case_id, desk=DESK, inbound=True,
         clock=app_clock(app.settings),
@@ -85,7 +90,7 @@ def hotline_case(request: Request, case_id: int, user: AgentUser, app: AppDep) -
 @router.post("/cases/{case_id}/record", dependencies=[Csrf])
 def record(
     request: Request,
-    case_id: int,
+    case_id: CaseId,
     user: AgentUser,
     app: AppDep,
     disposition: Annotated[str, Form(max_length=30)],
@@ -120,7 +125,7 @@ def record(
 @router.post("/cases/{case_id}/call", dependencies=[Csrf])
 def call(
     request: Request,
-    case_id: int,
+    case_id: CaseId,
     user: AgentUser,
     app: AppDep,
     text_first: Annotated[str, Form(max_length=1)] = "",
@@ -140,7 +145,7 @@ def call(
 
 
 @router.post("/cases/{case_id}/release", dependencies=[Csrf])
-def release(request: Request, case_id: int, user: AgentUser, app: AppDep) -> Response:
+def release(request: Request, case_id: CaseId, user: AgentUser, app: AppDep) -> Response:
     worklist.release_case(engine=app.engine, agent_id=agent_of(user), case_id=case_id, desk=DESK)
     return redirect("/my/list", "Case put back on your list.", request)
 
@@ -168,7 +173,7 @@ def _case_page(
     )  # fmt: skip
 
 
-def _callback_time(app: App, case_id: int, typed: str) -> dt.datetime | None:
+def _callback_time(app: App, case_id: CaseId, typed: str) -> dt.datetime | None:
     """A callback time typed in the customer's clock (datetime-local), as an aware instant."""
     if not typed.strip():
         return None

@@ -17,7 +17,16 @@ from recall.bootstrap import app_clock
 from recall.domain.calling import Disposition
 from recall.services import desk, reading, reporting, worklist
 from recall.services.calls import record_disposition
-from recall.web.security import AgentUser, AppDep, Csrf, ReportUser, UserDep, agent_of, csrf_token
+from recall.web.security import (
+    AgentUser,
+    AppDep,
+    CaseId,
+    Csrf,
+    ReportUser,
+    UserDep,
+    agent_of,
+    csrf_token,
+)
 
 router = APIRouter(prefix="/api")
 DESK = "api"
@@ -105,7 +114,7 @@ def next_case(user: AgentUser, app: AppDep) -> Next:
 
 
 @router.post("/cases/{case_id}/record", dependencies=[Csrf])
-def record(case_id: int, body: Record, user: AgentUser, app: AppDep) -> Recorded:
+def record(case_id: CaseId, body: Record, user: AgentUser, app: AppDep) -> Recorded:
     """One call to a case the agent holds, and its outcome once the customer was reached."""
     result = record_disposition(
         engine=app.engine, agent_id=agent_of(user), case_id=case_id, desk=DESK,

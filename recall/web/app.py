@@ -95,6 +95,8 @@ def _handle_errors(web: FastAPI) -> None:
     @web.exception_handler(NotYourCase)
     @web.exception_handler(LookupError)
     async def not_found(request: Request, exc: LookupError) -> Response:
+        if isinstance(exc, KeyError | IndexError):  # a bug, not a missing recall or case
+            raise exc
         return _problem(request, 404, "Not found", "There is nothing here for you.")
 
     @web.exception_handler(WorkError)

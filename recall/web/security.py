@@ -14,13 +14,15 @@ import time
 from collections.abc import Callable
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Path, Request
 
 from recall.bootstrap import App
 from recall.domain.access import Role, may_enter
 from recall.services.users import UserView, get_user
 
 CSRF_FIELD = "csrf"
+# A case id in a URL: a row id both databases can hold (a larger one is a 422, not a crash).
+CaseId = Annotated[int, Path(ge=1, le=2**63 - 1)]
 CSRF_HEADER = "x-csrf-token"
 
 
