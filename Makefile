@@ -45,10 +45,11 @@ demo: $(STAMP)  ## generate demo data, import it, launch a sample recall, print 
 	RECALL_DATA_DIR=$(DEMO_DIR) $(BIN)/recall launch $(DEMO_DIR)/data/recall.yaml
 	RECALL_DATA_DIR=$(DEMO_DIR) $(BIN)/recall cases R-2026-014 --csv $(DEMO_DIR)/cases.csv
 	RECALL_DATA_DIR=$(DEMO_DIR) $(BIN)/recall calls sheet R-2026-014 --agent AG002 --out $(DEMO_DIR)/call-sheets
+	RECALL_DATA_DIR=$(DEMO_DIR) $(BIN)/recall report R-2026-014
 	for user in "lead --role lead" "reporting --role reporting" "ag002 --role agent --agent AG002"; do \
 	  RECALL_DATA_DIR=$(DEMO_DIR) DEMO_PASSWORD=$(DEMO_PASSWORD) \
 	    $(BIN)/recall users add $$user --password-env DEMO_PASSWORD; done
-	@echo "demo data, database, cases.csv and a call sheet are in $(DEMO_DIR)"
+	@echo "demo data, database, cases.csv, a call sheet and the progress report are in $(DEMO_DIR)"
 	@echo "web console: RECALL_DATA_DIR=$(DEMO_DIR) $(BIN)/recall serve, then open" \
 	  "http://127.0.0.1:8000 as lead, reporting or ag002 (password: $(DEMO_PASSWORD))"
 

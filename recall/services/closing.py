@@ -96,13 +96,14 @@ def purge_personal_data(
         cases = session.execute(
             select(Case.id, Case.customer_id).where(Case.recall_id == recall_id)
         ).all()
-        for case_id, customer_id in cases:
-            session.execute(
-                update(Case).where(Case.id == case_id).values(
-                    customer_id=pseudonym(recall_id, customer_id), phone_e164=None,
-                    call_zone=None, claimed_by=None,
-                )
-            )  # fmt: skip
+        session.execute(  # one executemany by primary key, not one statement per case
+            update(Case),
+            [
+                {"id": case_id, "customer_id": pseudonym(recall_id, customer_id),
+                 "phone_e164": None, "call_zone": None, "claimed_by": None}
+                for case_id, customer_id in cases
+            ],
+        )  # fmt: skip
         ids = select(Case.id).where(Case.recall_id == recall_id).scalar_subquery()
         session.execute(update(CaseEvent).where(CaseEvent.case_id.in_(ids)).values(note=None))
         session.execute(update(CallAttempt).where(CallAttempt.case_id.in_(ids)).values(note=None))
