@@ -10,11 +10,11 @@ from reportlab.graphics.charts.barcharts import HorizontalBarChart
 from reportlab.graphics.charts.lineplots import LinePlot
 from reportlab.graphics.shapes import Drawing, String
 from reportlab.lib import colors
+from reportlab.lib.enums import TA_RIGHT
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.platypus import (
-    KeepTogether,
     LongTable,
     Paragraph,
     SimpleDocTemplate,
@@ -103,13 +103,26 @@ def _x(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def _table(rows: Sequence[Sequence[object]], widths: Sequence[float] | None = None) -> LongTable:
-    table = LongTable([[str(v) for v in row] for row in rows], colWidths=widths, repeatRows=1)
+HEADER = ParagraphStyle("header", fontName=BOLD, fontSize=7.5, leading=9.5)
+HEADER_RIGHT = ParagraphStyle("header-right", parent=HEADER, alignment=TA_RIGHT)  # over numbers
+
+
+def _table(rows: Sequence[Sequence[object]]) -> LongTable:
+    """A table as wide as the page, its header wrapped: the first column gets 1.4 shares."""
+    columns = len(rows[0])
+    unit = WIDTH / (columns + 0.4)
+    header = [
+        Paragraph(_x(str(v)), HEADER if i == 0 else HEADER_RIGHT) for i, v in enumerate(rows[0])
+    ]
+    body = [[str(v) for v in row] for row in rows[1:]]
+    table = LongTable([header, *body], colWidths=[1.4 * unit] + [unit] * (columns - 1),
+                      repeatRows=1)  # fmt: skip
     table.setStyle(TableStyle([
         ("FONT", (0, 0), (-1, -1), FONT, 8.5), ("FONT", (0, 0), (-1, 0), BOLD, 8.5),
         ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#eceae4")),
         ("LINEBELOW", (0, 0), (-1, -1), 0.25, colors.HexColor("#c8c6c0")),
         ("ALIGN", (1, 0), (-1, -1), "RIGHT"), ("VALIGN", (0, 0), (-1, -1), "TOP"),
+        ("LEFTPADDING", (0, 0), (-1, -1), 3), ("RIGHTPADDING", (0, 0), (-1, -1), 3),
     ]))  # fmt: skip
     return table
 
@@ -189,9 +202,9 @@ def _sla_text(report: Progress) -> str:
 
 
 def _regulator_table(report: Progress) -> LongTable:
-    rows: list[list[object]] = [["Week", "Units corrected", "By mail", "By phone", "By e-mail",
-                                 "By SMS", "Answered", "Cumulative corrected",
-                                 "Cumulative answered"]]  # fmt: skip
+    rows: list[list[object]] = [["Week", "Units corrected", "Notified by mail", "by phone",
+                                 "by e-mail", "by SMS", "Answered", "Corrected, cumulated",
+                                 "Answered, cumulated"]]  # fmt: skip
     corrected = answered = 0
     for p in report.periods:
         corrected += p.units_corrected
@@ -203,13 +216,13 @@ def _regulator_table(report: Progress) -> LongTable:
     return _table(rows)
 
 
-def _stores_table(report: Progress) -> KeepTogether | Paragraph:
+def _stores_table(report: Progress) -> LongTable | Paragraph:
     if not report.stores:
         return Paragraph("No store notice made yet.", TEXT)
     rows: list[list[object]] = [["Store", "Units sold", "Untraceable units", "Notice-only cases"]]
     rows += [[s.store_id, s.units_sold, s.untraceable_units, s.notice_only_cases]
              for s in report.stores]  # fmt: skip
-    return KeepTogether([_table(rows)])
+    return _table(rows)
 
 
 def _agents_table(report: Progress) -> LongTable:
