@@ -242,7 +242,9 @@ def test_console_users_are_added_from_the_command_line(run, export, monkeypatch)
 
 
 @pytest.mark.flow
-def test_follow_up_report_and_closing_from_the_command_line(run, export, prefect_server, tmp_path):
+def test_follow_up_report_and_closing_from_the_command_line(
+    run, export, prefect_server, tmp_path, monkeypatch
+):
     run("import", "--customers", export / "customers.csv", "--purchases", export / "purchases.csv")
     run("agents", "import", export / "agents.csv")
     assert run("launch", export / "recall.yaml").exit_code == 0
@@ -261,6 +263,14 @@ def test_follow_up_report_and_closing_from_the_command_line(run, export, prefect
     found = httpx.post(f"{PREFECT_API_URL.value()}/artifacts/filter", json=body, timeout=10)
     keys = {artifact["key"] for artifact in found.json()}
     assert {"funnel-r-2026-014", "progress-r-2026-014"} <= keys
+    monkeypatch.setenv("RECALL_NOW", "2027-01-04T10:00+01:00")  # weeks later, nobody called
+    current_app.cache_clear()
+    late = run("follow-up")
+    assert "high-hazard case(s) not contacted within 48 h" in late.output, late.output
+    found = httpx.post(f"{PREFECT_API_URL.value()}/artifacts/filter", json=body, timeout=10)
+    sla = next(a for a in found.json() if a["key"] == "sla-r-2026-014")
+    assert "contact SLA missed" in sla["data"] and "R-2026-014-0000" in sla["data"]
+    assert "+33" not in sla["data"]
     closed = run("close", "R-2026-014")
     assert closed.exit_code == 0 and "R-2026-014 closed" in closed.output
     assert "was closed" in run("close", "R-2026-014").output
