@@ -35,6 +35,9 @@ browser:  ## Debian's chromium for the browser tests (installed as root; never a
 test: $(STAMP) browser  ## run the test suite (SQLite, and PostgreSQL when reachable)
 	$(BIN)/pytest
 
+screenshots: $(STAMP) browser  ## the console's screenshots and the report's first page, into docs/
+	RECALL_UPDATE_DOCS=1 $(BIN)/pytest -q tests/test_browser.py tests/test_progress_report.py
+
 demo: $(STAMP)  ## generate demo data, import it, launch a sample recall, print the summary
 	rm -rf $(DEMO_DIR) && mkdir -p $(DEMO_DIR)
 	$(BIN)/recall demo-data --customers $(DEMO_CUSTOMERS) --out $(DEMO_DIR)/data --bad-rows
@@ -68,4 +71,4 @@ lint: $(STAMP)  ## ruff and mypy
 clean:  ## remove the virtualenv and local data
 	rm -rf $(VENV) var
 
-.PHONY: help install browser test demo bench lint clean
+.PHONY: help install browser test screenshots demo bench lint clean

@@ -1,6 +1,7 @@
 """The console in a real browser (Debian's headless Chromium, driven by Playwright).
 
-Screenshots of the pages land in docs/; they are looked at when the pages change.
+Screenshots are taken on every run; `make screenshots` (RECALL_UPDATE_DOCS=1) writes them into
+docs/, to be looked at when the pages change.
 """
 
 import os
@@ -17,6 +18,7 @@ from tests.console_support import PASSWORD, RECALL, build_console
 
 CHROMIUM = "/usr/bin/chromium"
 DOCS = Path(__file__).resolve().parents[1] / "docs"
+UPDATE_DOCS = os.environ.get("RECALL_UPDATE_DOCS") == "1"
 
 if not Path(CHROMIUM).exists():
     if os.environ.get("RECALL_REQUIRE_BROWSER") == "1":
@@ -46,6 +48,11 @@ def server(tmp_path):
 
 
 @pytest.fixture
+def shots(tmp_path) -> Path:
+    return DOCS if UPDATE_DOCS else tmp_path
+
+
+@pytest.fixture
 def browser():
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True)
@@ -68,7 +75,7 @@ def record(page: Page, disposition: str, outcome: str = "", note: str = "") -> N
     page.click(f"button[name=disposition][value={disposition}]")
 
 
-def test_an_agent_works_three_cases_and_reporting_sees_the_figures_move(server, browser):
+def test_an_agent_works_three_cases_and_reporting_sees_the_figures_move(server, browser, shots):
     reporting = browser.new_page(viewport={"width": 1200, "height": 1100})
     log_in(reporting, server, "rita")
     expect(reporting).to_have_url(f"{server}/reports")
@@ -80,11 +87,11 @@ def test_an_agent_works_three_cases_and_reporting_sees_the_figures_move(server, 
     log_in(agent, server, "alice")
     expect(agent).to_have_url(f"{server}/my/list")
     expect(agent.locator("#left")).to_have_text("3")
-    agent.screenshot(path=DOCS / "console-my-list.png", full_page=True)
+    agent.screenshot(path=shots / "console-my-list.png", full_page=True)
 
     agent.click("text=Next case")
     expect(agent.locator(".script")).to_contain_text("Bonjour, je suis alice")
-    agent.screenshot(path=DOCS / "console-case.png", full_page=True)
+    agent.screenshot(path=shots / "console-case.png", full_page=True)
     record(agent, "reached", "refund", note="<b>bring the receipt</b>")
     expect(agent.locator("[role=status]")).to_contain_text("saved (resolved)")  # next case open
     record(agent, "reached", "declined", note="keeps the drill, warned of the risk")
@@ -101,10 +108,10 @@ def test_an_agent_works_three_cases_and_reporting_sees_the_figures_move(server, 
     expect(reporting.locator("#contacted")).to_have_text("2")
     expect(reporting.locator("#resolved")).to_have_text("1")
     assert re.search(r"\+33|06 \d\d", reporting.content()) is None
-    reporting.screenshot(path=DOCS / "console-report.png", full_page=True)
+    reporting.screenshot(path=shots / "console-report.png", full_page=True)
 
 
-def test_a_lead_sees_validation_errors_of_an_uploaded_definition(server, browser, tmp_path):
+def test_a_lead_sees_validation_errors_of_an_uploaded_definition(server, browser, tmp_path, shots):
     bad = tmp_path / "bad.yaml"
     bad.write_text("id: R-BAD\ntitle: x\nhazard: extreme\nproducts: []\n")
     page = browser.new_page(viewport={"width": 1200, "height": 900})
@@ -113,4 +120,4 @@ def test_a_lead_sees_validation_errors_of_an_uploaded_definition(server, browser
     page.set_input_files("#definition", bad)
     page.click("text=Check and launch")
     expect(page.locator("#problems")).to_contain_text("hazard")
-    page.screenshot(path=DOCS / "console-recalls.png", full_page=True)
+    page.screenshot(path=shots / "console-recalls.png", full_page=True)
