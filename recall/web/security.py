@@ -1,8 +1,8 @@
 """Logins, roles and CSRF for the console.
 
 The session is a signed cookie (HttpOnly, SameSite=Lax) holding the username and a CSRF
-token; the user is read back from the database on every request, so a deactivated user is
-out at once. Every form posts the token; JSON calls that change something send it in the
+token; the user is read back from the database at most every USER_TTL seconds, so a
+deactivated user is out within seconds. Every form posts the token; JSON calls that change something send it in the
 X-CSRF-Token header.
 """
 
@@ -21,9 +21,9 @@ from recall.domain.access import Role, may_enter
 from recall.services.users import UserView, get_user
 
 CSRF_FIELD = "csrf"
+CSRF_HEADER = "x-csrf-token"
 # A case id in a URL: a row id both databases can hold (a larger one is a 422, not a crash).
 CaseId = Annotated[int, Path(ge=1, le=2**63 - 1)]
-CSRF_HEADER = "x-csrf-token"
 
 
 class LoginRequired(Exception):
