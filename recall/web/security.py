@@ -2,8 +2,8 @@
 
 The session is a signed cookie (HttpOnly, SameSite=Lax) holding the username and a CSRF
 token; the user is read back from the database at most every USER_TTL seconds, so a
-deactivated user is out within seconds. Every form posts the token; JSON calls that change something send it in the
-X-CSRF-Token header.
+deactivated user is out within seconds. Every form posts the token; JSON calls that change
+something send it in the X-CSRF-Token header.
 """
 
 from __future__ import annotations
