@@ -20,6 +20,7 @@ from recall.domain.cases import Status
 from recall.domain.definition import RecallDefinition
 from recall.services import recalls
 from recall.services.agents import split_stored
+from recall.services.cases import record_move
 
 SYSTEM = "assignment"
 _CHUNK = 5_000  # ids per UPDATE: far below SQLite's bound-parameter limit
@@ -256,11 +257,6 @@ def reassign_case(
         if case.claimed_until is not None and case.claimed_until > now:
             raise ReassignError(f"case {case.case_ref} is being worked right now: try later")
         case.agent_id, case.callback_agent = agent_id, None
-        session.add(
-            CaseEvent(
-                case_id=case.id, at=now, actor=actor, channel="phone", old_status=case.status,
-                new_status=case.status, note=f"call list: moved from agent {old} to agent "
-                f"{agent_id} by {actor}",
-            )
-        )  # fmt: skip
+        note = f"call list: moved from agent {old} to agent {agent_id} by {actor}"
+        record_move(session, case, actor=actor, channel="phone", note=note, clock=lambda: now)
         return old

@@ -123,7 +123,7 @@ def history(*, engine: Engine, case_id: int) -> list[HistoryLine]:
 
 
 def find_cases(*, engine: Engine, query: str, country: str = "FR") -> list[Hit]:
-    """Open cases whose reference (printed on the letter) or customer phone number matches."""
+    """Cases, open or not, whose reference (printed on the letter) or phone number matches."""
     text = query.strip()
     if not text:
         return []

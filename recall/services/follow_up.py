@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from recall.clock import Clock, utc_now
 from recall.db.models import Case, Customer, Letter, LetterBatch
 from recall.domain.assignment import AgentSlot, Item, plan_assignment
+from recall.domain.calling import NOT_WORKED_YET
 from recall.domain.cases import Status
 from recall.services import assignment
 from recall.services.assignment import active_slots, on_call_list
@@ -27,7 +28,7 @@ from recall.services.recalls import definition_of
 
 log = logging.getLogger(__name__)
 SYSTEM = "follow-up"
-NOT_CONTACTED = (Status.IDENTIFIED.value, Status.NOTIFIED.value)
+NOT_CONTACTED = [s.value for s in NOT_WORKED_YET]  # identified or notified
 
 
 @dataclass(frozen=True)

@@ -156,8 +156,8 @@ def list_recalls(*, engine: Engine) -> list[RecallLine]:
             select(
                 Case.recall_id,
                 func.count(Case.id),
-                func.coalesce(func.sum(case((on_call_list(), 1), else_=0)), 0),
-                func.coalesce(func.sum(case((Case.status == "resolved", 1), else_=0)), 0),
+                _count_true(on_call_list()),
+                _count_true(Case.status == "resolved"),
             ).group_by(Case.recall_id)
         )
         figures = {row[0]: row[1:] for row in counts}
