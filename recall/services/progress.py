@@ -8,9 +8,8 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Date, Engine, and_, cast, func, select
+from sqlalchemy import Engine, and_, func, select
 from sqlalchemy.orm import Session
-from sqlalchemy.sql import ColumnElement
 
 from recall.clock import Clock, utc_now
 from recall.db.models import (
@@ -29,7 +28,7 @@ from recall.domain.forecast import Forecast, Pace, forecast
 from recall.services.assignment import on_call_list
 from recall.services.follow_up import SlaBreach, sla_breach
 from recall.services.recalls import definition_of
-from recall.services.reporting import Completion, completion
+from recall.services.reporting import Completion, as_date, completion, utc_day
 
 CLOSED = ("resolved", "declined", "unreachable")
 
@@ -112,16 +111,12 @@ def expected_end(*, engine: Engine, recall_id: str, clock: Clock = utc_now) -> F
     return forecast(pace, policy, clock())
 
 
-def _day(session: Session, column: ColumnElement) -> ColumnElement:
-    return func.date(column) if session.get_bind().dialect.name == "sqlite" else cast(column, Date)
-
-
 def _per_day(session: Session, firsts: Any, value: Any = None) -> dict[dt.date, int]:
     """Cases (or `value` summed) per UTC day of the per-case first moments in `firsts`."""
-    day = _day(session, firsts.c.at)
+    day = utc_day(session, firsts.c.at)
     amount = func.count() if value is None else func.coalesce(func.sum(value), 0)
     rows = session.execute(select(day, amount).group_by(day))
-    return {_date(when): int(count) for when, count in rows if when is not None}
+    return {as_date(when): int(count) for when, count in rows if when is not None}
 
 
 def _first_days(session: Session, recall_id: str, remedies: tuple[str, ...]) -> dict[str, dict]:
@@ -267,7 +262,3 @@ def _pace(session: Session, recall_id: str) -> Pace:
 
 def _days(first: dt.date, last: dt.date) -> list[dt.date]:
     return [first + dt.timedelta(days=n) for n in range((last - first).days + 1)]
-
-
-def _date(value: object) -> dt.date:
-    return dt.date.fromisoformat(value) if isinstance(value, str) else value  # type: ignore[return-value]

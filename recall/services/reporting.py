@@ -13,6 +13,7 @@ import io
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import Date, Engine, cast, func, select
 from sqlalchemy.orm import Session
@@ -176,19 +177,24 @@ def _days(session: Session, recall_id: str) -> list[DayLine]:
         .group_by(CaseEvent.case_id, CaseEvent.new_status)
         .subquery()
     )
-    day = func.date(first.c.at) if _is_sqlite(session) else cast(first.c.at, Date)
+    day = utc_day(session, first.c.at)
     counts: dict[dt.date, dict[str, int]] = defaultdict(lambda: dict.fromkeys(stage, 0))
     rows = session.execute(
         select(day, first.c.new_status, func.count()).group_by(day, first.c.new_status)
     )
     for when, status, count in rows:
-        when = dt.date.fromisoformat(when) if isinstance(when, str) else when
-        counts[when][status] = count
+        counts[as_date(when)][status] = count
     return [DayLine(d, **counts[d]) for d in sorted(counts)]
 
 
-def _is_sqlite(session: Session) -> bool:
-    return session.get_bind().dialect.name == "sqlite"
+def utc_day(session: Session, column: Any) -> Any:
+    """The UTC day of a timestamp column (SQLite has no DATE type: date() gives text)."""
+    return func.date(column) if session.get_bind().dialect.name == "sqlite" else cast(column, Date)
+
+
+def as_date(value: object) -> dt.date:
+    """A day read back from utc_day, on either database."""
+    return dt.date.fromisoformat(value) if isinstance(value, str) else value  # type: ignore[return-value]
 
 
 def _split(stores: str | None) -> Iterable[str]:
