@@ -71,6 +71,11 @@ def test_an_agent_gets_not_found_for_another_agents_case(console):
         )
         assert recorded.status_code == 404
         assert client.get(f"/hotline/cases/{theirs.id}").status_code == 404  # not searched for
+        sneaky = client.post(  # a refused recording re-opens the case: still not theirs
+            f"/cases/{theirs.id}/record",
+            data={"csrf": token, "disposition": "shouting", "inbound": "1"},
+        )
+        assert sneaky.status_code == 404 and "+33" not in sneaky.text
         api = client.post(
             f"/api/cases/{theirs.id}/record",
             headers={"X-CSRF-Token": token},

@@ -15,6 +15,7 @@ from recall.services import desk, dialing, worklist
 from recall.services.calls import record_disposition
 from recall.services.recalls import get_definition
 from recall.services.scripts import call_script
+from recall.services.users import UserView
 from recall.services.work_view import CaseCard
 from recall.services.worklist import WorkError
 from recall.web.pages import redirect, render
@@ -50,11 +51,7 @@ def my_next(request: Request, user: AgentUser, app: AppDep) -> Response:
 
 @router.get("/cases/{case_id}", response_class=HTMLResponse)
 def case_page(request: Request, case_id: CaseId, user: AgentUser, app: AppDep) -> Response:
-    card = worklist.claim_case(
-        engine=app.engine, agent_id=agent_of(user), case_id=case_id, desk=DESK,
-        clock=app_clock(app.settings),
-    )  # fmt: skip
-    return _case_page(request, app, user.username, card)
+    return _case_page(request, app, user.username, _open(request, app, user, case_id))
 
 
 @router.get("/hotline", response_class=HTMLResponse)
@@ -76,14 +73,8 @@ def hotline_search(
 
 @router.get("/hotline/cases/{case_id}", response_class=HTMLResponse)
 def hotline_case(request: Request, case_id: CaseId, user: AgentUser, app: AppDep) -> Response:
-    """A customer calling in: a case the agent's search found opens, whoever's list it is on
-    (a case id typed in the address bar does not: the caller must be found first)."""
-    if case_id not in request.session.get(FOUND, []):
-        raise worklist.NotYourCase(f"case {case_id} was not found by a hotline search")
-    card = worklist.claim_case(
-        engine=app.engine, agent_id=agent_of(user), case_id=case_id, desk=DESK, inbound=True,
-        clock=app_clock(app.settings),
-    )  # fmt: skip
+    """A customer calling in: a case the agent's search found opens, whoever's list it is on."""
+    card = _open(request, app, user, case_id, inbound=True)
     return _case_page(request, app, user.username, card, inbound=True)
 
 
@@ -110,10 +101,7 @@ def record(
             attempt_id=dialled, inbound=bool(inbound), clock=app_clock(app.settings),
         )  # fmt: skip
     except WorkError as exc:
-        card = worklist.claim_case(
-            engine=app.engine, agent_id=agent_id, case_id=case_id, desk=DESK,
-            inbound=bool(inbound), clock=app_clock(app.settings),
-        )  # fmt: skip
+        card = _open(request, app, user, case_id, inbound=bool(inbound))
         return _case_page(request, app, user.username, card, bool(inbound), str(exc), 400)
     request.session.get("dialled", {}).pop(str(case_id), None)
     saved = f"{result.case_ref}: saved ({result.status})." + (
@@ -148,6 +136,19 @@ def call(
 def release(request: Request, case_id: CaseId, user: AgentUser, app: AppDep) -> Response:
     worklist.release_case(engine=app.engine, agent_id=agent_of(user), case_id=case_id, desk=DESK)
     return redirect("/my/list", "Case put back on your list.", request)
+
+
+def _open(
+    request: Request, app: App, user: UserView, case_id: int, inbound: bool = False
+) -> CaseCard:
+    """Claim a case for this desk: one of the agent's own, or, for a customer calling in, one
+    that the agent's hotline search found (a case id typed in the address bar is not enough)."""
+    if inbound and case_id not in request.session.get(FOUND, []):
+        raise worklist.NotYourCase(f"case {case_id} was not found by a hotline search")
+    return worklist.claim_case(
+        engine=app.engine, agent_id=agent_of(user), case_id=case_id, desk=DESK, inbound=inbound,
+        clock=app_clock(app.settings),
+    )  # fmt: skip
 
 
 def _case_page(
