@@ -5,6 +5,7 @@ from __future__ import annotations
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 
+from flows import artifact_key
 from recall.bootstrap import app_clock, current_app
 from recall.services import closing, reading
 from recall.services import follow_up as service
@@ -49,7 +50,7 @@ def follow_up(recall_ids: list[str] | None = None) -> list[service.FollowUpRepor
         )  # fmt: skip
         if report.breach is not None:
             create_markdown_artifact(
-                key=f"sla-{recall_id.lower().replace('_', '-').replace('.', '-')}",
+                key=artifact_key("sla", recall_id),
                 markdown=sla_markdown(recall_id, report.breach),
                 description=f"{recall_id}: high-hazard cases past the contact SLA",
             )

@@ -9,6 +9,7 @@ from prefect.artifacts import (
     create_table_artifact,
 )
 
+from flows import artifact_key
 from recall.bootstrap import app_clock, current_app
 from recall.reports.exports import ReportFiles, write_progress_report
 from recall.services import reading
@@ -43,9 +44,8 @@ def publish(files: ReportFiles) -> None:
     """The same figures in the Prefect UI: a table, a summary and how far along the recall is."""
     report = files.progress
     c = report.completion
-    key = c.recall_id.lower().replace("_", "-").replace(".", "-")
     create_table_artifact(
-        key=f"funnel-{key}",
+        key=artifact_key("funnel", c.recall_id),
         table=[
             {"channel": name, **{s: getattr(f, s) for s in STAGES}}
             for name, f in {"all": c.total, **c.by_channel}.items()
@@ -55,7 +55,7 @@ def publish(files: ReportFiles) -> None:
     done = report.forecast.done_by
     end = f"expected done by {done:%Y-%m-%d %H:%M} UTC" if done else "end not computable"
     create_markdown_artifact(
-        key=f"progress-{key}",
+        key=artifact_key("progress", c.recall_id),
         markdown=(
             f"# {c.recall_id} - {c.title}\n\n"
             f"- resolved: **{c.total.resolved:,} / {c.total.identified:,}** "

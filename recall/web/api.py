@@ -109,8 +109,7 @@ def next_case(user: AgentUser, app: AppDep) -> Next:
     )
     if card is None:
         return Next(case=None)
-    fields = {name: getattr(card, name) for name in CaseOut.model_fields}
-    return Next(case=CaseOut(**fields))
+    return Next(case=CaseOut(**_fields(card, CaseOut)))
 
 
 @router.post("/cases/{case_id}/record", dependencies=[Csrf])
