@@ -30,7 +30,7 @@ from sqlalchemy import Engine, delete, func, insert, select, text, update
 
 from benchmarks.run import machine, postgres_database, write_section
 from recall.db.engine import make_engine, upgrade
-from recall.db.models import Agent, Case, CaseEvent
+from recall.db.models import Agent, Case, CaseEvent, QueueEntry
 from recall.domain.calling import call_priority
 from recall.domain.definition import parse_definition
 from recall.services.assignment import AssignmentReport, assign_call_list
@@ -163,7 +163,8 @@ def reset(engine: Engine) -> None:
         connection.execute(delete(CaseEvent))
         connection.execute(delete(Agent).where(Agent.agent_id.like("J%")))
         connection.execute(update(Agent).values(active=True))
-        connection.execute(update(Case).values(agent_id=None, callback_agent=None))
+        connection.execute(delete(QueueEntry))
+        connection.execute(update(Case).values(callback_agent=None))
 
 
 def tidy(engine: Engine) -> None:
@@ -171,6 +172,7 @@ def tidy(engine: Engine) -> None:
     if engine.dialect.name == "postgresql":
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
             connection.execute(text("VACUUM ANALYZE cases"))
+            connection.execute(text("VACUUM ANALYZE call_queue"))
             connection.execute(text("VACUUM ANALYZE case_events"))
             connection.execute(text("VACUUM ANALYZE agents"))
     else:
@@ -197,7 +199,10 @@ def deactivate(engine: Engine, agent_ids: list[str]) -> None:
 
 def snapshot(engine: Engine) -> dict[int, str | None]:
     with engine.connect() as connection:
-        return dict(connection.execute(select(Case.id, Case.agent_id)).tuples().all())
+        query = select(Case.id, QueueEntry.agent_id).outerjoin(
+            QueueEntry, QueueEntry.case_id == Case.id
+        )
+        return dict(connection.execute(query).tuples().all())
 
 
 def moves_logged(engine: Engine) -> int:
@@ -214,7 +219,10 @@ def roster(engine: Engine) -> tuple[dict[str, int], dict[str, int]]:
             .all()
         )
         held = connection.execute(
-            select(Case.agent_id, func.count()).where(Case.call).group_by(Case.agent_id)
+            select(QueueEntry.agent_id, func.count())
+            .join(Case, Case.id == QueueEntry.case_id)
+            .where(Case.call)
+            .group_by(QueueEntry.agent_id)
         )
         counts = dict(held.tuples().all())
     return {a: counts.get(a, 0) for a in capacity}, capacity
@@ -235,8 +243,12 @@ def check_balanced(engine: Engine, label: str) -> None:
     loads, capacity = roster(engine)
     with engine.connect() as connection:
         orphans = connection.scalar(
-            select(func.count()).where(
-                Case.call, (Case.agent_id.is_(None)) | Case.agent_id.not_in(list(capacity))
+            select(func.count())
+            .select_from(Case)
+            .outerjoin(QueueEntry, QueueEntry.case_id == Case.id)
+            .where(
+                Case.call,
+                QueueEntry.agent_id.is_(None) | QueueEntry.agent_id.not_in(list(capacity)),
             )
         )
     check(orphans == 0, f"{label}: {orphans:,} cases without an active agent")

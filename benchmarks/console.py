@@ -38,7 +38,7 @@ from sqlalchemy import Engine, func, insert, select, text
 from benchmarks.calls import NOW, seed
 from benchmarks.run import machine, postgres_database, write_section
 from recall.db.engine import make_engine, upgrade
-from recall.db.models import Agent, CallAttempt, Case, Customer, User
+from recall.db.models import Agent, CallAttempt, Case, Customer, QueueEntry, User
 from recall.services.assignment import assign_call_list
 from recall.services.launches import RECALL_CLI
 from recall.services.users import hash_password
@@ -190,8 +190,8 @@ def check(engine: Engine, run: Run) -> None:
         foreign = connection.scalar(
             select(func.count())
             .select_from(CallAttempt)
-            .join(Case, Case.id == CallAttempt.case_id)
-            .where(Case.agent_id != CallAttempt.agent_id)
+            .join(QueueEntry, QueueEntry.case_id == CallAttempt.case_id)
+            .where(QueueEntry.agent_id != CallAttempt.agent_id)
         )
     run.checks = {
         "every answered record is one call attempt": attempts == run.recorded,

@@ -27,7 +27,7 @@ from sqlalchemy import Engine, insert, select, text, update
 from benchmarks.calls import NOW, RAW, seed
 from benchmarks.run import machine, peak_mb, postgres_database, write_section
 from recall.db.engine import make_engine, upgrade
-from recall.db.models import CallAttempt, Case, CaseEvent
+from recall.db.models import CallAttempt, Case, CaseEvent, QueueEntry
 from recall.reports.exports import write_progress_report
 from recall.services.assignment import assign_call_list
 from recall.services.follow_up import follow_up
@@ -63,7 +63,9 @@ def populate(engine: Engine, cases: int, agents: int) -> None:
     )
     with engine.begin() as connection:
         ids = connection.scalars(select(Case.id).order_by(Case.id)).all()
-        owners = dict(connection.execute(select(Case.id, Case.agent_id)).tuples().all())
+        owners = dict(
+            connection.execute(select(QueueEntry.case_id, QueueEntry.agent_id)).tuples().all()
+        )
     events, attempts, finals = [], [], {}
     for n, case_id in enumerate(ids):
         steps = fate(n)
@@ -96,7 +98,8 @@ def populate(engine: Engine, cases: int, agents: int) -> None:
         missed = [c for c, s in finals.items() if s == "notified"][:500]
         connection.execute(
             update(Case).where(Case.id.in_(missed)).values(
-                callback_at=NOW - dt.timedelta(hours=5), callback_agent=Case.agent_id)
+                callback_at=NOW - dt.timedelta(hours=5), callback_agent=select(QueueEntry.agent_id)
+                .where(QueueEntry.case_id == Case.id).scalar_subquery())
         )  # fmt: skip
     if engine.dialect.name == "postgresql":
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:

@@ -7,9 +7,9 @@ import pytest
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from recall.db.models import Agent, Case, CaseEvent
+from recall.db.models import Agent, Case, CaseEvent, QueueEntry
 from recall.domain.assignment import AgentSlot, Item, excess, plan_assignment, targets
-from recall.services.assignment import assign_call_list
+from recall.services.assignment import active_slots, assign_call_list
 from tests.support import agent, callers, customer, launch, line, seed
 
 
@@ -94,7 +94,11 @@ def clock():
 
 def call_list(engine) -> dict[str, str | None]:
     with Session(engine) as session:
-        rows = session.execute(select(Case.customer_id, Case.agent_id).where(Case.call.is_(True)))
+        rows = session.execute(
+            select(Case.customer_id, QueueEntry.agent_id)
+            .outerjoin(QueueEntry, QueueEntry.case_id == Case.id)
+            .where(Case.call.is_(True))
+        )
         return dict(rows.tuples().all())
 
 
@@ -131,7 +135,8 @@ def test_a_case_moved_to_the_call_list_later_joins_the_lightest_list(engine, six
     seed(engine, customer("LATE", phone="06 99 99 99 99", address_line1=None))
     assign(engine)
     with Session(engine) as session, session.begin():
-        session.execute(update(Case).where(Case.agent_id == "A2").values(agent_id="A1"))
+        moved = update(QueueEntry).where(QueueEntry.agent_id == "A2").values(agent_id="A1")
+        session.execute(moved)
     # 40 / 0 / 20: a late case goes to the agent with the fewest cases.
     seed(engine, line("LATE", "2026-03-01"))
     launch(engine)
@@ -210,3 +215,36 @@ def test_a_rebalance_of_fair_loads_moves_nothing_even_with_mixed_capacities(engi
     plan = plan_assignment(pool, lighter, "fr")
     back = Counter(plan.assigned.values())
     assert all(back[a] == given.get(a, 0) for a in back)
+
+
+def queue_flags(engine) -> dict[int, bool]:
+    with Session(engine) as session:
+        return dict(session.execute(select(QueueEntry.case_id, QueueEntry.to_call)).tuples().all())
+
+
+def test_an_agents_list_follows_each_case_off_and_back_onto_the_call_list(engine, sixty_callers):
+    assign(engine)
+    with Session(engine) as session, session.begin():
+        ids = session.scalars(select(Case.id).order_by(Case.id).limit(4)).all()
+        off, resolved, _, back = (session.get(Case, n) for n in ids)
+        off.call = False
+        resolved.status = "resolved"
+        back.call = False
+    with Session(engine) as session, session.begin():  # a bulk statement, as the mailing makes
+        session.execute(update(Case).where(Case.id == ids[2]).values(status="unreachable"))
+        session.get(Case, ids[3]).call = True
+    flags = queue_flags(engine)
+    assert [flags[n] for n in ids] == [False, False, False, True]
+    assert sum(flags.values()) == 57
+    with Session(engine) as session:  # loads count only the cases still to call
+        assert sum(slot.load for slot in active_slots(session)) == 57
+
+
+def test_a_case_given_an_agent_after_leaving_the_list_is_not_counted_as_to_call(engine):
+    seed(engine, *callers(2), agent("A1"))
+    launch(engine)
+    with Session(engine) as session, session.begin():
+        first, second = session.scalars(select(Case).order_by(Case.id)).all()
+        first.status = "resolved"  # changed in the same flush that writes its entry
+        first.agent_id = second.agent_id = "A1"
+    assert sorted(queue_flags(engine).values()) == [False, True]

@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from recall.db.models import Agent, Case
+from recall.db.models import Agent, Case, QueueEntry
 from recall.services import launches
 from tests.console_support import RECALL, build_console, log_in
 from tests.support import sample_recall
@@ -25,7 +25,8 @@ def console(database_url, tmp_path):
 
 def agents_of_cases(engine) -> dict[int, str]:
     with Session(engine) as session:
-        return dict(session.execute(select(Case.id, Case.agent_id).where(Case.call)).tuples().all())
+        query = select(Case.id, QueueEntry.agent_id).join(QueueEntry, QueueEntry.case_id == Case.id)
+        return dict(session.execute(query.where(Case.call)).tuples().all())
 
 
 def figure(page: str, stage: str) -> int:

@@ -7,6 +7,7 @@ import datetime as dt
 from sqlalchemy import (
     BigInteger,
     Boolean,
+    Connection,
     Date,
     DateTime,
     ForeignKey,
@@ -17,9 +18,13 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    event,
 )
 from sqlalchemy.engine import Dialect
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.ext.associationproxy import AssociationProxy, association_proxy
+from sqlalchemy.orm import DeclarativeBase, Mapped, Mapper, mapped_column, relationship
+
+from recall.domain.calling import WORKABLE
 
 NAMING = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -172,10 +177,7 @@ class Case(Base):
     """One affected customer of one recall; `status` is the result of its events."""
 
     __tablename__ = "cases"
-    __table_args__ = (
-        UniqueConstraint("recall_id", "customer_id"),
-        Index("ix_cases_queue", "agent_id", "priority"),
-    )
+    __table_args__ = (UniqueConstraint("recall_id", "customer_id"),)
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     recall_id: Mapped[str] = mapped_column(ForeignKey("recalls.id"), index=True)
@@ -195,7 +197,6 @@ class Case(Base):
     phone_e164: Mapped[str | None] = mapped_column(String(20), index=True)  # hotline look-up
     phone_invalid: Mapped[bool] = mapped_column(Boolean, default=False)
     language: Mapped[str] = mapped_column(String(8))
-    agent_id: Mapped[str | None] = mapped_column(String(64))  # ix_cases_queue leads with it
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
     updated_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
     # Working the call list: queue order, attempts, callbacks and who holds the case right now.
@@ -209,6 +210,45 @@ class Case(Base):
     claimed_until: Mapped[dt.datetime | None] = mapped_column(UtcDateTime())
     outcome: Mapped[str | None] = mapped_column(String(20))
     escalation_reason: Mapped[str | None] = mapped_column(String(40))
+    holder: Mapped[QueueEntry | None] = relationship(
+        primaryjoin="Case.id == foreign(QueueEntry.case_id)",
+        back_populates="case",
+        cascade="all, delete-orphan",
+        uselist=False,
+        lazy="selectin",  # loaded with the case (a second SELECT ... IN), also under FOR UPDATE
+    )
+    # The agent who has the case on their list (None: nobody yet), read and set on the case.
+    agent_id: AssociationProxy[str | None] = association_proxy(
+        "holder", "agent_id", creator=lambda agent_id: QueueEntry(agent_id=agent_id)
+    )
+
+
+class QueueEntry(Base):
+    """Which agent a case is given to: the call list split into agents' lists.
+
+    A narrow table of its own, so that handing 350,000 cases out writes three small columns,
+    not 350,000 wide case rows and their indexes (docs/decisions.md). `to_call` mirrors
+    `cases.call AND cases.status IN WORKABLE`: set when the entry is written, then kept by a
+    trigger on cases (migration 0006), so that an agent's list and every agent's load are
+    read from this table's index alone. No foreign key: PostgreSQL would check it row by row
+    (four times the cost of the insert itself); cases are never deleted.
+    """
+
+    __tablename__ = "call_queue"
+    __table_args__ = (Index("ix_call_queue_agent", "agent_id", "to_call"),)
+
+    case_id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=False)
+    agent_id: Mapped[str] = mapped_column(String(64))
+    to_call: Mapped[bool] = mapped_column(Boolean)
+    case: Mapped[Case] = relationship(
+        primaryjoin="Case.id == foreign(QueueEntry.case_id)", back_populates="holder"
+    )
+
+
+@event.listens_for(QueueEntry, "before_insert")
+def _still_to_call(_mapper: Mapper[QueueEntry], _connection: Connection, entry: QueueEntry) -> None:
+    # At flush time: the case's own changes of this flush are written just before.
+    entry.to_call = bool(entry.case.call) and entry.case.status in WORKABLE
 
 
 class CaseEvent(Base):

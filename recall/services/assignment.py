@@ -3,17 +3,28 @@
 from __future__ import annotations
 
 import datetime as dt
-import sqlite3
 import time
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import ColumnElement, Engine, Row, and_, func, insert, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Engine,
+    Row,
+    Select,
+    and_,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.orm import Session
 
 from recall.clock import Clock, utc_now
-from recall.db.models import Agent, Case, CaseEvent
+from recall.db.models import Agent, Case, CaseEvent, QueueEntry
 from recall.domain.assignment import AgentSlot, Item, excess, plan_assignment
 from recall.domain.calling import NOT_WORKED_YET, SPECIALIST_SKILL, WORKABLE, call_priority
 from recall.domain.cases import Status
@@ -44,16 +55,23 @@ def on_call_list(recall_id: str | None = None) -> ColumnElement[bool]:
     return clause if recall_id is None else and_(Case.recall_id == recall_id, clause)
 
 
+def listed_for(agent_id: str) -> ColumnElement[bool]:
+    """Cases to call on the agent's list, once cases are joined to their `QueueEntry`."""
+    return and_(QueueEntry.agent_id == agent_id, QueueEntry.to_call.is_(True))
+
+
+def held_by() -> tuple[type[QueueEntry], ColumnElement[bool]]:
+    """The join from cases to the agent holding them: `.join(*held_by())`."""
+    return QueueEntry, QueueEntry.case_id == Case.id
+
+
 def active_slots(session: Session) -> list[AgentSlot]:
     """Active agents with the open call-list cases they hold, across every recall."""
-    # Grouping on an expression, not the bare column: SQLite would otherwise walk the
-    # (agent_id, priority) index and fetch every row through it, four times slower than a scan.
-    agent = Case.agent_id.concat("")
     loads = dict(
         session.execute(
-            select(agent, func.count())
-            .where(on_call_list(), Case.agent_id.is_not(None))
-            .group_by(agent)
+            select(QueueEntry.agent_id, func.count())
+            .where(QueueEntry.to_call.is_(True))
+            .group_by(QueueEntry.agent_id)
         )
         .tuples()
         .all()
@@ -96,7 +114,8 @@ def assign_call_list(
             rows += _rows(session, list(taken))
             lighter = Counter(taken.values())
             slots = [_lighter(s, lighter[s.agent_id]) for s in slots]
-        plan = plan_assignment([_item(definition, row) for row in rows], slots, home_language)
+        items = [_item(definition, row) for row in rows]
+        plan = plan_assignment(items, slots, home_language)
         _write(session, plan.assigned, rows, clock())
     return AssignmentReport(
         recall_id=recall_id,
@@ -116,15 +135,19 @@ def _lighter(slot: AgentSlot, given_up: int) -> AgentSlot:
 
 
 _COLUMNS = (
-    Case.id, Case.priority, Case.language, Case.status, Case.escalation_reason, Case.agent_id,
-    Case.quantity, Case.last_purchase,
+    Case.id, Case.priority, Case.language, Case.status, Case.escalation_reason,
+    QueueEntry.agent_id, Case.quantity, Case.last_purchase,
 )  # fmt: skip
+
+
+def _with_holder() -> Select[Any]:
+    return select(*_COLUMNS).outerjoin(QueueEntry, QueueEntry.case_id == Case.id)
 
 
 def _waiting(session: Session, definition: RecallDefinition, active: list[str]) -> list[Row[Any]]:
     """Cases of the call list with no agent, or an agent no longer active."""
-    no_agent = or_(Case.agent_id.is_(None), Case.agent_id.not_in(active or [""]))
-    query = select(*_COLUMNS).where(on_call_list(definition.id), no_agent)
+    no_agent = or_(QueueEntry.agent_id.is_(None), QueueEntry.agent_id.not_in(active or [""]))
+    query = _with_holder().where(on_call_list(definition.id), no_agent)
     return list(session.connection().execute(query))  # Core rows: a third cheaper than ORM
 
 
@@ -132,7 +155,7 @@ def _rows(session: Session, ids: list[int]) -> list[Row[Any]]:
     found: list[Row[Any]] = []
     for start in range(0, len(ids), _CHUNK):
         chunk = ids[start : start + _CHUNK]
-        found += session.connection().execute(select(*_COLUMNS).where(Case.id.in_(chunk))).all()
+        found += session.connection().execute(_with_holder().where(Case.id.in_(chunk))).all()
     return found
 
 
@@ -156,21 +179,22 @@ def _surplus(
     first (anyone can take those), never one already worked, promised or held right now."""
     taken: dict[int, str] = {}
     for agent_id, count in sorted(excess(slots, incoming).items()):
-        # The end of the queue comes straight from the (agent_id, priority) index; among twice
-        # the cases needed, the home-language ones go first.
+        # Among twice the cases needed from the end of the queue, the home-language ones go
+        # first.
         query = (
             select(Case.id, Case.language)
+            .join(QueueEntry, QueueEntry.case_id == Case.id)
             .where(
+                QueueEntry.agent_id == agent_id,
+                QueueEntry.to_call.is_(True),
                 Case.recall_id == definition.id,
-                Case.agent_id == agent_id,
-                Case.call.is_(True),
                 Case.status.in_([s.value for s in NOT_WORKED_YET]),
                 Case.attempts == 0,
                 Case.callback_agent.is_(None),
                 Case.callback_at.is_(None),  # a callback handed on by the follow-up stays put
                 or_(Case.claimed_until.is_(None), Case.claimed_until < now),
             )
-            .order_by(Case.priority.desc())
+            .order_by(Case.priority.desc(), Case.id.desc())
             .limit(2 * count)
         )
         found = list(session.execute(query))
@@ -182,35 +206,16 @@ def _surplus(
 def _write(
     session: Session, assigned: dict[int, str], rows: list[Row[Any]], now: dt.datetime
 ) -> None:
-    """Store the agents in one statement (executemany on SQLite, unnest on PostgreSQL); moves
-    from one agent to another get an event, and lose a callback promised by the old agent."""
-    pairs = sorted(assigned.items())
-    connection = session.connection()
-    if connection.dialect.name == "postgresql":
-        connection.exec_driver_sql(
-            "UPDATE cases SET agent_id = v.agent_id FROM unnest(%s::bigint[], %s::text[])"
-            " AS v(id, agent_id) WHERE cases.id = v.id",
-            ([case_id for case_id, _ in pairs], [agent_id for _, agent_id in pairs]),
-        )
-    elif pairs and sqlite3.sqlite_version_info >= (3, 33):
-        # One UPDATE ... FROM a temporary table: SQLite then walks cases and the queue index
-        # once, in id order, instead of once per row (three times faster at 350,000).
-        connection.exec_driver_sql(
-            "CREATE TEMP TABLE IF NOT EXISTS assigned_now (id INTEGER PRIMARY KEY, agent_id TEXT)"
-        )
-        connection.exec_driver_sql("DELETE FROM assigned_now")
-        connection.exec_driver_sql("INSERT INTO assigned_now VALUES (?, ?)", pairs)
-        connection.exec_driver_sql(
-            "UPDATE cases SET agent_id = assigned_now.agent_id FROM assigned_now"
-            " WHERE cases.id = assigned_now.id"
-        )
-        connection.exec_driver_sql("DELETE FROM assigned_now")
-    elif pairs:
-        connection.exec_driver_sql(
-            "UPDATE cases SET agent_id = ? WHERE id = ?", [(a, c) for c, a in pairs]
-        )
+    """Store the agents: new entries in bulk (COPY on PostgreSQL), changed ones in one
+    statement; moves from one agent to another get an event, and lose a callback promised by
+    the old agent."""
     before = {row.id: (row.agent_id, row.status) for row in rows if row.agent_id is not None}
-    moved = [c for c, a in pairs if c in before and before[c][0] != a]
+    fresh = [(c, a) for c, a in sorted(assigned.items()) if c not in before]
+    changed = [(c, a) for c, a in sorted(assigned.items()) if c in before and before[c][0] != a]
+    connection = session.connection()
+    _insert_entries(connection, fresh)
+    _update_entries(connection, changed)
+    moved = [c for c, _ in changed]
     for start in range(0, len(moved), _CHUNK):
         session.execute(
             update(Case)
@@ -221,6 +226,36 @@ def _write(
     if moved:
         events = [_move_event(c, *before[c], assigned[c], now) for c in moved]
         session.execute(insert(CaseEvent), events)
+
+
+def _insert_entries(connection: Connection, pairs: list[tuple[int, str]]) -> None:
+    """New queue entries of cases read from the call list in this transaction: still to call."""
+    if not pairs:
+        return
+    if connection.dialect.name == "postgresql":
+        cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        with cursor, cursor.copy("COPY call_queue (case_id, agent_id, to_call) FROM STDIN") as copy:
+            for case_id, agent_id in pairs:
+                copy.write_row((case_id, agent_id, True))
+    else:
+        connection.exec_driver_sql(
+            "INSERT INTO call_queue (case_id, agent_id, to_call) VALUES (?, ?, 1)", pairs
+        )
+
+
+def _update_entries(connection: Connection, pairs: list[tuple[int, str]]) -> None:
+    if not pairs:
+        return
+    if connection.dialect.name == "postgresql":
+        connection.exec_driver_sql(
+            "UPDATE call_queue SET agent_id = v.agent_id FROM unnest(%s::bigint[], %s::text[])"
+            " AS v(id, agent_id) WHERE call_queue.case_id = v.id",
+            ([case_id for case_id, _ in pairs], [agent_id for _, agent_id in pairs]),
+        )
+    else:
+        connection.exec_driver_sql(
+            "UPDATE call_queue SET agent_id = ? WHERE case_id = ?", [(a, c) for c, a in pairs]
+        )
 
 
 def _move_event(case_id: int, old: str, status: str, new: str, now: dt.datetime) -> dict[str, Any]:

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from recall.calls.sheets import SheetFiles, SheetRow, write_call_sheet
 from recall.clock import Clock, utc_now
 from recall.db.models import Agent, Case, Customer
-from recall.services.assignment import on_call_list
+from recall.services.assignment import held_by, listed_for, on_call_list
 from recall.services.recalls import definition_of
 
 
@@ -35,7 +35,8 @@ def write_agent_sheet(
         found = session.execute(
             select(Case, Customer.first_name, Customer.last_name)
             .join(Customer, Customer.customer_id == Case.customer_id)
-            .where(on_call_list(recall_id), Case.agent_id == agent_id)
+            .join(*held_by())
+            .where(on_call_list(recall_id), listed_for(agent_id))
             .order_by(
                 case((Case.callback_at.is_(None), 1), else_=0), Case.callback_at, Case.priority
             )

@@ -10,7 +10,7 @@ from sqlalchemy import Engine, and_, or_, select, update
 from sqlalchemy.orm import Session
 
 from recall.clock import Clock, utc_now
-from recall.db.models import CallAttempt, Case, Customer
+from recall.db.models import CallAttempt, Case, Customer, QueueEntry
 from recall.domain.assignment import Item, plan_assignment
 from recall.domain.calling import (
     ESCALATED,
@@ -52,7 +52,7 @@ def hold_case(session: Session, case_id: int, agent_id: str, who: str, now: dt.d
     mine = or_(
         and_(Case.claimed_by == who, Case.claimed_until > now),
         and_(
-            Case.agent_id == agent_id,
+            Case.id.in_(select(QueueEntry.case_id).where(QueueEntry.agent_id == agent_id)),
             or_(Case.claimed_until.is_(None), Case.claimed_until <= now, Case.claimed_by == who),
         ),
     )
@@ -258,7 +258,11 @@ def _to_specialist(session: Session, case: Case, hazard: str, actor: str, now: d
     plan = plan_assignment([item], active_slots(session), home_language=case.language)
     specialist = plan.assigned.get(case.id)
     previous = case.agent_id
-    case.agent_id, case.call = specialist, True
+    case.call = True
+    if specialist is None:
+        case.holder = None  # waits for a specialist: the next assignment finds one
+    else:
+        case.agent_id = specialist
     case.next_call_at = case.callback_at = case.callback_agent = None
     if specialist is None:
         why = next(iter(plan.unplaced), "no specialist")

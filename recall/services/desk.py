@@ -9,9 +9,9 @@ from sqlalchemy import Engine, case, func, select
 from sqlalchemy.orm import Session
 
 from recall.clock import Clock, utc_now
-from recall.db.models import CallAttempt, Case, CaseEvent, Customer, Recall
+from recall.db.models import CallAttempt, Case, CaseEvent, Customer, QueueEntry, Recall
 from recall.domain.contacts import normalise_phone
-from recall.services.assignment import on_call_list
+from recall.services.assignment import held_by, listed_for, on_call_list
 
 SHOWN = 100  # queue rows on one page: an agent works from the top
 
@@ -60,7 +60,7 @@ def my_queue(*, engine: Engine, agent_id: str, clock: Clock = utc_now) -> Queue:
     """The agent's open cases in the order they come up: due callbacks first, then priority."""
     now = clock()
     due = case((Case.callback_at <= now, 0), else_=1)
-    mine = [on_call_list(), Case.agent_id == agent_id]
+    mine = [on_call_list(), listed_for(agent_id)]
     with Session(engine) as session:
         rows = session.execute(
             select(
@@ -75,11 +75,13 @@ def my_queue(*, engine: Engine, agent_id: str, clock: Clock = utc_now) -> Queue:
                 Case.next_call_at,
             )
             .join(Customer, Customer.customer_id == Case.customer_id)
+            .join(*held_by())
             .where(*mine)
             .order_by(due, Case.priority, Case.id)
             .limit(SHOWN)
         ).all()
-        left = session.scalar(select(func.count()).select_from(Case).where(*mine)) or 0
+        left = session.scalar(select(func.count()).select_from(Case).join(*held_by()).where(*mine))
+        left = left or 0
         midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
         done = session.scalar(
             select(func.count(func.distinct(CallAttempt.case_id))).where(
@@ -139,8 +141,9 @@ def find_cases(*, engine: Engine, query: str, country: str = "FR") -> list[Hit]:
                 Customer.first_name,
                 Customer.last_name,
                 Case.status,
-                Case.agent_id,
+                QueueEntry.agent_id,
             )
+            .outerjoin(*held_by())
             .join(Recall, Recall.id == Case.recall_id)
             .join(Customer, Customer.customer_id == Case.customer_id)
             .where(matches)

@@ -11,7 +11,7 @@ import pandas as pd
 from sqlalchemy import Engine, case, func, select
 from sqlalchemy.orm import Session
 
-from recall.db.models import CallAttempt, Case, ImportRun, Letter, LetterBatch, Recall
+from recall.db.models import CallAttempt, Case, ImportRun, Letter, LetterBatch, QueueEntry, Recall
 
 CASE_COLUMNS = [
     "case_ref", "customer_id", "status", "letter", "call", "notice_only", "phone_e164",
@@ -81,10 +81,12 @@ def recall_status(*, engine: Engine, recall_id: str) -> dict[str, Any]:
 
 def _call_list(session: Session, recall_id: str) -> dict[str, int]:
     """Cases still to phone, with and without an agent, and the calls made so far."""
-    from recall.services.assignment import on_call_list
+    from recall.services.assignment import held_by, on_call_list
 
     open_, assigned = session.execute(
-        select(func.count(Case.id), func.count(Case.agent_id)).where(on_call_list(recall_id))
+        select(func.count(Case.id), func.count(QueueEntry.agent_id))
+        .outerjoin(*held_by())
+        .where(on_call_list(recall_id))
     ).one()
     attempts = session.scalar(
         select(func.count(CallAttempt.id))
@@ -122,7 +124,8 @@ def _latest_rejections(session: Session) -> dict[str, int]:
 def export_cases(*, engine: Engine, recall_id: str, out: Path) -> int:
     """Write one CSV row per case of the recall, in case reference order; return the count."""
     query = (
-        select(*(getattr(Case, name) for name in CASE_COLUMNS))
+        select(*(_case_column(name) for name in CASE_COLUMNS))
+        .outerjoin(QueueEntry, QueueEntry.case_id == Case.id)
         .where(Case.recall_id == recall_id)
         .order_by(Case.seq)
     )
@@ -133,6 +136,10 @@ def export_cases(*, engine: Engine, recall_id: str, out: Path) -> int:
     out.parent.mkdir(parents=True, exist_ok=True)
     frame.to_csv(out, index=False, encoding="utf-8")
     return len(frame)
+
+
+def _case_column(name: str) -> Any:
+    return QueueEntry.agent_id if name == "agent_id" else getattr(Case, name)
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import Date, Engine, cast, func, select
 from sqlalchemy.orm import Session
 
-from recall.db.models import Agent, CallAttempt, Case, CaseEvent, Recall
+from recall.db.models import Agent, CallAttempt, Case, CaseEvent, QueueEntry, Recall
 from recall.domain.cases import Status
 
 STAGES = ("identified", "notified", "contacted", "resolved")
@@ -130,23 +130,27 @@ def completion(*, engine: Engine, recall_id: str) -> Completion:
 
 
 def _agents(session: Session, recall_id: str) -> list[AgentLine]:
-    from recall.services.assignment import on_call_list
+    from recall.services.assignment import held_by, on_call_list
 
     lines = {
         a.agent_id: AgentLine(a.agent_id, a.name, a.active)
         for a in session.scalars(select(Agent).order_by(Agent.agent_id))
     }
     statuses = session.execute(
-        select(Case.agent_id, Case.status, func.count())
-        .where(Case.recall_id == recall_id, Case.agent_id.is_not(None))
-        .group_by(Case.agent_id, Case.status)
+        select(QueueEntry.agent_id, Case.status, func.count())
+        .select_from(Case)
+        .join(*held_by())
+        .where(Case.recall_id == recall_id)
+        .group_by(QueueEntry.agent_id, Case.status)
     )
     for agent_id, status, count in statuses:
         _line(lines, agent_id).funnel.add(status, count)
     open_ = session.execute(
-        select(Case.agent_id, func.count())
-        .where(on_call_list(recall_id), Case.agent_id.is_not(None))
-        .group_by(Case.agent_id)
+        select(QueueEntry.agent_id, func.count())
+        .select_from(Case)
+        .join(*held_by())
+        .where(on_call_list(recall_id))
+        .group_by(QueueEntry.agent_id)
     )
     for agent_id, count in open_:
         _line(lines, agent_id).to_call = count

@@ -25,10 +25,10 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.dml import ReturningUpdate
 
 from recall.clock import Clock, utc_now
-from recall.db.models import Case, Customer, Letter
+from recall.db.models import Case, Customer, Letter, QueueEntry
 from recall.domain.calling import may_call_at
 from recall.domain.cases import usable_address
-from recall.services.assignment import on_call_list
+from recall.services.assignment import held_by, listed_for, on_call_list
 from recall.services.recalls import definition_of
 from recall.services.work_view import CaseCard, card_for
 
@@ -88,7 +88,8 @@ def _open_zones(session: Session, agent_id: str, now: dt.datetime) -> list[tuple
     """(recall, time zone) pairs of the agent's list whose calling hours are open now."""
     pairs = session.execute(
         select(Case.recall_id, Case.call_zone)
-        .where(Case.agent_id == agent_id, on_call_list())
+        .join(*held_by())
+        .where(listed_for(agent_id), on_call_list())
         .distinct()
     ).all()
     found = []
@@ -111,8 +112,9 @@ def _claim_statement(
     ]
     candidate = (
         select(Case.id)
+        .join(*held_by())
         .where(
-            Case.agent_id == agent_id,
+            listed_for(agent_id),
             on_call_list(),
             or_(Case.next_call_at.is_(None), Case.next_call_at <= now),
             free_for(who, now),
@@ -154,7 +156,9 @@ def claim_case(
     """Open one case to work it: the agent's own, or any case when the customer called in."""
     who, now = claimant(agent_id, desk), clock()
     with Session(engine) as session, session.begin():
-        found = session.execute(select(Case.agent_id).where(Case.id == case_id)).first()
+        found = session.execute(
+            select(Case.id, QueueEntry.agent_id).outerjoin(*held_by()).where(Case.id == case_id)
+        ).first()
         if found is None or (not inbound and found.agent_id != agent_id):
             raise NotYourCase(f"case {case_id} is not on the list of agent {agent_id}")
         if not _hold(session, case_id, who, now):
