@@ -175,12 +175,16 @@ def _surplus(
     home_language: str,
     now: dt.datetime,
 ) -> dict[int, str]:
-    """Cases to take from agents above their fair share: the end of their queue, home language
-    first (anyone can take those), never one already worked, promised or held right now."""
+    """Cases to take from agents above their fair share: their latest entries, home language
+    first (anyone can take those), never one already worked, promised or held right now.
+
+    The latest entries are a cross-section of every priority (cases are numbered as buyers are
+    found), so an agent who joins gets urgent customers too, as everyone else; and they come
+    straight from the end of the queue's index, not from sorting each agent's whole list.
+    """
     taken: dict[int, str] = {}
     for agent_id, count in sorted(excess(slots, incoming).items()):
-        # Among twice the cases needed from the end of the queue, the home-language ones go
-        # first.
+        # Among twice the cases needed, the home-language ones go first.
         query = (
             select(Case.id, Case.language)
             .join(QueueEntry, QueueEntry.case_id == Case.id)
@@ -194,7 +198,7 @@ def _surplus(
                 Case.callback_at.is_(None),  # a callback handed on by the follow-up stays put
                 or_(Case.claimed_until.is_(None), Case.claimed_until < now),
             )
-            .order_by(Case.priority.desc(), Case.id.desc())
+            .order_by(QueueEntry.case_id.desc())
             .limit(2 * count)
         )
         found = list(session.execute(query))
