@@ -114,8 +114,7 @@ def assign_call_list(
             rows += _rows(session, list(taken))
             lighter = Counter(taken.values())
             slots = [_lighter(s, lighter[s.agent_id]) for s in slots]
-        items = [_item(definition, row) for row in rows]
-        plan = plan_assignment(items, slots, home_language)
+        plan = plan_assignment([_item(definition, row) for row in rows], slots, home_language)
         _write(session, plan.assigned, rows, clock())
     return AssignmentReport(
         recall_id=recall_id,
@@ -141,7 +140,7 @@ _COLUMNS = (
 
 
 def _with_holder() -> Select[Any]:
-    return select(*_COLUMNS).outerjoin(QueueEntry, QueueEntry.case_id == Case.id)
+    return select(*_COLUMNS).outerjoin(*held_by())
 
 
 def _waiting(session: Session, definition: RecallDefinition, active: list[str]) -> list[Row[Any]]:
