@@ -4,11 +4,12 @@ import datetime as dt
 from collections import Counter
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from recall.db.models import Agent, Case, CaseEvent, QueueEntry
-from recall.domain.assignment import AgentSlot, Item, excess, plan_assignment, targets
+from recall.domain.assignment import AgentSlot, Item, deal, excess, plan_assignment, targets
+from recall.domain.calling import call_priority
 from recall.services.assignment import active_slots, assign_call_list
 from tests.support import agent, callers, customer, launch, line, seed
 
@@ -69,6 +70,11 @@ def test_the_most_urgent_cases_are_spread_over_every_agent():
     agents = slots(*[(f"A{n}", "fr") for n in range(5)])
     plan = plan_assignment(items(100), agents, "fr")
     assert {plan.assigned[n] for n in range(5)} == {f"A{n}" for n in range(5)}
+
+
+def test_agents_with_different_shares_are_interleaved_ties_in_agent_order():
+    assert deal({"C": 2, "B": 1, "A": 2}) == ["A", "C", "B", "A", "C"]
+    assert deal({"B": 3, "A": 1}) == ["B", "A", "B", "B"]  # both at the middle: A first
 
 
 def test_fair_shares_follow_capacity_and_add_up():
@@ -157,6 +163,36 @@ def test_rebalancing_after_an_agent_joins_moves_only_the_surplus(engine, sixty_c
     with Session(engine) as session:
         notes = session.scalars(select(CaseEvent.note).where(CaseEvent.actor == "assignment"))
         assert sum("moved from agent" in n for n in notes) == 15
+
+
+def test_a_rebalance_takes_each_agents_latest_home_language_cases(engine, sixty_callers):
+    assign(engine)
+    with Session(engine) as session:
+        held = session.execute(
+            select(QueueEntry.agent_id, Case.id, Case.language).join(QueueEntry.case)
+        ).all()
+    seed(engine, agent("A4"))
+    assign(engine, rebalance=True)
+    with Session(engine) as session:
+        moved = set(session.scalars(select(QueueEntry.case_id).where(QueueEntry.agent_id == "A4")))
+    for agent_id in ("A1", "A2", "A3"):
+        french = sorted((c for a, c, lang in held if a == agent_id and lang == "fr"), reverse=True)
+        assert {c for a, c, _ in held if a == agent_id} & moved == set(french[:5])
+
+
+def test_cases_stored_without_a_priority_are_ranked_as_if_it_were_stored(engine, sixty_callers):
+    with Session(engine) as session, session.begin():
+        for case in session.scalars(select(Case)):  # purchases spread over two months
+            case.last_purchase = dt.date(2026, 1, 1) + dt.timedelta(days=case.id * 7 % 60)
+            case.priority = call_priority("high", case.quantity, case.last_purchase)
+    assign(engine)
+    stored = call_list(engine)
+    with Session(engine) as session, session.begin():
+        session.execute(delete(QueueEntry))
+        session.execute(update(Case).values(priority=None))
+    report = assign(engine)
+    assert report.assigned == 60
+    assert call_list(engine) == stored
 
 
 def test_a_deactivated_agents_cases_go_to_the_others_even_the_worked_ones(engine, sixty_callers):

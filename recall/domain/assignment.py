@@ -12,8 +12,9 @@ from __future__ import annotations
 import heapq
 import math
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from itertools import chain
 from typing import NamedTuple
 
 
@@ -43,41 +44,49 @@ class Plan:
     fallbacks: Counter[str] = field(default_factory=Counter)  # what was relaxed -> cases
 
 
+Need = tuple[str, str | None, bool]  # language, skill, strict: cases placed alike
+
+
 def plan_assignment(items: Sequence[Item], agents: Sequence[AgentSlot], home_language: str) -> Plan:
     """Give every item one agent, keeping loads per unit of capacity as even as possible."""
+    groups: dict[Need, list[int]] = defaultdict(list)
+    for item in sorted(items, key=lambda i: (i.priority, i.case_id)):
+        groups[(item.language, item.skill, item.strict)].append(item.case_id)
+    return plan_groups(groups, agents, home_language)
+
+
+def plan_groups(
+    groups: Mapping[Need, Sequence[int]], agents: Sequence[AgentSlot], home_language: str
+) -> Plan:
+    """`plan_assignment` of cases already grouped by need, each group most urgent first."""
     plan = Plan()
     if not agents:
-        if items:
-            plan.unplaced["no active agent"] = len(items)
+        if any(groups.values()):
+            plan.unplaced["no active agent"] = sum(len(ids) for ids in groups.values())
         return plan
     loads = {a.agent_id: a.load for a in agents}
-    total = sum(loads.values()) + len(items)
+    total = sum(loads.values()) + sum(len(ids) for ids in groups.values())
     capacity = sum(a.capacity for a in agents)
     ceilings = {a.agent_id: math.ceil(total * a.capacity / capacity) for a in agents}
-    groups: dict[tuple[str, str | None, bool], list[Item]] = defaultdict(list)
-    for item in items:
-        groups[(item.language, item.skill, item.strict)].append(item)
-    choices = {key: _eligible(agents, key, home_language, plan) for key in groups}
-    for key in sorted(groups, key=lambda k: (len(choices[k][0]), k[0], k[1] or "")):
+    choices = {key: _eligible(agents, key, home_language) for key in groups}
+    for key in sorted(groups, key=lambda k: (len(choices[k][0]), k[0], k[1] or "", k[2])):
         eligible, relaxed = choices[key]
-        group = groups[key]
+        ids = groups[key]
+        if not ids:
+            continue
         if not eligible:
-            plan.unplaced[relaxed] += len(group)
+            plan.unplaced[relaxed] += len(ids)
             continue
         if relaxed:
-            plan.fallbacks[relaxed] += len(group)
-        counts = water_fill(len(group), eligible, loads, ceilings)
+            plan.fallbacks[relaxed] += len(ids)
+        counts = water_fill(len(ids), eligible, loads, ceilings)
         for agent_id, count in counts.items():
             loads[agent_id] += count
-        group.sort(key=lambda i: (i.priority, i.case_id))
-        for item, agent_id in zip(group, deal(counts), strict=True):
-            plan.assigned[item.case_id] = agent_id
+        plan.assigned.update(zip(ids, deal(counts), strict=True))
     return plan
 
 
-def _eligible(
-    agents: Sequence[AgentSlot], key: tuple[str, str | None, bool], home: str, plan: Plan
-) -> tuple[list[AgentSlot], str]:
+def _eligible(agents: Sequence[AgentSlot], key: Need, home: str) -> tuple[list[AgentSlot], str]:
     """Agents who may take a group, and what had to be relaxed to find them ("" if nothing)."""
     language, skill, strict = key
     pool = list(agents)
@@ -142,10 +151,25 @@ def water_fill(
 
 
 def deal(counts: dict[str, int]) -> list[str]:
-    """Agent of each successive case, so every agent's share is spread from first to last."""
-    slots = [((j + 0.5) / n, agent_id) for agent_id, n in counts.items() for j in range(n)]
-    slots.sort()
-    return [agent_id for _, agent_id in slots]
+    """Agent of each successive case, so every agent's share is spread from first to last.
+
+    Agent a's j-th case sits at (j + 0.5) / counts[a] of the list, ties in agent order. Agents
+    with the same count share those places, so places are sorted once per distinct count and
+    case rank (a few thousand), not once per case (hundreds of thousands).
+    """
+    alike: dict[int, list[str]] = defaultdict(list)
+    for agent_id, n in counts.items():
+        alike[n].append(agent_id)
+    places: dict[float, list[list[str]]] = defaultdict(list)
+    for n, agent_ids in alike.items():
+        agent_ids.sort()
+        for j in range(n):
+            places[(j + 0.5) / n].append(agent_ids)
+    dealt: list[str] = []
+    for place in sorted(places):
+        parts = places[place]
+        dealt.extend(parts[0] if len(parts) == 1 else sorted(chain.from_iterable(parts)))
+    return dealt
 
 
 def targets(total: int, agents: Sequence[AgentSlot]) -> dict[str, int]:

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from recall.calls.sheets import SheetFiles, SheetRow, write_call_sheet
 from recall.clock import Clock, utc_now
 from recall.db.models import Agent, Case, Customer
-from recall.services.assignment import held_by, listed_for, on_call_list
+from recall.services.call_queue import held_by, listed_for, on_call_list
 from recall.services.recalls import definition_of
 
 

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from recall.clock import Clock, utc_now
 from recall.db.models import CallAttempt, Case, CaseEvent, Customer, QueueEntry, Recall
 from recall.domain.contacts import normalise_phone
-from recall.services.assignment import held_by, listed_for, on_call_list
+from recall.services.call_queue import held_by, listed_for, on_call_list
 
 SHOWN = 100  # queue rows on one page: an agent works from the top
 

@@ -22,7 +22,8 @@ from recall.domain.assignment import AgentSlot, Item, plan_assignment
 from recall.domain.calling import NOT_WORKED_YET
 from recall.domain.cases import Status
 from recall.services import assignment
-from recall.services.assignment import active_slots, on_call_list
+from recall.services.assignment import active_slots
+from recall.services.call_queue import on_call_list
 from recall.services.cases import record_move
 from recall.services.recalls import definition_of
 

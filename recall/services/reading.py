@@ -12,6 +12,7 @@ from sqlalchemy import Engine, case, func, select
 from sqlalchemy.orm import Session
 
 from recall.db.models import CallAttempt, Case, ImportRun, Letter, LetterBatch, QueueEntry, Recall
+from recall.services.call_queue import held_by, on_call_list
 
 CASE_COLUMNS = [
     "case_ref", "customer_id", "status", "letter", "call", "notice_only", "phone_e164",
@@ -81,7 +82,6 @@ def recall_status(*, engine: Engine, recall_id: str) -> dict[str, Any]:
 
 def _call_list(session: Session, recall_id: str) -> dict[str, int]:
     """Cases still to phone, with and without an agent, and the calls made so far."""
-    from recall.services.assignment import held_by, on_call_list
 
     open_, assigned = session.execute(
         select(func.count(Case.id), func.count(QueueEntry.agent_id))
@@ -156,7 +156,6 @@ class RecallLine:
 
 def list_recalls(*, engine: Engine) -> list[RecallLine]:
     """Every launched recall, the latest first, with its headline figures."""
-    from recall.services.assignment import on_call_list
 
     with Session(engine) as session:
         counts = session.execute(

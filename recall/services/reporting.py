@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from recall.db.models import Agent, CallAttempt, Case, CaseEvent, QueueEntry, Recall
 from recall.domain.cases import Status
+from recall.services.call_queue import held_by, on_call_list
 
 STAGES = ("identified", "notified", "contacted", "resolved")
 _REACHED = {
@@ -130,8 +131,6 @@ def completion(*, engine: Engine, recall_id: str) -> Completion:
 
 
 def _agents(session: Session, recall_id: str) -> list[AgentLine]:
-    from recall.services.assignment import held_by, on_call_list
-
     lines = {
         a.agent_id: AgentLine(a.agent_id, a.name, a.active)
         for a in session.scalars(select(Agent).order_by(Agent.agent_id))

@@ -28,7 +28,7 @@ from recall.clock import Clock, utc_now
 from recall.db.models import Case, Customer, Letter, QueueEntry
 from recall.domain.calling import may_call_at
 from recall.domain.cases import usable_address
-from recall.services.assignment import held_by, listed_for, on_call_list
+from recall.services.call_queue import held_by, listed_for, on_call_list
 from recall.services.recalls import definition_of
 from recall.services.work_view import CaseCard, card_for
 

@@ -1,0 +1,78 @@
+"""Agents' lists as stored: which cases are on the call list, who holds them, bulk writes."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from sqlalchemy import ColumnElement, Connection, Select, and_
+
+from recall.db.models import Case, QueueEntry
+from recall.domain.calling import WORKABLE
+
+_WORKABLE = [s.value for s in WORKABLE]
+
+
+def on_call_list(recall_id: str | None = None) -> ColumnElement[bool]:
+    """Cases someone still has to phone."""
+    clause = and_(Case.call.is_(True), Case.status.in_(_WORKABLE))
+    return clause if recall_id is None else and_(Case.recall_id == recall_id, clause)
+
+
+def listed_for(agent_id: str) -> ColumnElement[bool]:
+    """Cases to call on the agent's list, once cases are joined to their `QueueEntry`."""
+    return and_(QueueEntry.agent_id == agent_id, QueueEntry.to_call)
+
+
+def held_by() -> tuple[type[QueueEntry], ColumnElement[bool]]:
+    """The join from cases to the agent holding them: `.join(*held_by())`."""
+    return QueueEntry, QueueEntry.case_id == Case.id
+
+
+def plain_rows(connection: Connection, query: Select[Any]) -> list[tuple[Any, ...]]:
+    """Rows as the driver returns them, for columns that need no conversion (ints, strings):
+    no Result row is built per case, which halves the time to read 350,000 of them."""
+    result = connection.execute(query)
+    try:
+        return list(result.cursor.fetchall())
+    finally:
+        result.close()
+
+
+def copy_rows(
+    connection: Connection, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]
+) -> None:
+    """Append rows to a PostgreSQL table with COPY: a third of the time of an INSERT per row."""
+    cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    with cursor, cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row(row)
+
+
+def add_entries(connection: Connection, pairs: list[tuple[int, str]]) -> None:
+    """New entries (case id, agent id) for cases read from the call list in this transaction."""
+    if not pairs:
+        return
+    if connection.dialect.name == "postgresql":
+        copy_rows(connection, "call_queue", ("case_id", "agent_id", "to_call"),
+                  ((case_id, agent_id, True) for case_id, agent_id in pairs))  # fmt: skip
+    else:
+        connection.exec_driver_sql(
+            "INSERT INTO call_queue (case_id, agent_id, to_call) VALUES (?, ?, 1)", pairs
+        )
+
+
+def move_entries(connection: Connection, pairs: list[tuple[int, str]]) -> None:
+    """Give the cases of `pairs` (case id, agent id) to their new agent, in one statement."""
+    if not pairs:
+        return
+    if connection.dialect.name == "postgresql":
+        connection.exec_driver_sql(
+            "UPDATE call_queue SET agent_id = v.agent_id FROM unnest(%s::bigint[], %s::text[])"
+            " AS v(id, agent_id) WHERE call_queue.case_id = v.id",
+            ([case_id for case_id, _ in pairs], [agent_id for _, agent_id in pairs]),
+        )
+    else:
+        connection.exec_driver_sql(
+            "UPDATE call_queue SET agent_id = ? WHERE case_id = ?", [(a, c) for c, a in pairs]
+        )
