@@ -235,7 +235,8 @@ class QueueEntry(Base):
     """
 
     __tablename__ = "call_queue"
-    __table_args__ = (Index("ix_call_queue_agent", "agent_id", "to_call"),)
+    # By agent, then case: an agent's list, their load and their latest entries, from the index.
+    __table_args__ = (Index("ix_call_queue_agent", "agent_id", "to_call", "case_id"),)
 
     case_id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=False)
     agent_id: Mapped[str] = mapped_column(String(64))

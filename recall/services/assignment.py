@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, Engine, func, insert, select, update
+from sqlalchemy import Connection, Engine, func, insert, select
 from sqlalchemy.orm import Session
 
 from recall.clock import Clock, utc_now
@@ -18,10 +18,9 @@ from recall.domain.assignment import AgentSlot, excess, plan_groups
 from recall.domain.calling import WORKABLE
 from recall.services import recalls
 from recall.services.agents import split_stored
-from recall.services.call_queue import add_entries, copy_rows, move_entries
+from recall.services.call_queue import add_entries, copy_rows, forget_callbacks, move_entries
 from recall.services.cases import record_move
 from recall.services.waiting import (
-    CHUNK,
     Waiting,
     by_need,
     held_by_others,
@@ -141,12 +140,8 @@ def _write(
     add_entries(connection, [(c, assigned[c]) for c in sorted(assigned) if c not in before])
     moved = [c for c in sorted(before) if assigned.get(c, before[c][0]) != before[c][0]]
     move_entries(connection, [(c, assigned[c]) for c in moved])
-    for start in range(0, len(moved), CHUNK):
-        connection.execute(
-            update(Case)
-            .where(Case.id.in_(moved[start : start + CHUNK]), Case.callback_agent.is_not(None))
-            .values(callback_agent=None)
-        )
+    if moved:
+        forget_callbacks(connection, moved)
     events = [_move_event(c, *before[c], assigned[c], now) for c in moved]
     if events and connection.dialect.name == "postgresql":
         copy_rows(connection, "case_events", list(events[0]), (tuple(e.values()) for e in events))

@@ -5,12 +5,13 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Select, and_
+from sqlalchemy import ColumnElement, Connection, Select, and_, update
 
 from recall.db.models import Case, QueueEntry
 from recall.domain.calling import WORKABLE
 
 _WORKABLE = [s.value for s in WORKABLE]
+_CHUNK = 5_000  # ids per statement: far below SQLite's bound-parameter limit
 
 
 def on_call_list(recall_id: str | None = None) -> ColumnElement[bool]:
@@ -75,4 +76,21 @@ def move_entries(connection: Connection, pairs: list[tuple[int, str]]) -> None:
     else:
         connection.exec_driver_sql(
             "UPDATE call_queue SET agent_id = ? WHERE case_id = ?", [(a, c) for c, a in pairs]
+        )
+
+
+def forget_callbacks(connection: Connection, case_ids: list[int]) -> None:
+    """Drop the callbacks promised on these cases: their agent has changed."""
+    if connection.dialect.name == "postgresql":  # one array, not thousands of parameters
+        connection.exec_driver_sql(
+            "UPDATE cases SET callback_agent = NULL"
+            " WHERE id = ANY(%s) AND callback_agent IS NOT NULL",
+            (case_ids,),
+        )
+        return
+    for start in range(0, len(case_ids), _CHUNK):
+        connection.execute(
+            update(Case)
+            .where(Case.id.in_(case_ids[start : start + _CHUNK]), Case.callback_agent.is_not(None))
+            .values(callback_agent=None)
         )
