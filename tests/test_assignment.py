@@ -1,6 +1,7 @@
 """Splitting the call list: balance, capacity, language, skills, priority, and rebalancing."""
 
 import datetime as dt
+import random
 from collections import Counter
 
 import pytest
@@ -75,6 +76,14 @@ def test_the_most_urgent_cases_are_spread_over_every_agent():
 def test_agents_with_different_shares_are_interleaved_ties_in_agent_order():
     assert deal({"C": 2, "B": 1, "A": 2}) == ["A", "C", "B", "A", "C"]
     assert deal({"B": 3, "A": 1}) == ["B", "A", "B", "B"]  # both at the middle: A first
+
+
+def test_dealing_by_share_gives_the_order_of_sorting_every_place():
+    rng = random.Random(2026)
+    for _ in range(200):
+        counts = {f"A{n:02d}": rng.choice([1, 2, 3, 7, 8, 40]) for n in rng.sample(range(60), 9)}
+        places = sorted(((j + 0.5) / n, a) for a, n in counts.items() for j in range(n))
+        assert deal(counts) == [agent_id for _, agent_id in places]
 
 
 def test_fair_shares_follow_capacity_and_add_up():
