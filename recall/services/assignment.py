@@ -91,8 +91,8 @@ def assign_call_list(
         taken: list[Waiting] = []
         if rebalance and slots:
             counts = excess(slots, len(rows))
-            taken = _surplus(latest_movable(connection, definition, counts, clock()), counts,
-                             home_language)  # fmt: skip
+            candidates = latest_movable(connection, definition, counts, clock())
+            taken = _surplus(candidates, counts, home_language)
             lighter = Counter(row[4] for row in taken)
             slots = [_lighter(s, lighter[s.agent_id]) for s in slots]
         plan = plan_groups(by_need(connection, definition, rows + taken), slots, home_language)
