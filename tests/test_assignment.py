@@ -204,6 +204,19 @@ def test_cases_stored_without_a_priority_are_ranked_as_if_it_were_stored(engine,
     assert call_list(engine) == stored
 
 
+def test_a_move_is_logged_at_the_instant_of_the_clock_whatever_its_time_zone(engine, sixty_callers):
+    assign(engine)
+    seed(engine, agent("A4"))
+    paris = MONDAY_10H_PARIS.astimezone(dt.timezone(dt.timedelta(hours=1)))
+    assign_call_list(
+        engine=engine, recall_id="R-2026-014", home_language="fr", rebalance=True,
+        clock=lambda: paris,
+    )  # fmt: skip
+    with Session(engine) as session:
+        times = set(session.scalars(select(CaseEvent.at).where(CaseEvent.actor == "assignment")))
+    assert times == {MONDAY_10H_PARIS}
+
+
 def test_a_deactivated_agents_cases_go_to_the_others_even_the_worked_ones(engine, sixty_callers):
     assign(engine)
     worked = _work_some(engine)

@@ -23,7 +23,7 @@ from recall.services.cases import record_move
 from recall.services.waiting import (
     Waiting,
     by_need,
-    held_by_others,
+    held_by_agents,
     latest_movable,
     never_given,
 )
@@ -43,17 +43,19 @@ class AssignmentReport:
     seconds: float = 0.0
 
 
-def active_slots(session: Session) -> list[AgentSlot]:
-    """Active agents with the open call-list cases they hold, across every recall."""
-    loads = dict(
-        session.execute(
-            select(QueueEntry.agent_id, func.count())
-            .where(QueueEntry.to_call)
-            .group_by(QueueEntry.agent_id)
-        )
-        .tuples()
-        .all()
+def queue_loads(session: Session) -> dict[str, int]:
+    """Open call-list cases held by each agent who holds any, active or not, every recall."""
+    query = (
+        select(QueueEntry.agent_id, func.count())
+        .where(QueueEntry.to_call)
+        .group_by(QueueEntry.agent_id)
     )
+    return dict(session.execute(query).tuples().all())
+
+
+def active_slots(session: Session, loads: dict[str, int] | None = None) -> list[AgentSlot]:
+    """Active agents with the open call-list cases they hold (`loads`), across every recall."""
+    loads = queue_loads(session) if loads is None else loads
     agents = session.scalars(select(Agent).where(Agent.active.is_(True)).order_by(Agent.agent_id))
     return [
         AgentSlot(
@@ -84,10 +86,11 @@ def assign_call_list(
     definition = recalls.get_definition(engine=engine, recall_id=recall_id)
     with Session(engine) as session, session.begin():
         connection = session.connection()
-        slots = active_slots(session)
+        loads = queue_loads(session)
+        slots = active_slots(session, loads)
         active = [s.agent_id for s in slots]
         rows = never_given(connection, definition)
-        rows += held_by_others(connection, definition, active)
+        rows += held_by_agents(connection, definition, sorted(set(loads) - set(active)))
         taken: list[Waiting] = []
         if rebalance and slots:
             counts = excess(slots, len(rows))

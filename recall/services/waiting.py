@@ -52,18 +52,16 @@ def never_given(connection: Connection, definition: RecallDefinition) -> list[Wa
     return plain_rows(connection, select(*_NEED).where(on_call_list(definition.id), never))
 
 
-def held_by_others(
-    connection: Connection, definition: RecallDefinition, active: list[str]
+def held_by_agents(
+    connection: Connection, definition: RecallDefinition, agents: list[str]
 ) -> list[Waiting]:
-    """Cases of the call list held by an agent who is no longer `active`."""
+    """Cases of the call list held by these agents (those no longer active)."""
+    if not agents:
+        return []
     query = (
         select(*_HELD)
         .join(*held_by())
-        .where(
-            on_call_list(definition.id),
-            QueueEntry.to_call,
-            QueueEntry.agent_id.not_in(active or [""]),
-        )
+        .where(on_call_list(definition.id), QueueEntry.agent_id.in_(agents))
     )
     return plain_rows(connection, query)
 
@@ -88,6 +86,8 @@ def latest_movable(
         or_(Case.claimed_until.is_(None), Case.claimed_until < now),
     )
     agents = sorted(counts)
+    if not agents:
+        return
     if connection.dialect.name != "postgresql":
         for agent_id in agents:
             query = (
