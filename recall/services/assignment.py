@@ -29,7 +29,6 @@ from recall.services.waiting import (
 )
 
 SYSTEM = "assignment"
-_WORKABLE = [s.value for s in WORKABLE]
 
 
 @dataclass
@@ -175,7 +174,7 @@ def reassign_case(
         )
         if case is None:
             raise ReassignError(f"no case {case_ref!r}")
-        if not (case.call and case.status in _WORKABLE):
+        if not (case.call and case.status in WORKABLE):
             raise ReassignError(f"case {case.case_ref} is not on a call list ({case.status})")
         agent = session.get(Agent, agent_id)
         if agent is None or not agent.active:
