@@ -97,8 +97,9 @@ def assign_call_list(
             taken = _surplus(candidates, counts, home_language)
             lighter = Counter(row[4] for row in taken)
             slots = [_lighter(s, lighter[s.agent_id]) for s in slots]
-        plan = plan_groups(by_need(connection, definition, rows + taken), slots, home_language)
-        _write(connection, plan.assigned, rows + taken, clock())
+        rows += taken
+        plan = plan_groups(by_need(connection, definition, rows), slots, home_language)
+        _write(connection, plan.assigned, rows, clock())
     return AssignmentReport(
         recall_id=recall_id,
         agents=len(active),

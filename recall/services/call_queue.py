@@ -11,7 +11,7 @@ from recall.db.models import Case, QueueEntry
 from recall.domain.calling import WORKABLE
 
 _WORKABLE = [s.value for s in WORKABLE]
-_CHUNK = 5_000  # ids per statement: far below SQLite's bound-parameter limit
+CHUNK = 5_000  # ids per statement: far below SQLite's bound-parameter limit
 
 
 def on_call_list(recall_id: str | None = None) -> ColumnElement[bool]:
@@ -88,9 +88,9 @@ def forget_callbacks(connection: Connection, case_ids: list[int]) -> None:
             (case_ids,),
         )
         return
-    for start in range(0, len(case_ids), _CHUNK):
+    for start in range(0, len(case_ids), CHUNK):
         connection.execute(
             update(Case)
-            .where(Case.id.in_(case_ids[start : start + _CHUNK]), Case.callback_agent.is_not(None))
+            .where(Case.id.in_(case_ids[start : start + CHUNK]), Case.callback_agent.is_not(None))
             .values(callback_agent=None)
         )

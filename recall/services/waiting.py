@@ -31,10 +31,9 @@ from recall.domain.assignment import Need
 from recall.domain.calling import NOT_WORKED_YET, SPECIALIST_SKILL, call_priority
 from recall.domain.cases import Status
 from recall.domain.definition import RecallDefinition
-from recall.services.call_queue import held_by, on_call_list, plain_rows
+from recall.services.call_queue import CHUNK, held_by, on_call_list, plain_rows
 
 Waiting = tuple[Any, ...]
-CHUNK = 5_000  # ids per statement: far below SQLite's bound-parameter limit
 
 _SKILL = case(
     (
