@@ -7,17 +7,19 @@ import os
 import secrets
 from dataclasses import dataclass
 from functools import cache
-
-from sqlalchemy import Engine
+from typing import TYPE_CHECKING
 
 from recall.clock import Clock, utc_now
 from recall.db.engine import make_engine, upgrade
-from recall.letters.templates import TemplateSet
-from recall.services.dialing import DialSettings
-from recall.services.letters import LetterSettings
 from recall.settings import Settings
-from recall.telephony.offline import OfflineTelephony
-from recall.telephony.port import Telephony
+
+if TYPE_CHECKING:  # built on demand: a command pays only for the parts it uses
+    from sqlalchemy import Engine
+
+    from recall.letters.templates import TemplateSet
+    from recall.services.dialing import DialSettings
+    from recall.services.letters import LetterSettings
+    from recall.telephony.port import Telephony
 
 
 @dataclass(frozen=True)
@@ -63,6 +65,8 @@ def prepare_prefect(settings: Settings) -> None:
 
 def letter_config(settings: Settings, recall_id: str) -> LetterSettings:
     """Where a recall's letters go and how they are made."""
+    from recall.services.letters import LetterSettings
+
     return LetterSettings(
         out_dir=settings.data_dir / "letters" / recall_id,
         templates_dir=settings.templates_dir / "letters",
@@ -75,6 +79,8 @@ def letter_config(settings: Settings, recall_id: str) -> LetterSettings:
 
 
 def letter_templates(settings: Settings) -> TemplateSet:
+    from recall.letters.templates import TemplateSet
+
     return TemplateSet(settings.templates_dir / "letters", settings.home_language)
 
 
@@ -88,10 +94,14 @@ def telephony(settings: Settings) -> Telephony:
             auth_token=settings.twilio_auth_token,
             api_base=settings.twilio_api_base or None,
         )
+    from recall.telephony.offline import OfflineTelephony
+
     return OfflineTelephony(settings.data_dir / "telephony" / "offline-outbox.jsonl")
 
 
 def dial_settings(settings: Settings) -> DialSettings:
+    from recall.services.dialing import DialSettings
+
     return DialSettings(
         public_url=settings.public_url,
         hotline=settings.hotline,

@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 
+from recall import flow_engine
 from recall.db.engine import make_engine, upgrade
 from recall.db.models import Base
 
@@ -66,3 +67,15 @@ def engine(database_url) -> Iterator[Engine]:
     engine = make_engine(database_url)
     yield engine
     engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def flow_engine_url(tmp_path_factory) -> Iterator[str]:
+    """One local flow engine for the session, started and reused as `recall` does it."""
+    config = flow_engine.EngineConfig(home=tmp_path_factory.mktemp("prefect"))
+    url = flow_engine.connect(config)
+    try:
+        with flow_engine.flows_on(url):
+            yield url
+    finally:
+        flow_engine.stop(config)

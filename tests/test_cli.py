@@ -6,7 +6,6 @@ import httpx
 import pandas as pd
 import pytest
 from prefect.settings import PREFECT_API_URL
-from prefect.testing.utilities import prefect_test_harness
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
@@ -54,10 +53,9 @@ AGENTS = (
 )
 
 
-@pytest.fixture(scope="module")
-def prefect_server():
-    with prefect_test_harness():
-        yield
+@pytest.fixture
+def prefect_server(flow_engine_url):
+    return flow_engine_url
 
 
 @pytest.fixture

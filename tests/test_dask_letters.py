@@ -1,7 +1,6 @@
 """Letter batches fanned out to a Dask cluster (a LocalCluster of two worker processes)."""
 
 import pytest
-from prefect.testing.utilities import prefect_test_harness
 from prefect_dask import DaskTaskRunner
 from pypdf import PdfReader
 from sqlalchemy import func, select
@@ -17,7 +16,9 @@ from tests.test_letters import launch
 pytestmark = pytest.mark.flow
 
 
-def test_every_batch_is_rendered_once_by_the_cluster(database_url, tmp_path, monkeypatch):
+def test_every_batch_is_rendered_once_by_the_cluster(
+    database_url, tmp_path, monkeypatch, flow_engine_url
+):
     monkeypatch.setenv("RECALL_DATABASE_URL", database_url)  # the workers inherit it
     monkeypatch.setenv("RECALL_DATA_DIR", str(tmp_path / "var"))
     current_app.cache_clear()
@@ -34,9 +35,8 @@ def test_every_batch_is_rendered_once_by_the_cluster(database_url, tmp_path, mon
         cluster_class="distributed.LocalCluster",
         cluster_kwargs={"n_workers": 2, "threads_per_worker": 1, "processes": True},
     )
-    with prefect_test_harness():
-        rendered = render_letters_on_dask.with_options(task_runner=cluster)(recall.id)
-        again = render_letters_on_dask.with_options(task_runner=cluster)(recall.id)
+    rendered = render_letters_on_dask.with_options(task_runner=cluster)(recall.id)
+    again = render_letters_on_dask.with_options(task_runner=cluster)(recall.id)
     assert (rendered, again) == (7, 0)  # a second run finds nothing left to render
     with Session(app.engine) as session:
         assert session.scalar(select(func.count()).where(LetterBatch.rendered_at.is_(None))) == 0

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import re
+from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from alembic import command
-from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 MIGRATIONS = Path(__file__).with_name("migrations")
+_REVISION = re.compile(r'^(down_)?revision\s*=\s*"?([^"\n]*)"?\s*$', re.MULTILINE)
 
 
 def make_engine(url: str) -> Engine:
@@ -35,6 +40,8 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 
 def alembic_config(engine: Engine | None = None) -> Config:
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     if engine is not None:
@@ -42,8 +49,35 @@ def alembic_config(engine: Engine | None = None) -> Config:
     return config
 
 
+@cache
+def head_revision() -> str:
+    """The newest migration, read from the files themselves (Alembic is not loaded for it)."""
+    revisions: set[str] = set()
+    parents: set[str] = set()
+    for path in (MIGRATIONS / "versions").glob("*.py"):
+        for down, value in _REVISION.findall(path.read_text(encoding="utf-8")):
+            (parents if down else revisions).add(value)
+    heads = revisions - parents
+    if len(heads) != 1:
+        raise RuntimeError(f"the migrations have {len(heads)} heads: {sorted(heads)}")
+    return heads.pop()
+
+
+def current_revision(engine: Engine) -> str | None:
+    """The schema's migration, or None for a database never migrated."""
+    try:
+        with engine.connect() as connection:
+            return connection.scalar(text("SELECT version_num FROM alembic_version"))
+    except DBAPIError:  # no such table yet
+        return None
+
+
 def upgrade(engine: Engine) -> None:
-    """Apply every pending migration (a no-op when the schema is current)."""
+    """Apply every pending migration; a schema already current costs one small query."""
+    if current_revision(engine) == head_revision():
+        return
+    from alembic import command
+
     with engine.begin() as connection:
         config = alembic_config(engine)
         config.attributes["connection"] = connection

@@ -6,11 +6,8 @@ import os
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
-from recall.bootstrap import build_app
-from recall.cli import fail, out
-from recall.services import users
+from recall.cli.output import fail, out
 
 users_cli = typer.Typer(help="Console users: add, list, (de)activate.")
 
@@ -29,6 +26,9 @@ def add(
     ] = "",
 ) -> None:
     """Create a user; the password is asked for (or read from --password-env)."""
+    from recall.bootstrap import build_app
+    from recall.services import users
+
     if password_env:
         password = os.environ.get(password_env, "")
         if not password:
@@ -49,6 +49,11 @@ def add(
 @users_cli.command("list")
 def list_() -> None:
     """Every user, their role and agent id."""
+    from rich.table import Table
+
+    from recall.bootstrap import build_app
+    from recall.services import users
+
     table = Table("user", "role", "agent", "active")
     for user in users.list_users(engine=build_app().engine):
         table.add_row(user.username, user.role, user.agent_id or "", "yes" if user.active else "no")
@@ -58,6 +63,9 @@ def list_() -> None:
 @users_cli.command("deactivate")
 def deactivate(username: str) -> None:
     """Keep a user out from their next request on."""
+    from recall.bootstrap import build_app
+    from recall.services import users
+
     try:
         users.set_user_active(engine=build_app().engine, username=username, active=False)
     except LookupError as exc:

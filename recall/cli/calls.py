@@ -4,18 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.table import Table
-from sqlalchemy import Engine, select
-from sqlalchemy.orm import Session
 
-from recall.bootstrap import app_clock, build_app, dial_settings, telephony
-from recall.cli import fail, out
-from recall.db.models import Case
-from recall.services import agents as agent_service
-from recall.services.worklist import NotYourCase, WorkError
+from recall.cli.output import fail, out
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
 
 agents_cli = typer.Typer(help="Call-centre agents: import the roster, list, (de)activate.")
 calls_cli = typer.Typer(help="Working a call list: next case, record a call, dial, call sheets.")
@@ -33,6 +29,9 @@ def register(cli: typer.Typer) -> None:
 @agents_cli.command("import")
 def agents_import(path: Path) -> None:
     """Import agents (agent_id, name, languages, skills, capacity, phone, active)."""
+    from recall.bootstrap import build_app
+    from recall.services import agents as agent_service
+
     app = build_app()
     try:
         report = agent_service.import_agents(
@@ -56,6 +55,11 @@ def agents_import(path: Path) -> None:
 @agents_cli.command("list")
 def agents_list() -> None:
     """The agents, their languages, skills, capacity and whether they are active."""
+    from rich.table import Table
+
+    from recall.bootstrap import build_app
+    from recall.services import agents as agent_service
+
     table = Table("agent", "name", "languages", "skills", "capacity", "phone", "active")
     for a in agent_service.list_agents(engine=build_app().engine):
         table.add_row(
@@ -78,6 +82,9 @@ def agents_activate(agent_id: str) -> None:
 
 
 def _set_active(agent_id: str, active: bool) -> None:
+    from recall.bootstrap import build_app
+    from recall.services import agents as agent_service
+
     try:
         changed = agent_service.set_agent_active(
             engine=build_app().engine, agent_id=agent_id, active=active
@@ -93,6 +100,7 @@ def assign(
     rebalance: Annotated[bool, typer.Option(help="even loads out, moving unworked cases")] = False,
 ) -> None:
     """Give call-list cases without an active agent one; --rebalance after agents change."""
+    from recall.bootstrap import app_clock, build_app
     from recall.services.assignment import assign_call_list
 
     app = build_app()
@@ -114,6 +122,7 @@ def assign(
 @calls_cli.command("next")
 def calls_next(agent: AgentOpt, desk: DeskOpt = "") -> None:
     """Claim and show the agent's next case to call (nothing when none is due)."""
+    from recall.bootstrap import app_clock, build_app
     from recall.services.worklist import next_case
 
     app = build_app()
@@ -139,7 +148,9 @@ def calls_record(
     desk: DeskOpt = "",
 ) -> None:
     """Record a call to a case: its disposition and, once reached, the outcome."""
+    from recall.bootstrap import app_clock, build_app
     from recall.services.calls import record_disposition, record_outcome
+    from recall.services.worklist import NotYourCase, WorkError
 
     app = build_app()
     engine, clock = app.engine, app_clock(app.settings)
@@ -172,7 +183,9 @@ def calls_dial(
     case_ref: str, agent: AgentOpt, text_first: bool = False, desk: DeskOpt = ""
 ) -> None:
     """Click-to-call: ring the agent's phone, then bridge to the customer (Twilio or offline)."""
+    from recall.bootstrap import app_clock, build_app, dial_settings, telephony
     from recall.services.dialing import click_to_call
+    from recall.services.worklist import NotYourCase, WorkError
 
     app = build_app()
     try:
@@ -196,6 +209,7 @@ def calls_sheet(
     out_dir: Annotated[Path | None, typer.Option("--out")] = None,
 ) -> None:
     """Write the agent's call list, in calling order, as PDF and CSV."""
+    from recall.bootstrap import app_clock, build_app
     from recall.calls.sheets import SheetError
     from recall.services.call_sheets import write_agent_sheet
 
@@ -212,6 +226,12 @@ def calls_sheet(
 
 
 def _case_id(engine: Engine, case_ref: str) -> int:
+    from sqlalchemy import select
+    from sqlalchemy.orm import Session
+
+    from recall.db.models import Case
+    from recall.services.worklist import NotYourCase
+
     with Session(engine) as session:
         found = session.scalar(select(Case.id).where(Case.case_ref == case_ref.strip()))
     if found is None:
@@ -226,6 +246,8 @@ def serve(
 ) -> None:
     """Serve the console and Twilio's webhooks (RECALL_PUBLIC_URL is where Twilio calls)."""
     import uvicorn
+
+    from recall.bootstrap import build_app
 
     app = build_app()  # the schema is brought up to date once, before any worker starts
     if workers > 1 and not app.settings.secret_key:

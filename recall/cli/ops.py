@@ -1,18 +1,18 @@
-"""`recall` commands for a running recall: follow-up, reports, closing, and the schedules."""
+"""`recall` commands for a running recall: follow-up, reports, closing, the schedules and the
+local flow engine."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from recall.bootstrap import app_clock, build_app, prepare_prefect
-from recall.cli import fail, out
-from recall.services import closing
-from recall.settings import Settings
+from recall.cli.output import fail, out
 
 OutOpt = Annotated[Path | None, typer.Option("--out", help="folder for the files")]
+engine_cli = typer.Typer(help="The local flow engine (a Prefect server) the flows run on.")
 
 
 def register(cli: typer.Typer) -> None:
@@ -21,21 +21,18 @@ def register(cli: typer.Typer) -> None:
     cli.command("close")(close)
     cli.command("purge")(purge)
     cli.command("schedule")(schedule)
-
-
-def _flows() -> Settings:
-    settings = Settings.from_env()
-    prepare_prefect(settings)
-    build_app(settings)  # migrate before a flow starts
-    return settings
+    cli.add_typer(engine_cli, name="engine")
 
 
 def follow_up(recall_id: Annotated[str | None, typer.Argument()] = None) -> None:
     """One pass of the follow_up flow (every open recall, or one)."""
-    _flows()
-    from flows.follow_up import follow_up as flow
+    from recall.cli.flows import flow_engine
 
-    for report in flow([recall_id] if recall_id else None):
+    with flow_engine():
+        from flows.follow_up import follow_up as flow
+
+        reports = flow([recall_id] if recall_id else None)
+    for report in reports:
         out.print(
             f"{report.recall_id}: {report.letters_to_calls} letter(s) to the call list, "
             f"{report.callbacks_overdue} callback(s) overdue ({report.callbacks_moved} handed on), "
@@ -50,13 +47,15 @@ def follow_up(recall_id: Annotated[str | None, typer.Argument()] = None) -> None
 
 def report(recall_id: str) -> None:
     """The progress report (PDF and CSVs in $RECALL_DATA_DIR/reports/RECALL_ID), via its flow."""
-    _flows()
-    from flows.progress_report import progress_report
+    from recall.cli.flows import flow_engine
 
-    try:
-        (files,) = progress_report([recall_id])
-    except LookupError as exc:
-        fail(str(exc))
+    with flow_engine():
+        from flows.progress_report import progress_report
+
+        try:
+            (files,) = progress_report([recall_id])
+        except LookupError as exc:
+            fail(str(exc))
     out.print(f"{files.pdf}")
     for path in files.csvs.values():
         out.print(f"{path}")
@@ -67,6 +66,9 @@ def report(recall_id: str) -> None:
 
 def close(recall_id: str, out_dir: OutOpt = None) -> None:
     """Close a recall: open cases leave the call list, the final report is written."""
+    from recall.bootstrap import app_clock, build_app
+    from recall.services import closing
+
     app = build_app()
     try:
         closed = closing.close_recall(
@@ -83,6 +85,9 @@ def close(recall_id: str, out_dir: OutOpt = None) -> None:
 
 def purge(recall_id: str) -> None:
     """Pseudonymise a closed recall's personal data once its retention period is over."""
+    from recall.bootstrap import app_clock, build_app
+    from recall.services import closing
+
     app = build_app()
     try:
         purged = closing.purge_personal_data(
@@ -97,12 +102,47 @@ def purge(recall_id: str) -> None:
 
 def schedule() -> None:
     """Serve the flows on their schedules (follow_up hourly, progress_report daily at 06:00)."""
-    _flows()
-    from prefect import serve
+    from recall.cli.flows import flow_engine
 
-    from flows.follow_up import follow_up as follow_up_flow
-    from flows.progress_report import progress_report
+    with flow_engine():
+        from prefect import serve
 
-    hourly = follow_up_flow.to_deployment(name="hourly", cron="0 * * * *")
-    daily = progress_report.to_deployment(name="daily", cron="0 6 * * *")
-    serve(hourly, daily)  # type: ignore[arg-type]  # synchronous here, not a coroutine
+        from flows.follow_up import follow_up as follow_up_flow
+        from flows.progress_report import progress_report
+
+        hourly = follow_up_flow.to_deployment(name="hourly", cron="0 * * * *")
+        daily = progress_report.to_deployment(name="daily", cron="0 6 * * *")
+        serve(hourly, daily)  # type: ignore[arg-type]  # synchronous here, not a coroutine
+
+
+@engine_cli.command("start")
+def engine_start() -> None:
+    """Start the local flow engine now (flow commands otherwise start it when they need it)."""
+    from recall.cli.flows import flow_engine
+
+    with flow_engine():
+        out.print(f"flow engine answering at {os.environ['PREFECT_API_URL']}")
+
+
+@engine_cli.command("status")
+def engine_status() -> None:
+    """Whether the local flow engine of this data dir is running, and where."""
+    from recall import flow_engine
+    from recall.settings import Settings
+
+    config = flow_engine.EngineConfig.from_env(Settings.from_env().data_dir)
+    if config.api_url:
+        out.print(f"flows run on the Prefect server at PREFECT_API_URL={config.api_url}")
+        return
+    url = flow_engine.status(config)
+    out.print(f"running at {url}" if url else "not running (the next flow command starts it)")
+
+
+@engine_cli.command("stop")
+def engine_stop() -> None:
+    """Stop the local flow engine of this data dir (it also stops by itself when unused)."""
+    from recall import flow_engine
+    from recall.settings import Settings
+
+    config = flow_engine.EngineConfig.from_env(Settings.from_env().data_dir)
+    out.print("stopped" if flow_engine.stop(config) else "it was not running")

@@ -1,0 +1,169 @@
+"""`recall` commands for the loyalty data and a recall's figures: import, demo data, status."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from recall.cli.output import fail, out, progress_bar
+
+if TYPE_CHECKING:
+    from recall.importing.service import ImportReport
+
+FileArg = Annotated[Path | None, typer.Option(exists=False, dir_okay=False)]
+
+
+def register(cli: typer.Typer) -> None:
+    from recall.cli import launching
+
+    cli.command("import")(import_command)
+    cli.command("demo-data")(demo_data)
+    cli.command("launch")(launching.launch)
+    cli.command("status")(status)
+    cli.add_typer(launching.letters_cli, name="letters")
+    cli.command("cases")(cases)
+
+
+def import_command(
+    customers: FileArg = None,
+    purchases: FileArg = None,
+    products: FileArg = None,
+    stores: FileArg = None,
+) -> None:
+    """Import a loyalty export (CSV or Parquet); bad rows go to <name>.rejects.csv."""
+    from recall.bootstrap import build_app
+    from recall.importing.service import import_export
+    from recall.importing.sources import BadFile
+
+    named = dict(customers=customers, purchases=purchases, products=products, stores=stores)
+    files = {table: path for table, path in named.items() if path}
+    if not files:
+        fail("name at least one file: --customers, --purchases, --products or --stores")
+    app = build_app()
+    with progress_bar() as bar:
+        tasks: dict[str, Any] = {}
+
+        def advance(table: str, done: int, total: int) -> None:
+            if table not in tasks:
+                tasks[table] = bar.add_task(table, total=total or None)
+            bar.update(tasks[table], completed=done)
+
+        try:
+            report = import_export(
+                engine=app.engine,
+                files=files,
+                home_country=app.settings.home_country,
+                home_language=app.settings.home_language,
+                progress=advance,
+            )
+        except BadFile as exc:
+            fail(str(exc))
+    _print_import(report)
+
+
+def _print_import(report: ImportReport) -> None:
+    from rich.table import Table
+
+    table = Table(title="Import summary")
+    for name in ("table", "read", "accepted", "new or changed", "rejected", "rejects file"):
+        table.add_column(
+            name, justify="left" if name in ("table", "rejects file") else "right", overflow="fold"
+        )
+    for t in report.tables:
+        table.add_row(
+            t.table,
+            f"{t.rows_read:,}",
+            f"{t.rows_accepted:,}",
+            f"{t.rows_written:,}",
+            f"{t.rows_rejected:,}",
+            t.rejects_file or "-",
+        )
+    out.print(table)
+    for t in report.tables:
+        for warning, count in sorted(t.warnings.items()):
+            out.print(f"warning: {t.table}: {count:,} row(s): {warning}")
+
+
+def demo_data(
+    customers: Annotated[int, typer.Option(min=1)] = 20_000,
+    out_dir: Annotated[Path, typer.Option("--out")] = Path("var/demo"),
+    seed: int = 2026,
+    fmt: Annotated[str, typer.Option("--format")] = "csv",
+    bad_rows: bool = False,
+) -> None:
+    """Write a synthetic French loyalty export (and a sample recall.yaml) to --out."""
+    from recall import demo_data as generator
+
+    with progress_bar() as bar:
+        task = bar.add_task("customers", total=customers)
+        files = generator.generate(
+            out_dir=out_dir,
+            customers=customers,
+            seed=seed,
+            fmt=fmt,
+            bad_rows=bad_rows,
+            progress=lambda done, total: bar.update(task, completed=done, total=total),
+        )
+    for name in ("customers", "purchases", "products", "stores", "recall_yaml"):
+        out.print(f"{name:>12}: {getattr(files, name)}")
+    out.print(f"{'agents':>12}: {generator.write_agents(out_dir, seed=seed)}")
+
+
+def status(recall_id: str, as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """Figures of a recall: cases by channel and status, returns, untraceable units."""
+    from recall.bootstrap import build_app
+    from recall.services import reading
+
+    try:
+        figures = reading.recall_status(engine=build_app().engine, recall_id=recall_id)
+    except LookupError as exc:
+        fail(str(exc))
+    if as_json:
+        sys.stdout.write(json.dumps(figures, indent=2, ensure_ascii=False) + "\n")
+    else:
+        print_status(figures)
+
+
+def print_status(figures: dict[str, Any]) -> None:
+    from rich.table import Table
+
+    table = Table(title=f"{figures['recall_id']} - {figures['title']}")
+    table.add_column("figure")
+    table.add_column("value", justify="right")
+    for key in (
+        "cases",
+        "letter",
+        "call",
+        "notice_only",
+        "already_returned",
+        "untraceable_units",
+        "invalid_phones",
+    ):
+        table.add_row(key, f"{figures[key]:,}")
+    for state, count in figures["by_status"].items():
+        table.add_row(f"status {state}", f"{count:,}")
+    for name, count in figures["letters"].items():
+        table.add_row(f"letters {name}", f"{count:,}")
+    for name, count in figures["call_list"].items():
+        table.add_row(f"call list {name.replace('_', ' ')}", f"{count:,}")
+    for name, count in figures["import_rejected_rows"].items():
+        table.add_row(f"rejected {name} rows (last import)", f"{count:,}")
+    out.print(table)
+
+
+def cases(recall_id: str, csv: Annotated[Path, typer.Option("--csv")]) -> None:
+    """Write the recall's cases to a CSV file, one row per case."""
+    from recall.bootstrap import build_app
+    from recall.services import reading
+
+    app = build_app()
+    try:
+        reading.recall_status(engine=app.engine, recall_id=recall_id)
+    except LookupError as exc:
+        fail(str(exc))
+    count = reading.export_cases(engine=app.engine, recall_id=recall_id, out=csv)
+    out.print(f"{count:,} cases written to {csv}")

@@ -1,0 +1,110 @@
+"""`recall launch` and `recall letters`: a recall's launch flow and its paper."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from recall.cli.output import fail, out, progress_bar
+
+letters_cli = typer.Typer(help="Recall letters: render, record posting and returns.")
+
+
+def launch(definition: Path) -> None:
+    """Validate a recall YAML, find its buyers, build their cases; relaunching resumes."""
+    from recall.cli.data import print_status
+    from recall.cli.flows import flow_engine
+    from recall.domain.definition import InvalidDefinition
+    from recall.services import recalls
+
+    try:
+        recalls.load_definition(definition)
+    except InvalidDefinition as exc:
+        fail(str(exc))
+    with flow_engine():
+        from flows.launch_recall import launch_recall
+
+        status = launch_recall(str(definition.resolve()))
+    print_status(status)
+
+
+@letters_cli.command("render")
+def letters_render(recall_id: str) -> None:
+    """Plan and render the letters not made yet, then the posters and press notice."""
+    from recall.bootstrap import build_app, letter_config, letter_templates
+    from recall.letters.templates import TemplateProblem
+    from recall.services import letters, notices, recalls
+
+    app = build_app()
+    try:
+        definition = recalls.get_definition(engine=app.engine, recall_id=recall_id)
+        templates = letter_templates(app.settings)
+    except (LookupError, TemplateProblem) as exc:
+        fail(str(exc))
+    config = letter_config(app.settings, recall_id)
+    planned = letters.plan_letters(
+        engine=app.engine, recall_id=recall_id, config=config, templates=templates
+    )
+    with progress_bar() as bar:
+        task = bar.add_task("batches", total=None)
+        report = letters.render_letters(
+            engine=app.engine,
+            definition=definition,
+            config=config,
+            templates=templates,
+            progress=lambda done, total: bar.update(task, completed=done, total=total),
+        )
+    made = notices.make_notices(
+        engine=app.engine, definition=definition, config=config, templates=templates
+    )
+    rate = report.letters / report.seconds if report.seconds else 0
+    out.print(
+        f"{planned.planned:,} letter(s) planned, {report.letters:,} rendered in "
+        f"{report.batches:,} batch(es), {report.seconds:.1f} s ({rate:,.0f}/s)"
+    )
+    for language, count in planned.fallback.items():
+        out.print(
+            f"warning: no letter template for '{language}': {count:,} letter(s) in "
+            f"'{app.settings.home_language}'"
+        )
+    out.print(f"manifest: {report.manifest}")
+    out.print(f"{len(made.posters)} poster(s), press notice: {', '.join(map(str, made.press))}")
+
+
+@letters_cli.command("mailed")
+def letters_mailed(
+    recall_id: str, batch: Annotated[str | None, typer.Option(help="one batch file")] = None
+) -> None:
+    """Record that the print house posted the letters (all rendered batches, or --batch)."""
+    from recall.bootstrap import build_app
+    from recall.services.mailing import MailingError, mark_mailed
+
+    try:
+        report = mark_mailed(engine=build_app().engine, recall_id=recall_id, batch_file=batch)
+    except MailingError as exc:
+        fail(str(exc))
+    if not report.batches:
+        out.print("nothing to record: no rendered batch waiting to be posted")
+        return
+    out.print(f"{len(report.batches)} batch(es) posted; {report.notified:,} case(s) now notified")
+
+
+@letters_cli.command("returned")
+def letters_returned(path: Path) -> None:
+    """Record letters returned undelivered (CSV with a case_ref column); cases change channel."""
+    from recall.bootstrap import build_app
+    from recall.services.mailing import MailingError, record_returned
+
+    try:
+        report = record_returned(engine=build_app().engine, path=path)
+    except MailingError as exc:
+        fail(str(exc))
+    out.print(
+        f"{report.to_call_list:,} moved to the call list, {report.unreachable:,} unreachable "
+        f"(no phone), {report.reached_already:,} already reached, "
+        f"{report.already_recorded:,} already recorded"
+    )
+    if report.rejected:
+        out.print(f"{report.rejected:,} line(s) rejected: see {report.rejects_file}")
