@@ -15,7 +15,7 @@ from recall.web.app import CONSOLE_ROUTERS
 from tests.console_support import PASSWORD, RECALL, build_console, csrf_of, log_in
 
 PUBLIC = {"/login"}
-PARAMS = {"case_id": "1", "recall_id": RECALL, "agent_id": "A1"}
+PARAMS = {"case_id": "1", "recall_id": RECALL, "agent_id": "A1", "key": "20261124T100000-recall"}
 
 
 @pytest.fixture

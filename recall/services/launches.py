@@ -1,5 +1,5 @@
 """Launching a recall from the console: the definition is checked in the request, and the
-launch flow runs in a process of its own, whose log the lead can follow."""
+launch flow runs in a process of its own, whose log the lead can follow (and retry from)."""
 
 from __future__ import annotations
 
@@ -15,16 +15,28 @@ from recall.domain.definition import FieldError, InvalidDefinition, RecallDefini
 from recall.services.recalls import load_definition
 
 MAX_DEFINITION_BYTES = 256 * 1024
+_STARTED = "launch started: "
 _ENDED = "launch ended: exit code "
+_ERROR = "error: "
 RECALL_CLI = [sys.executable, "-c", "from recall.cli import main; main()"]  # `recall`, this venv
 
 
 @dataclass(frozen=True)
 class Launch:
+    key: str  # its log's name: what a retry names
     name: str
     started: str
     state: str  # running, done, failed
     tail: str
+    problem: str = ""  # the one line saying why it failed, and what to do
+
+    @property
+    def retryable(self) -> bool:
+        return self.state == "failed"
+
+
+class LaunchNotFound(LookupError):
+    """No console launch has this name."""
 
 
 def check_upload(*, uploads: Path, filename: str, content: bytes) -> tuple[RecallDefinition, Path]:
@@ -46,12 +58,27 @@ def start_launch(*, definition_path: Path, logs: Path) -> Path:
     logs.mkdir(parents=True, exist_ok=True)
     log = logs / (definition_path.stem + ".log")
     with log.open("ab") as out:
+        out.write(f"{_STARTED}{definition_path}\n".encode())
+        out.flush()
         subprocess.Popen(
             [sys.executable, "-m", "recall.services.launches", str(definition_path)],
             stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
             env=dict(os.environ), start_new_session=True,
         )  # fmt: skip
     return log
+
+
+def retry_launch(*, logs: Path, key: str) -> Path:
+    """Launch again the definition of a failed console launch; its log (the same file)."""
+    log = next((path for path in logs.glob("*.log") if path.stem == key), None)
+    if log is None:
+        raise LaunchNotFound(f"no launch {key!r}")
+    lines = log.read_text(encoding="utf-8", errors="replace").splitlines()
+    started = [line[len(_STARTED) :] for line in lines if line.startswith(_STARTED)]
+    if not started or not Path(started[-1]).is_file():
+        raise LaunchNotFound(f"the definition of launch {key!r} is no longer there")
+    load_definition(started[-1])  # still valid (InvalidDefinition otherwise)
+    return start_launch(definition_path=Path(started[-1]), logs=logs)
 
 
 def recent_launches(*, logs: Path, count: int = 5) -> list[Launch]:
@@ -64,10 +91,15 @@ def recent_launches(*, logs: Path, count: int = 5) -> list[Launch]:
 
 def _launch(path: Path) -> Launch:
     lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
-    tail = "\n".join(line for line in lines[-4:])
-    ended = next((line for line in reversed(lines) if line.startswith(_ENDED)), None)
+    starts = [i for i, line in enumerate(lines) if line.startswith(_STARTED)]
+    run = lines[starts[-1] :] if starts else lines  # the latest attempt
+    tail = "\n".join(line for line in run[-4:])
+    ended = next((line for line in reversed(run) if line.startswith(_ENDED)), None)
     state = "running" if ended is None else "done" if ended == f"{_ENDED}0" else "failed"
-    return Launch(path.stem.split("-", 1)[-1], path.stem.split("-", 1)[0], state, tail)
+    problem = next((line for line in reversed(run) if line.startswith(_ERROR)), "")
+    started, name = path.stem.split("-", 1) if "-" in path.stem else ("", path.stem)
+    why = problem[len(_ERROR) :] if state == "failed" else ""
+    return Launch(path.stem, name, started, state, tail, why)
 
 
 if __name__ == "__main__":  # the background launch: `recall launch`, then how it ended

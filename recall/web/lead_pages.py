@@ -39,6 +39,18 @@ async def launch(
     return redirect("/recalls", flash, request)
 
 
+@router.post("/recalls/launches/{key}/retry", dependencies=[Csrf])
+def retry(request: Request, key: str, user: LeadUser, app: AppDep) -> Response:
+    """Launch again a definition whose launch failed (the flow engine was not there, say)."""
+    try:
+        log = launches.retry_launch(logs=app.settings.data_dir / "launches", key=key)
+    except InvalidDefinition as exc:
+        return _recalls(request, app, problems=exc.errors, status=400)
+    except launches.LaunchNotFound as exc:
+        return redirect("/recalls", f"Not relaunched: {exc}.", request)
+    return redirect("/recalls", f"{log.stem} is being launched again.", request)
+
+
 @router.get("/recalls/{recall_id}", response_class=HTMLResponse)
 def recall_page(request: Request, recall_id: str, user: LeadUser, app: AppDep) -> Response:
     report = reporting.completion(engine=app.engine, recall_id=recall_id)
