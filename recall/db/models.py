@@ -14,6 +14,7 @@ from sqlalchemy import (
     Index,
     Integer,
     MetaData,
+    PrimaryKeyConstraint,
     String,
     Text,
     TypeDecorator,
@@ -25,6 +26,7 @@ from sqlalchemy.ext.associationproxy import AssociationProxy, association_proxy
 from sqlalchemy.orm import DeclarativeBase, Mapped, Mapper, mapped_column, relationship
 
 from recall.domain.calling import WORKABLE
+from recall.domain.contacts import CustomerPhone
 
 NAMING = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -71,6 +73,10 @@ class Customer(Base):
     last_name: Mapped[str | None] = mapped_column(String(200))
     email: Mapped[str | None] = mapped_column(String(320))
     phone: Mapped[str | None] = mapped_column(String(64))
+    # The phone read once, when the customer is stored (CustomerPhone), not at every launch.
+    phone_e164: Mapped[str | None] = mapped_column(String(20))
+    phone_zone: Mapped[str | None] = mapped_column(String(40))
+    phone_zones: Mapped[str | None] = mapped_column(String(200))
     address_line1: Mapped[str | None] = mapped_column(String(300))
     address_line2: Mapped[str | None] = mapped_column(String(300))
     postal_code: Mapped[str | None] = mapped_column(String(20))
@@ -80,6 +86,18 @@ class Customer(Base):
     do_not_call: Mapped[bool] = mapped_column(Boolean, default=False)
     extra: Mapped[str | None] = mapped_column(Text)
     row_hash: Mapped[str] = mapped_column(String(32))
+
+
+@event.listens_for(Customer, "before_insert")
+@event.listens_for(Customer, "before_update")
+def _read_phone(_mapper: Mapper[Customer], _connection: Connection, customer: Customer) -> None:
+    # Bulk imports compute these columns themselves; this keeps any ORM write in step.
+    phone = CustomerPhone.read(customer.phone, customer.country or "")
+    customer.phone_e164, customer.phone_zone, customer.phone_zones = (
+        phone.e164,
+        phone.zone,
+        phone.zones,
+    )
 
 
 class Product(Base):
@@ -157,14 +175,23 @@ class Recall(Base):
 
 
 class RecallBuyer(Base):
-    """A buyer found by identification, waiting to become a case (batch work list)."""
+    """A buyer found by identification, waiting to become a case (batch work list).
+
+    Rebuilt whole by every identification and read by batch, so it is keyed by batch, with
+    neither a foreign key nor, on PostgreSQL, the write-ahead log (migration 0009 makes it
+    UNLOGGED): a server crash that empties it is followed by the next launch's identification.
+    """
 
     __tablename__ = "recall_buyers"
+    __table_args__ = (
+        PrimaryKeyConstraint("recall_id", "batch", "customer_id"),
+        {"sqlite_with_rowid": False},  # one b-tree, the key, on SQLite
+    )
 
-    recall_id: Mapped[str] = mapped_column(ForeignKey("recalls.id"), primary_key=True)
-    customer_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    recall_id: Mapped[str] = mapped_column(String(64))
+    batch: Mapped[int] = mapped_column(Integer)
+    customer_id: Mapped[str] = mapped_column(String(64))
     seq: Mapped[int] = mapped_column(Integer)
-    batch: Mapped[int] = mapped_column(Integer, index=True)
     quantity: Mapped[int] = mapped_column(Integer)
     lots: Mapped[str] = mapped_column(Text)
     skus: Mapped[str] = mapped_column(Text)
@@ -180,7 +207,7 @@ class Case(Base):
     __table_args__ = (UniqueConstraint("recall_id", "customer_id"),)
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
-    recall_id: Mapped[str] = mapped_column(ForeignKey("recalls.id"), index=True)
+    recall_id: Mapped[str] = mapped_column(ForeignKey("recalls.id"))  # indexed by the key above
     customer_id: Mapped[str] = mapped_column(String(64))
     seq: Mapped[int] = mapped_column(Integer)
     case_ref: Mapped[str] = mapped_column(String(80), unique=True)

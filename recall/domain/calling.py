@@ -8,9 +8,8 @@ from enum import StrEnum
 from functools import cache
 from zoneinfo import ZoneInfo
 
-from phonenumbers.tzdata import TIMEZONE_DATA, TIMEZONE_LONGEST_PREFIX
-
 from recall.domain.cases import Status
+from recall.domain.contacts import phone_zones
 from recall.domain.definition import CallingWindow, CallPolicy, parse_days, parse_hours
 
 HAZARD_RANK = {"high": 0, "medium": 1, "low": 2}
@@ -38,26 +37,28 @@ ESCALATED = "escalated"
 SPECIALIST_SKILL = "escalation"  # the skill an escalation needs when it names none
 
 
+UNITS_CAP = 9_999  # more units than this rank the same
+RECENCY_BASE = 999_999  # above any day's ordinal (datetime.date.max is 3,652,059)
+
+
 def call_priority(hazard: str, quantity: int, last_purchase: dt.date) -> int:
     """Queue order, smaller first: the higher hazard, then more units, then the latest purchase."""
-    units = 9_999 - min(max(quantity, 0), 9_999)
-    recency = 999_999 - last_purchase.toordinal()  # a product bought lately is likely in use
-    return HAZARD_RANK.get(hazard, 1) * 10**10 + units * 10**6 + recency
+    units = UNITS_CAP - min(max(quantity, 0), UNITS_CAP)
+    recency = RECENCY_BASE - last_purchase.toordinal()  # a product bought lately is likely in use
+    return hazard_rank(hazard) * 10**10 + units * 10**6 + recency
+
+
+def hazard_rank(hazard: str) -> int:
+    return HAZARD_RANK.get(hazard, 1)
 
 
 def customer_zone(phone_e164: str | None, default: str) -> str:
-    """The time zone of the phone being called (libphonenumber's prefix table), else `default`."""
-    if not phone_e164:
+    """The time zone of the phone being called, else `default`; of several zones for its
+    prefix, `default` when it is one of them, else the main one: as good a guess as any."""
+    zones = phone_zones(phone_e164)
+    if not zones:
         return default
-    digits = phone_e164.lstrip("+")
-    for length in range(min(TIMEZONE_LONGEST_PREFIX, len(digits)), 0, -1):
-        # A longer prefix may be "unknown" (e.g. a UK fiction range) where the country is not.
-        known = [z for z in TIMEZONE_DATA.get(digits[:length], ()) if z != "Etc/Unknown"]
-        if known:
-            # Several zones for one prefix (+44, +34, +262) come sorted by name, the main
-            # one (London, Madrid, Reunion) last: as good a guess as any, and the usual one.
-            return default if default in known else known[-1]
-    return default
+    return default if default in zones else zones[-1]
 
 
 # The contract's sample hours, used when a recall names none: nobody is phoned at night.

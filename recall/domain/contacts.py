@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 import phonenumbers
+from phonenumbers.tzdata import TIMEZONE_DATA, TIMEZONE_LONGEST_PREFIX
 
 _FR_NATIONAL = re.compile(r"^0[1-9]\d{8}$")
 _NOISE = re.compile(r"[\s.\-/()]")
@@ -31,6 +33,38 @@ def normalise_phone(raw: str | None, country: str = "FR") -> str | None:
     if not phonenumbers.is_valid_number(number):
         return None
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def phone_zones(phone_e164: str | None) -> tuple[str, ...]:
+    """The time zones libphonenumber gives the number's longest known prefix; () when unknown.
+
+    Several zones for one prefix (+44, +34, +262) come sorted by name, the main one (London,
+    Madrid, Reunion) last.
+    """
+    if not phone_e164:
+        return ()
+    digits = phone_e164.lstrip("+")
+    for length in range(min(TIMEZONE_LONGEST_PREFIX, len(digits)), 0, -1):
+        # A longer prefix may be "unknown" (e.g. a UK fiction range) where the country is not.
+        known = tuple(z for z in TIMEZONE_DATA.get(digits[:length], ()) if z != "Etc/Unknown")
+        if known:
+            return known
+    return ()
+
+
+@dataclass(frozen=True)
+class CustomerPhone:
+    """A customer's phone as kept with the customer: read once, when the customer is stored."""
+
+    e164: str | None
+    zone: str | None  # the number's main time zone, None when its prefix has none
+    zones: str | None  # every zone of its prefix, "|"-joined, when there are several
+
+    @classmethod
+    def read(cls, raw: str | None, country: str) -> CustomerPhone:
+        e164 = normalise_phone(raw, country)
+        zones = phone_zones(e164)
+        return cls(e164, zones[-1] if zones else None, "|".join(zones) if len(zones) > 1 else None)
 
 
 def parse_flag(raw: str | None) -> bool | None:

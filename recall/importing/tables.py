@@ -12,7 +12,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from recall.domain.contacts import FALSY, TRUTHY
+from recall.domain.contacts import FALSY, TRUTHY, CustomerPhone
 
 _ISO_DATE = r"^\d{4}-\d{2}-\d{2}"
 _FR_DATE = r"^\d{2}/\d{2}/\d{4}"
@@ -37,6 +37,8 @@ class TableSpec:
     key: tuple[str, ...]
     columns: tuple[str, ...]  # as stored, in order
     check: Callable[[pd.DataFrame, Context], tuple[pd.DataFrame, pd.Series, Counter[str]]]
+    # Columns computed from the accepted rows, after their content hash (which they follow).
+    derive: Callable[[pd.DataFrame], pd.DataFrame] | None = None
 
     @property
     def known(self) -> tuple[str, ...]:
@@ -207,6 +209,18 @@ def _check_customers(
     return rows, reasons, +warnings
 
 
+def _read_phones(rows: pd.DataFrame) -> pd.DataFrame:
+    """Each phone read once, here, to E.164 and its time zones (not at every launch)."""
+    phones = rows["phone"].astype(object).where(rows["phone"].notna(), None).tolist()
+    read = [CustomerPhone.read(raw, country) for raw, country in zip(
+        phones, rows["country"].tolist(), strict=True)]  # fmt: skip
+    return rows.assign(
+        phone_e164=[p.e164 for p in read],
+        phone_zone=[p.zone for p in read],
+        phone_zones=[p.zones for p in read],
+    )
+
+
 def _check_products(
     frame: pd.DataFrame, ctx: Context
 ) -> tuple[pd.DataFrame, pd.Series, Counter[str]]:
@@ -259,8 +273,12 @@ CUSTOMERS = TableSpec(
         "do_not_call",
         "extra",
         "row_hash",
+        "phone_e164",
+        "phone_zone",
+        "phone_zones",
     ),
     _check_customers,
+    _read_phones,
 )
 PURCHASES = TableSpec(
     "purchases",
@@ -322,6 +340,8 @@ def check_batch(spec: TableSpec, raw: pd.DataFrame, ctx: Context) -> Checked:
         rows["row_hash"] = (
             pd.util.hash_pandas_object(rows, index=False).map("{:016x}".format).to_numpy()
         )
+    if spec.derive is not None:
+        rows = spec.derive(rows)
     rejects = raw[~keep].copy()
     rejects["reject_reason"] = reasons[~keep].str.rstrip("; ")
     return Checked(rows[list(spec.columns)], rejects, warnings)

@@ -5,14 +5,14 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import Engine, insert, select
+from sqlalchemy import Engine, String, TextClause, bindparam, text
 from sqlalchemy.orm import Session
 
 from recall.clock import Clock, utc_now
-from recall.db.models import Case, CaseEvent, Customer, RecallBuyer
-from recall.domain.calling import call_priority, customer_zone
-from recall.domain.cases import Status, check_transition, choose_channels, usable_address
-from recall.domain.contacts import normalise_phone
+from recall.db.models import Case, CaseEvent, UtcDateTime
+from recall.db.spelling import Spelling, decided_by
+from recall.domain.calling import RECENCY_BASE, UNITS_CAP, hazard_rank
+from recall.domain.cases import Status, check_transition, choose_channels
 from recall.domain.definition import RecallDefinition
 
 SYSTEM = "system"
@@ -33,84 +33,101 @@ def case_ref(recall_id: str, seq: int) -> str:
 def build_case_batch(
     *, engine: Engine, definition: RecallDefinition, batch: int, clock: Clock = utc_now
 ) -> BatchResult:
-    """Create the cases of one staged batch, each with its `identified` event; re-runnable."""
-    with Session(engine) as session, session.begin():
-        staged = _staged_buyers(session, definition.id, batch)
-        existing = set(
-            session.scalars(
-                select(Case.customer_id).where(
-                    Case.recall_id == definition.id,
-                    Case.customer_id.in_(
-                        select(RecallBuyer.customer_id).where(
-                            RecallBuyer.recall_id == definition.id, RecallBuyer.batch == batch
-                        )
-                    ),
-                )
-            )
+    """Create the cases of one staged batch, each with its `identified` event; re-runnable.
+
+    Two statements in one transaction, whatever the batch's size: the cases, from the staged
+    buyers and their customers' stored contacts, then the events of those that have none.
+    """
+    params = {"r": definition.id, "batch": batch, "now": clock()}
+    with engine.begin() as connection:
+        spell = Spelling.of(connection)
+        spell.roomy(connection)
+        staged = connection.scalar(
+            text("SELECT COUNT(*) FROM recall_buyers WHERE recall_id = :r AND batch = :batch"),
+            params,
         )
-        now = clock()
-        rows = [_case_row(definition, b, now) for b in staged if b["customer_id"] not in existing]
-        if rows:
-            ids = session.scalars(
-                insert(Case).returning(Case.id, sort_by_parameter_order=True), rows
-            ).all()
-            session.execute(
-                insert(CaseEvent),
-                [
-                    _event(case_id, None, Status.IDENTIFIED, now, note="identified at launch")
-                    for case_id in ids
-                ],
-            )
-    return BatchResult(batch, len(rows), len(existing))
+        if spell.postgres:  # one statement: the events are made of the RETURNING rows
+            created = connection.scalar(_new_cases(spell, definition, with_events=True), params)
+        else:
+            created = connection.execute(_new_cases(spell, definition), params).rowcount
+            connection.execute(_IDENTIFIED_EVENTS, params)
+    return BatchResult(batch, int(created or 0), int(staged) - int(created or 0))
 
 
-def _staged_buyers(session: Session, recall_id: str, batch: int) -> list[dict]:
-    columns = [
-        RecallBuyer.customer_id, RecallBuyer.seq, RecallBuyer.quantity, RecallBuyer.lots,
-        RecallBuyer.skus, RecallBuyer.stores, RecallBuyer.first_purchase, RecallBuyer.last_purchase,
-        Customer.phone, Customer.country, Customer.language, Customer.do_not_call,
-        Customer.address_line1, Customer.postal_code, Customer.city,
-    ]  # fmt: skip
-    query = (
-        select(*columns)
-        .join_from(RecallBuyer, Customer, Customer.customer_id == RecallBuyer.customer_id)
-        .where(RecallBuyer.recall_id == recall_id, RecallBuyer.batch == batch)
+_HAS_ADDRESS = " AND ".join(
+    f"COALESCE(TRIM(c.{column}), '') <> ''" for column in ("address_line1", "postal_code", "city")
+)  # usable_address(): line 1, postal code and city present (the import strips them)
+_HAS_PHONE = "c.phone_e164 IS NOT NULL"
+_DO_NOT_CALL = "COALESCE(c.do_not_call, FALSE)"
+_NOW = bindparam("now", type_=UtcDateTime())
+_RECALL = bindparam("r", type_=String())  # typed: PostgreSQL meets it as text and as varchar
+
+
+def _new_cases(
+    spell: Spelling, definition: RecallDefinition, *, with_events: bool = False
+) -> TextClause:
+    """INSERT ... SELECT of the batch's buyers that have no case yet; `with_events`
+    (PostgreSQL) also writes their `identified` events and returns how many were made."""
+    inputs = (_HAS_ADDRESS, _HAS_PHONE, _DO_NOT_CALL)
+
+    def channel(name: str) -> str:
+        def rule(has_address: bool, has_phone: bool, do_not_call: bool) -> bool:
+            chosen = choose_channels(
+                has_address=has_address, has_phone=has_phone, do_not_call=do_not_call,
+                call_policy=definition.call_policy,
+            )  # fmt: skip
+            return bool(getattr(chosen, name))
+
+        return decided_by(rule, inputs)
+
+    units = f"({UNITS_CAP} - {spell.clamp('b.quantity', 0, UNITS_CAP)})"
+    recency = f"({RECENCY_BASE} - {spell.day_number('b.last_purchase')})"
+    priority = (
+        f"(CAST({hazard_rank(definition.hazard)} AS BIGINT) * 10000000000 "
+        f"+ CAST({units} AS BIGINT) * 1000000 + {recency})"
+    )  # call_priority()
+    contains_zone = spell.contains("'|' || c.phone_zones || '|'", "'|' || :zone || '|'")
+    zone = (
+        f"CASE WHEN c.phone_e164 IS NULL THEN NULL WHEN c.phone_zone IS NULL THEN :zone "
+        f"WHEN c.phone_zones IS NOT NULL AND {contains_zone} THEN :zone ELSE c.phone_zone END"
+    )  # customer_zone()
+    invalid = "(c.phone_e164 IS NULL AND COALESCE(TRIM(c.phone), '') <> '')"
+    insert = (
+        "INSERT INTO cases (recall_id, customer_id, seq, case_ref, status, quantity, lots, skus, "
+        "stores, first_purchase, last_purchase, letter, call, notice_only, phone_e164, "
+        "phone_invalid, language, priority, call_zone, created_at, updated_at) "
+        f"SELECT :r, b.customer_id, b.seq, :ref_prefix || {spell.zero_padded('b.seq', 6)}, "
+        f"'{Status.IDENTIFIED.value}', b.quantity, b.lots, b.skus, b.stores, b.first_purchase, "
+        f"b.last_purchase, {channel('letter')}, {channel('call')}, {channel('notice_only')}, "
+        f"c.phone_e164, {invalid}, c.language, {priority}, {zone}, :now, :now "
+        "FROM recall_buyers b JOIN customers c ON c.customer_id = b.customer_id "
+        "WHERE b.recall_id = :r AND b.batch = :batch AND NOT EXISTS "
+        "(SELECT 1 FROM cases x WHERE x.recall_id = :r AND x.customer_id = b.customer_id) "
+        "ORDER BY b.seq"
     )
-    return [dict(row) for row in session.execute(query).mappings()]
-
-
-def _case_row(definition: RecallDefinition, buyer: dict, now: dt.datetime) -> dict:
-    phone = normalise_phone(buyer["phone"], buyer["country"])
-    has_address = usable_address(buyer["address_line1"], buyer["postal_code"], buyer["city"])
-    channels = choose_channels(
-        has_address=has_address,
-        has_phone=phone is not None,
-        do_not_call=bool(buyer["do_not_call"]),
-        call_policy=definition.call_policy,
+    if with_events:
+        insert = (
+            f"WITH made AS ({insert} RETURNING id), events AS ("
+            f"INSERT INTO case_events (case_id, at, actor, channel, old_status, new_status, note) "
+            f"SELECT id, :now, '{SYSTEM}', NULL, NULL, '{Status.IDENTIFIED.value}', "
+            "'identified at launch' FROM made ORDER BY id) SELECT COUNT(*) FROM made"
+        )
+    return text(insert).bindparams(
+        _NOW,
+        _RECALL,
+        bindparam("ref_prefix", value=case_ref(definition.id, 0)[:-6]),
+        bindparam("zone", value=definition.call.timezone),
     )
-    return {
-        "recall_id": definition.id,
-        "customer_id": buyer["customer_id"],
-        "seq": buyer["seq"],
-        "case_ref": case_ref(definition.id, buyer["seq"]),
-        "status": Status.IDENTIFIED.value,
-        "quantity": buyer["quantity"],
-        "lots": buyer["lots"],
-        "skus": buyer["skus"],
-        "stores": buyer["stores"],
-        "first_purchase": buyer["first_purchase"],
-        "last_purchase": buyer["last_purchase"],
-        "letter": channels.letter,
-        "call": channels.call,
-        "notice_only": channels.notice_only,
-        "phone_e164": phone,
-        "phone_invalid": phone is None and bool(str(buyer["phone"] or "").strip()),
-        "language": buyer["language"],
-        "priority": call_priority(definition.hazard, buyer["quantity"], buyer["last_purchase"]),
-        "call_zone": customer_zone(phone, definition.call.timezone) if phone else None,
-        "created_at": now,
-        "updated_at": now,
-    }
+
+
+_IDENTIFIED_EVENTS = text(
+    "INSERT INTO case_events (case_id, at, actor, channel, old_status, new_status, note) "
+    f"SELECT x.id, :now, '{SYSTEM}', NULL, NULL, '{Status.IDENTIFIED.value}', "
+    "'identified at launch' FROM cases x JOIN recall_buyers b "
+    "ON b.recall_id = x.recall_id AND b.customer_id = x.customer_id "
+    "WHERE b.recall_id = :r AND b.batch = :batch "
+    "AND NOT EXISTS (SELECT 1 FROM case_events e WHERE e.case_id = x.id) ORDER BY x.id"
+).bindparams(_NOW, _RECALL)
 
 
 def _event(

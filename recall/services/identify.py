@@ -1,27 +1,24 @@
-"""Finding a recall's buyers in the purchase lines, and turning them into cases."""
+"""Finding a recall's buyers in the purchase lines, in the database, and staging them.
+
+One scan of the purchase lines keeps the recall's candidate lines (products, sale window,
+stores, returns) in a temporary table; their distinct lots are matched by the domain's lot
+rules in Python (a few thousand values, not millions of lines); everything else is grouped
+by SQL, so identifying 345,000 buyers costs about one GROUP BY over the purchases.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-import pandas as pd
-from sqlalchemy import Date, Engine, bindparam, delete, insert, select, text, update
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, Date, Engine, bindparam, text
 
 from recall.clock import Clock, utc_now
-from recall.db.models import Recall, RecallBuyer, RecallStore
+from recall.db.models import UtcDateTime
+from recall.db.spelling import Spelling
 from recall.domain.definition import RecallDefinition
 
-BATCH_SIZE = 10_000
-
-_LINES = text(
-    """
-    SELECT p.customer_id, p.sku, p.lot, p.store_id, p.purchased_on, p.quantity,
-           c.customer_id IS NOT NULL AS known
-    FROM purchases p LEFT JOIN customers c ON c.customer_id = p.customer_id
-    WHERE p.sku IN :skus AND p.purchased_on >= :sold_from
-    """
-).bindparams(bindparam("skus", expanding=True), bindparam("sold_from", type_=Date))
+BATCH_SIZE = 50_000
+_TEMPORARY = ("recall_lines", "recall_net", "recall_sorted")
 
 
 @dataclass(frozen=True)
@@ -35,73 +32,6 @@ class Identification:
     batches: int
 
 
-def matching_lines(lines: pd.DataFrame, definition: RecallDefinition) -> pd.DataFrame:
-    """Lines the recall covers: product and lot; sales in the window and stores, their returns.
-
-    A return is often made after the sale window closed, and in any store: it still
-    cancels an affected unit, so returns are only bounded by the window's start.
-    """
-    if lines.empty:
-        return lines
-    lot_ok = pd.Series(False, index=lines.index)
-    for sku, group in lines.groupby("sku"):
-        selector = definition.lots_for(str(sku))
-        lots = group["lot"].fillna("")  # an unrecorded lot reads as NaN or None
-        verdict = {lot: selector.matches(lot) for lot in lots.drop_duplicates()}
-        lot_ok[group.index] = lots.map(verdict).astype(bool)
-    on = pd.to_datetime(lines["purchased_on"])
-    sale = (lines["quantity"] > 0) & (on <= pd.Timestamp(definition.sold_to))
-    if definition.stores:
-        sale &= lines["store_id"].isin(definition.stores)
-    return lines[lot_ok & (sale | (lines["quantity"] < 0))]
-
-
-def aggregate_buyers(lines: pd.DataFrame) -> tuple[pd.DataFrame, int]:
-    """Net quantity per known customer (sales minus returns) and what they bought."""
-    columns = [
-        "customer_id",
-        "quantity",
-        "lots",
-        "skus",
-        "stores",
-        "first_purchase",
-        "last_purchase",
-    ]
-    if lines.empty:
-        return pd.DataFrame(columns=columns), 0
-    net = lines.groupby("customer_id")["quantity"].sum()
-    sales = lines[lines["quantity"] > 0]
-    dates = sales.groupby("customer_id")["purchased_on"]
-    buyers = pd.DataFrame(
-        {
-            "quantity": net,
-            "lots": _joined(sales, "lot"),
-            "skus": _joined(sales, "sku"),
-            "stores": _joined(sales, "store_id"),
-            "first_purchase": dates.min(),
-            "last_purchase": dates.max(),
-        }
-    )
-    buyers[["lots", "skus", "stores"]] = buyers[["lots", "skus", "stores"]].fillna("")
-    affected = buyers[buyers["quantity"] > 0].rename_axis("customer_id").reset_index()
-    already_returned = int((net <= 0).sum())
-    return affected[columns], already_returned
-
-
-def _joined(lines: pd.DataFrame, column: str) -> pd.Series:
-    """Distinct values of `column` per customer, sorted and comma-joined.
-
-    Most buyers have a single value; only the others pay for a Python join.
-    """
-    values = lines[["customer_id", column]].dropna()
-    values = values[values[column].astype(str).str.strip() != ""].drop_duplicates()
-    values = values.sort_values(["customer_id", column])
-    several = values["customer_id"].duplicated(keep=False)
-    single = values[~several].set_index("customer_id")[column].astype(str)
-    multiple = values[several].groupby("customer_id")[column].agg(lambda v: ",".join(map(str, v)))
-    return pd.concat([single, multiple])
-
-
 def identify_buyers(
     *,
     engine: Engine,
@@ -109,88 +39,230 @@ def identify_buyers(
     batch_size: int = BATCH_SIZE,
     clock: Clock = utc_now,
 ) -> Identification:
-    """Find the buyers of a recall and stage them for case building, in numbered batches."""
+    """Find the buyers of a recall and stage them for case building, in numbered batches.
+
+    A return is often made after the sale window closed, and in any store: it still cancels
+    an affected unit, so returns are only bounded by the window's start. Existing cases keep
+    their number; new buyers follow on, in customer_id order.
+    """
     with engine.connect() as connection:
-        lines = pd.read_sql(
-            _LINES, connection, params={"skus": definition.skus, "sold_from": definition.sold_from}
-        )
-    lines["known"] = lines["known"].astype(bool)
-    covered = matching_lines(lines, definition)
-    traceable = covered["customer_id"].notna() & covered["known"]
-    anonymous = covered[covered["customer_id"].isna()]["quantity"].sum()
-    unknown = covered[covered["customer_id"].notna() & ~covered["known"]]["quantity"].sum()
-    buyers, already_returned = aggregate_buyers(covered[traceable])
-    with Session(engine) as session, session.begin():
-        seqs = _sequence_numbers(session, definition.id, buyers["customer_id"])
-        buyers = buyers.assign(seq=seqs).sort_values("seq", ignore_index=True)
-        buyers["batch"] = buyers.index // batch_size
-        session.execute(delete(RecallBuyer).where(RecallBuyer.recall_id == definition.id))
-        session.execute(delete(RecallStore).where(RecallStore.recall_id == definition.id))
-        stores = store_figures(covered, traceable)
-        if stores:
-            session.execute(
-                insert(RecallStore), [{"recall_id": definition.id, **s} for s in stores]
-            )
-        if len(buyers):
-            session.execute(insert(RecallBuyer), _buyer_rows(definition.id, buyers))
-        session.execute(
-            update(Recall)
-            .where(Recall.id == definition.id)
-            .values(
-                identified_at=clock(),
-                already_returned=already_returned,
-                untraceable_units=max(int(anonymous), 0) + max(int(unknown), 0),
-                unknown_customer_units=max(int(unknown), 0),
-            )
-        )
-    batches = int(buyers["batch"].max()) + 1 if len(buyers) else 0
+        spell = Spelling.of(connection)
+        if not spell.postgres:
+            connection.exec_driver_sql("PRAGMA temp_store=MEMORY")
+        _drop_temporary(connection, spell)
+        with connection.begin():
+            spell.roomy(connection)
+            _stage_candidate_lines(connection, spell, definition)
+            _drop_uncovered_lots(connection, definition)
+            spell.analyze(connection, "recall_lines")
+            already_returned = _stage_buyers(connection, spell)
+            anonymous, unknown = _untraceable(connection)
+            _write_stores(connection, definition.id)
+            buyers = _write_buyers(connection, spell, definition.id, batch_size)
+            spell.analyze(connection, "recall_buyers")
+            untraceable = max(anonymous, 0) + max(unknown, 0)
+            connection.execute(
+                text(
+                    "UPDATE recalls SET identified_at = :now, already_returned = :returned, "
+                    "untraceable_units = :untraceable, unknown_customer_units = :unknown "
+                    "WHERE id = :recall_id"
+                ).bindparams(bindparam("now", type_=UtcDateTime())),
+                {"now": clock(), "returned": already_returned, "untraceable": untraceable,
+                 "unknown": max(unknown, 0), "recall_id": definition.id},
+            )  # fmt: skip
+        _drop_temporary(connection, spell)
     return Identification(
-        buyers=len(buyers),
+        buyers=buyers,
         already_returned=already_returned,
-        untraceable_units=max(int(anonymous), 0) + max(int(unknown), 0),
-        unknown_customer_units=max(int(unknown), 0),
-        batches=batches,
+        untraceable_units=untraceable,
+        unknown_customer_units=max(unknown, 0),
+        batches=-(-buyers // batch_size),
     )
 
 
-def store_figures(covered: pd.DataFrame, traceable: pd.Series) -> list[dict]:
-    """Per store: affected units sold, and how many of them were sold to no known customer."""
-    sales = covered["quantity"] > 0
-    if not sales.any():
-        return []
-    frame = pd.DataFrame({
-        "store_id": covered["store_id"],
-        "units_sold": covered["quantity"].where(sales, 0),
-        "untraceable_units": covered["quantity"].where(sales & ~traceable, 0),
-    })  # fmt: skip
-    per_store = frame.dropna(subset=["store_id"]).groupby("store_id").sum()
-    per_store = per_store[per_store["units_sold"] > 0].astype(int).reset_index()
-    return per_store.to_dict("records")
-
-
-def _sequence_numbers(session: Session, recall_id: str, customers: pd.Series) -> list[int]:
-    """Existing cases keep their number; new buyers follow on, in customer_id order."""
-    from recall.db.models import Case
-
-    existing = dict(
-        session.execute(select(Case.customer_id, Case.seq).where(Case.recall_id == recall_id))
-        .tuples()
-        .all()
+def _stage_candidate_lines(
+    connection: Connection, spell: Spelling, definition: RecallDefinition
+) -> None:
+    """The one scan of the purchases: the recall's products, sales in its window and stores,
+    and their returns; lots trimmed, an unrecorded one read as ''."""
+    in_stores = "AND p.store_id IN :stores" if definition.stores else ""
+    lot = spell.binary("COALESCE(TRIM(p.lot), '')")
+    query = text(
+        spell.temp_table(
+            "recall_lines",
+            f"SELECT p.customer_id, {spell.binary('p.sku')} AS sku, "
+            f"{lot} AS lot, {spell.binary('p.store_id')} AS store_id, p.purchased_on, p.quantity "
+            "FROM purchases p WHERE p.sku IN :skus AND p.purchased_on >= :sold_from "
+            f"AND (p.quantity < 0 OR (p.purchased_on <= :sold_to {in_stores}))",
+        )
+    ).bindparams(
+        bindparam("skus", expanding=True),
+        bindparam("sold_from", type_=Date),
+        bindparam("sold_to", type_=Date),
+        *([bindparam("stores", expanding=True)] if definition.stores else []),
     )
-    following = max(existing.values(), default=0)
-    numbers: dict[str, int] = {}
-    for customer in sorted(customers):
-        if customer in existing:
-            numbers[customer] = existing[customer]
-        else:
-            following += 1
-            numbers[customer] = following
-    return [numbers[c] for c in customers]
+    params = {"skus": list(definition.skus), "sold_from": definition.sold_from,
+              "sold_to": definition.sold_to}  # fmt: skip
+    if definition.stores:
+        params["stores"] = list(definition.stores)
+    connection.execute(query, params)
 
 
-def _buyer_rows(recall_id: str, buyers: pd.DataFrame) -> list[dict]:
-    rows = buyers.assign(recall_id=recall_id)
-    for name in ("first_purchase", "last_purchase"):
-        rows[name] = pd.to_datetime(rows[name]).dt.date
-    rows["quantity"] = rows["quantity"].astype(int)
-    return rows.to_dict("records")
+def _drop_uncovered_lots(connection: Connection, definition: RecallDefinition) -> None:
+    """Lines of lots the recall does not cover leave: their distinct (product, lot) pairs are
+    judged by the domain's lot rules, products recalled whatever the lot are not looked at."""
+    chosen = [sku for sku in definition.skus if not definition.lots_for(sku).every_lot]
+    if not chosen:
+        return
+    pairs = connection.execute(
+        text("SELECT DISTINCT sku, lot FROM recall_lines WHERE sku IN :skus").bindparams(
+            bindparam("skus", expanding=True)
+        ),
+        {"skus": chosen},
+    ).all()
+    other = [{"sku": sku, "lot": lot} for sku, lot in pairs
+             if not definition.lots_for(sku).matches(lot or None)]  # fmt: skip
+    if other:
+        connection.execute(text("DELETE FROM recall_lines WHERE sku = :sku AND lot = :lot"), other)
+
+
+def _stage_buyers(connection: Connection, spell: Spelling) -> int:
+    """Per card number, in one pass: net units, the span of the purchases, the lowest and
+    highest lot, product and store bought, and whether the customers table knows the card;
+    returns how many known customers have brought everything back (already_returned)."""
+    bounds = ", ".join(
+        f"MIN({column}) FILTER (WHERE {sold}) AS {column}_lo, "
+        f"MAX({column}) FILTER (WHERE {sold}) AS {column}_hi"
+        for column, sold in _LISTED.items()
+    )
+    connection.execute(
+        text(
+            spell.temp_table(
+                "recall_net",
+                "SELECT g.*, c.customer_id IS NOT NULL AS known FROM (SELECT customer_id, "
+                "SUM(quantity) AS quantity, "
+                "MIN(CASE WHEN quantity > 0 THEN purchased_on END) AS first_purchase, "
+                f"MAX(CASE WHEN quantity > 0 THEN purchased_on END) AS last_purchase, {bounds} "
+                "FROM recall_lines WHERE customer_id IS NOT NULL GROUP BY customer_id) g "
+                "LEFT JOIN customers c ON c.customer_id = g.customer_id",
+            )
+        )
+    )
+    spell.analyze(connection, "recall_net")
+    _stage_several(connection, spell)
+    return int(
+        connection.scalar(text("SELECT COUNT(*) FROM recall_net WHERE known AND quantity <= 0"))
+    )
+
+
+# What a case lists (lots, skus, stores): values of its sales; a product always has a sku,
+# a store id is NULL or a value (the import strips them), a lot may be ''.
+_LISTED = {"lot": "quantity > 0 AND lot <> ''", "sku": "quantity > 0", "store_id": "quantity > 0"}
+
+
+def _stage_several(connection: Connection, spell: Spelling) -> None:
+    """The sorted lists of the buyers of several lots, products or stores (about one in five;
+    the others' single value is their lowest): grouped again, from their lines only."""
+    several = " OR ".join(f"{column}_lo <> {column}_hi" for column in _LISTED)
+    lists = ", ".join(f"{spell.list_of(c, sold)} AS {c}s" for c, sold in _LISTED.items())
+    connection.execute(
+        text(
+            spell.temp_table(
+                "recall_sorted",
+                f"SELECT l.customer_id, {lists} FROM recall_lines l WHERE l.customer_id IN "
+                f"(SELECT customer_id FROM recall_net WHERE known AND quantity > 0 AND ({several}))"
+                " GROUP BY l.customer_id",
+            )
+        )
+    )
+    if spell.lists_sorted:
+        spell.analyze(connection, "recall_sorted")
+        return
+    rows = connection.execute(text("SELECT customer_id, lots, skus, store_ids FROM recall_sorted"))
+    ordered = [{"c": c, "lots": _sorted(lots), "skus": _sorted(skus), "stores": _sorted(stores)}
+               for c, lots, skus, stores in rows]  # fmt: skip
+    connection.execute(text("DELETE FROM recall_sorted"))
+    if ordered:  # SQLite has no ORDER BY inside an aggregate: sorted here
+        connection.execute(
+            text("INSERT INTO recall_sorted VALUES (:c, :lots, :skus, :stores)"), ordered
+        )
+
+
+def _untraceable(connection: Connection) -> tuple[int, int]:
+    """Units sold with no loyalty card, and to card numbers the customers table lacks."""
+    anonymous = connection.scalar(
+        text("SELECT COALESCE(SUM(quantity), 0) FROM recall_lines WHERE customer_id IS NULL")
+    )
+    unknown = connection.scalar(
+        text("SELECT COALESCE(SUM(quantity), 0) FROM recall_net WHERE NOT known")
+    )
+    return int(anonymous), int(unknown)
+
+
+def _write_stores(connection: Connection, recall_id: str) -> None:
+    """Per store: affected units sold, and how many of them went to no known customer (few
+    card numbers are unknown, so they are looked up as a set)."""
+    untraceable = (
+        "quantity > 0 AND (customer_id IS NULL OR customer_id IN "
+        "(SELECT customer_id FROM recall_net WHERE NOT known))"
+    )
+    connection.execute(text("DELETE FROM recall_stores WHERE recall_id = :r"), {"r": recall_id})
+    connection.execute(
+        text(
+            "INSERT INTO recall_stores (recall_id, store_id, units_sold, untraceable_units) "
+            "SELECT :r, store_id, SUM(CASE WHEN quantity > 0 THEN quantity ELSE 0 END), "
+            f"SUM(CASE WHEN {untraceable} THEN quantity ELSE 0 END) "
+            "FROM recall_lines WHERE store_id IS NOT NULL GROUP BY store_id "
+            "HAVING SUM(CASE WHEN quantity > 0 THEN quantity ELSE 0 END) > 0"
+        ),
+        {"r": recall_id},
+    )
+
+
+def _sorted(values: str | None) -> str | None:
+    return ",".join(sorted(values.split(","))) if values and "," in values else values
+
+
+def _write_buyers(connection: Connection, spell: Spelling, recall_id: str, batch_size: int) -> int:
+    """Stage every buyer still holding affected units, numbered and split into batches."""
+    lists = ", ".join(
+        f"CASE WHEN n.{c}_lo = n.{c}_hi THEN n.{c}_lo ELSE s.{c}s END AS {c}s" for c in _LISTED
+    )
+    source = "recall_net n LEFT JOIN recall_sorted s ON s.customer_id = n.customer_id"
+    connection.execute(text("DELETE FROM recall_buyers WHERE recall_id = :r"), {"r": recall_id})
+    last_seq = connection.scalar(
+        text("SELECT COALESCE(MAX(seq), 0) FROM cases WHERE recall_id = :r"), {"r": recall_id}
+    )
+    in_order = f"ORDER BY {spell.binary('n.customer_id')}"
+    if last_seq:  # existing cases keep their number, new buyers follow on
+        source += " LEFT JOIN cases c ON c.recall_id = :r AND c.customer_id = n.customer_id"
+        new = f"ROW_NUMBER() OVER (PARTITION BY c.seq IS NULL {in_order})"
+        seq = f"COALESCE(c.seq, :last_seq + {new})"
+        batch = "(ROW_NUMBER() OVER (ORDER BY seq) - 1) / :size"
+    else:  # a first launch: numbered 1, 2, ... in customer order
+        seq = f"ROW_NUMBER() OVER ({in_order})"
+        batch = "(seq - 1) / :size"
+    numbered = (
+        f"SELECT n.customer_id, n.quantity, n.first_purchase, n.last_purchase, {lists}, "
+        f"{seq} AS seq FROM {source} WHERE n.known AND n.quantity > 0"
+    )
+    written = connection.execute(
+        text(
+            "INSERT INTO recall_buyers (recall_id, customer_id, seq, batch, quantity, lots, skus, "
+            "stores, first_purchase, last_purchase) "
+            f"SELECT :r, customer_id, seq, {batch}, quantity, COALESCE(lots, ''), "
+            "COALESCE(skus, ''), COALESCE(store_ids, ''), first_purchase, last_purchase "
+            f"FROM ({numbered}) AS b"
+        ),
+        {"r": recall_id, "last_seq": last_seq, "size": batch_size},
+    )
+    return int(written.rowcount)
+
+
+def _drop_temporary(connection: Connection, spell: Spelling) -> None:
+    """SQLite keeps temporary tables with its pooled connection: leave none behind."""
+    if spell.postgres:
+        return
+    for name in _TEMPORARY:
+        connection.exec_driver_sql(f"DROP TABLE IF EXISTS temp.{name}")
+    connection.commit()
