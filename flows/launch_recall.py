@@ -1,8 +1,9 @@
 """launch_recall: register a recall, find its buyers, build their cases, split the call list,
-make the letters and public notices."""
+then make the letters and public notices: agents can call before the first letter is drawn."""
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from prefect import flow, get_run_logger, task
@@ -22,16 +23,17 @@ def register(definition_path: str) -> str:
 
 @task(name="identify-buyers")
 def identify_buyers(recall_id: str) -> identify.Identification:
-    engine = current_app().engine
-    definition = recalls.get_definition(engine=engine, recall_id=recall_id)
-    found = identify.identify_buyers(engine=engine, definition=definition)
-    get_run_logger().info(
-        "%d buyers in %d batch(es); %d already returned; %d untraceable units",
-        found.buyers,
-        found.batches,
-        found.already_returned,
-        found.untraceable_units,
+    app = current_app()
+    definition = recalls.get_definition(engine=app.engine, recall_id=recall_id)
+    started = time.perf_counter()
+    found = identify.identify_buyers(
+        engine=app.engine, definition=definition, batch_size=app.settings.case_batch_size
     )
+    get_run_logger().info(
+        "%d buyers in %d batch(es); %d already returned; %d untraceable units (%.1f s)",
+        found.buyers, found.batches, found.already_returned, found.untraceable_units,
+        time.perf_counter() - started,
+    )  # fmt: skip
     return found
 
 
@@ -97,25 +99,25 @@ def summarise(recall_id: str) -> dict[str, Any]:
 @flow(name="launch_recall", log_prints=False)
 def launch_recall(definition_path: str) -> dict[str, Any]:
     """Launch (or resume) the recall defined in `definition_path`; return its status figures."""
+    started = time.perf_counter()
     recall_id = register(definition_path)
     found = identify_buyers(recall_id)
     logger = get_run_logger()
-    for batch in range(found.batches):
-        result = build_cases(recall_id, batch)
-        logger.info(
-            "cases batch %d/%d: %d created, %d already there",
-            batch + 1,
-            found.batches,
-            result.created,
-            result.already_there,
-        )
+    building = time.perf_counter()
+    created = sum(r.created for r in build_every_batch(recall_id, found.batches))
+    seconds = time.perf_counter() - building
+    logger.info(
+        "cases: %d created in %.1f s (%.0f/s)",
+        created,
+        seconds,
+        created / seconds if seconds else 0,
+    )
     assigned = assign_call_list(recall_id)
     logger.info(
-        "call list: %d case(s) assigned to %d agent(s) in %.1f s",
-        assigned.assigned,
-        assigned.agents,
-        assigned.seconds,
-    )
+        "call list ready: %d case(s) assigned to %d agent(s) in %.1f s, %.1f s after the launch "
+        "started", assigned.assigned, assigned.agents, assigned.seconds,
+        time.perf_counter() - started,
+    )  # fmt: skip
     for why, count in {**assigned.fallbacks, **assigned.unplaced}.items():
         logger.warning("call list: %d case(s): %s", count, why)
     planned = plan_letters(recall_id)
@@ -142,6 +144,28 @@ def launch_recall(definition_path: str) -> dict[str, Any]:
         )
     made = public_notices(recall_id)
     logger.info(
-        "%d in-store poster(s), press notice in %d language(s)", len(made.posters), len(made.press)
-    )
+        "%d in-store poster(s), press notice in %d language(s); letters and notices done %.1f s "
+        "after the launch started", len(made.posters), len(made.press),
+        time.perf_counter() - started,
+    )  # fmt: skip
     return summarise(recall_id)
+
+
+def build_every_batch(recall_id: str, batches: int) -> list[BatchResult]:
+    """Every staged batch built, as many at once as the database takes writers."""
+    at_once = current_app().case_builders
+    logger = get_run_logger()
+    results: list[BatchResult] = []
+    for first in range(0, batches, at_once):
+        wave = range(first, min(first + at_once, batches))
+        if at_once == 1:
+            done = [build_cases(recall_id, batch) for batch in wave]
+        else:
+            done = [f.result() for f in [build_cases.submit(recall_id, batch) for batch in wave]]
+        for result in done:
+            logger.info(
+                "cases batch %d/%d: %d created, %d already there",
+                result.batch + 1, batches, result.created, result.already_there,
+            )  # fmt: skip
+        results += done
+    return results

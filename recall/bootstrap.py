@@ -27,6 +27,13 @@ class App:
     settings: Settings
     engine: Engine
 
+    @property
+    def case_builders(self) -> int:
+        """Case batches built at once: SQLite takes one writer at a time, a server more."""
+        if self.settings.case_builders:
+            return self.settings.case_builders
+        return 1 if self.engine.dialect.name == "sqlite" else 2
+
 
 def build_app(settings: Settings | None = None) -> App:
     """Connect to the configured database and bring its schema up to date."""

@@ -19,6 +19,8 @@ class Settings:
     templates_dir: Path = PROJECT_TEMPLATES
     letter_batch_size: int = 1000
     letter_workers: int = 2
+    case_batch_size: int = 50_000  # cases built per transaction (progress is told per batch)
+    case_builders: int = 0  # batches built at once; 0: 1 on SQLite (one writer), 2 elsewhere
     # Telephony: Twilio when both credentials are set, else the offline adapter.
     twilio_account_sid: str = ""
     twilio_auth_token: str = ""
@@ -49,6 +51,8 @@ class Settings:
             templates_dir=Path(env.get("RECALL_TEMPLATES_DIR") or PROJECT_TEMPLATES).resolve(),
             letter_batch_size=_positive(env, "RECALL_LETTER_BATCH_SIZE", 1000),
             letter_workers=_positive(env, "RECALL_LETTER_WORKERS", os.cpu_count() or 1),
+            case_batch_size=_positive(env, "RECALL_CASE_BATCH_SIZE", 50_000),
+            case_builders=_positive(env, "RECALL_CASE_BUILDERS", 0),
             twilio_account_sid=env.get("TWILIO_ACCOUNT_SID", ""),
             twilio_auth_token=env.get("TWILIO_AUTH_TOKEN", ""),
             twilio_api_base=env.get("RECALL_TWILIO_API_BASE", ""),
