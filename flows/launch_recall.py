@@ -120,7 +120,12 @@ def launch_recall(definition_path: str) -> dict[str, Any]:
     )  # fmt: skip
     for why, count in {**assigned.fallbacks, **assigned.unplaced}.items():
         logger.warning("call list: %d case(s): %s", count, why)
+    planning = time.perf_counter()
     planned = plan_letters(recall_id)
+    logger.info(
+        "letters planned: %d in %d batch(es) (%.1f s)", planned.planned, planned.batches,
+        time.perf_counter() - planning,
+    )  # fmt: skip
     if planned.fallback:
         logger.warning(
             "no letter template for %s: those letters use the home language",
