@@ -6,11 +6,13 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from sqlalchemy import select
+from sqlalchemy import create_engine, inspect, select, text
 from sqlalchemy.orm import Session
 
+from benchmarks import import_peers
+from recall.db.engine import make_engine
 from recall.db.models import Customer, ImportRun, Purchase
-from recall.importing import checking, sources
+from recall.importing import checking, sources, writers
 from recall.importing.service import import_export
 from recall.importing.sources import BadFile
 
@@ -251,3 +253,86 @@ def test_a_large_file_is_checked_in_a_helper_process_with_the_same_result(
     )
     report = import_export(engine=engine, files={"purchases": path})
     assert (report.tables[0].rows_written, report.tables[0].rows_rejected) == (1, 2)
+
+
+def line_rows(first, last, quantity=1):
+    return [f"T{i:03d},1,42,3276000123456,L4415,S001,2026-02-01,{quantity}" for i in
+            range(first, last)]  # fmt: skip
+
+
+def test_a_file_overlapping_lines_already_imported_loads_only_its_new_lines(engine, tmp_path):
+    import_export(engine=engine, files={"purchases": purchases_file(tmp_path, *line_rows(0, 3))})
+    # Lines T001 and T002 again, with another quantity: receipt lines are facts, kept as first read.
+    later = purchases_file(tmp_path, *line_rows(1, 5, quantity=7), name="later.csv")
+    report = import_export(engine=engine, files={"purchases": later})
+    assert report.tables[0].rows_written == 2
+    stored = [(p.transaction_id, p.quantity) for p in purchases_in(engine)]
+    assert stored == [("T000", 1), ("T001", 1), ("T002", 1), ("T003", 7), ("T004", 7)]
+
+
+def test_a_rerun_after_an_interrupted_import_writes_each_batch_once(engine, tmp_path, monkeypatch):
+    monkeypatch.setattr(sources, "BATCH_ROWS", 10)
+    monkeypatch.setattr(sources, "BLOCK_BYTES", 256)
+    # The first 25 lines made it before the crash: batches 1-2 are there, batch 3 in part.
+    import_export(engine=engine, files={"purchases": purchases_file(tmp_path, *line_rows(0, 25))})
+    whole = purchases_file(tmp_path, *line_rows(0, 60), name="whole.csv")
+    report = import_export(engine=engine, files={"purchases": whole})
+    again = import_export(engine=engine, files={"purchases": whole})
+    assert (report.tables[0].rows_written, again.tables[0].rows_written) == (35, 0)
+    assert [p.transaction_id for p in purchases_in(engine)] == [f"T{i:03d}" for i in range(60)]
+
+
+def test_commas_quotes_and_line_breaks_in_values_are_stored_as_read(engine, tmp_path):
+    path = purchases_file(
+        tmp_path,
+        'T1,1,42,3276000123456,"L4,415 ""b""",S001,2026-02-01,1,"vu, ""neuf"""',
+        'T2,1,,3276000123456,"L44\n16",,2026-02-01,1,',
+        header=PURCHASES_HEADER + ",note",
+    )
+    import_export(engine=engine, files={"purchases": path})
+    first, second = purchases_in(engine)
+    assert first.lot == 'L4,415 "b"' and json.loads(first.extra) == {"note": 'vu, "neuf"'}
+    assert (second.customer_id, second.lot, second.store_id) == (None, "L44\n16", None)
+    assert json.loads(second.extra) == {"note": ""}
+
+
+def test_copy_csv_leaves_missing_and_empty_text_unquoted_as_to_csv_does():
+    plain = pd.DataFrame({"lot": ["L1", "", None], "quantity": [1, 2, 3]})
+    assert writers.csv_bytes(plain) == plain.to_csv(index=False, header=False).encode()
+    quoted = plain.assign(lot=["L1, L2", "", None])
+    assert writers.csv_bytes(quoted) == b'"L1, L2",1\n,2\n,3\n'
+
+
+def test_a_large_load_leaves_postgresql_knowing_the_table_size(
+    postgres_server_url, tmp_path, monkeypatch
+):
+    engine = make_engine(postgres_server_url)  # SQLite keeps no statistics unless asked to
+    monkeypatch.setattr(writers, "ANALYZE_FROM_ROWS", 20)
+    import_export(engine=engine, files={"purchases": purchases_file(tmp_path, *line_rows(0, 40))})
+    with engine.connect() as connection:
+        known = connection.scalar(
+            text("SELECT reltuples FROM pg_class WHERE relname = 'purchases'")
+        )
+    with engine.begin() as connection:  # the session's database is shared: leave it empty
+        connection.execute(text("TRUNCATE purchases, import_runs"))
+    engine.dispose()
+    assert known == 40
+
+
+def test_the_peers_load_the_checked_rows_of_an_export(database_url, tmp_path):
+    rows = [*line_rows(0, 4), "T009,1,42,3276000123456,L4415,S001,31/02/2026,1"]
+    checked = tmp_path / "checked.csv"
+    assert import_peers.checked_rows_csv(purchases_file(tmp_path, *rows), checked) == 4
+    assert checked.read_text().splitlines()[:2] == [
+        "transaction_id,line_no,customer_id,sku,lot,store_id,purchased_on,quantity",
+        "T000,1,42,3276000123456,L4415,S001,2026-02-01,1",
+    ]
+    peer = import_peers.bare_copy_seconds if "postgresql" in database_url else (
+        import_peers.to_sql_seconds
+    )  # fmt: skip
+    assert peer(database_url, checked) > 0
+    probe = create_engine(database_url)
+    try:
+        assert [t for t in inspect(probe).get_table_names() if t.startswith("peer")] == []
+    finally:
+        probe.dispose()

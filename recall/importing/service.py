@@ -93,16 +93,16 @@ def _import_table(
     writer = writer_for(engine)
     rejects = _RejectsFile(rejects_path(source.path), source.delimiter, source.columns)
     total = source.size if source.kind == "csv" else _parquet_rows(source)
-    for batch in checked_batches(spec.name, source, ctx):
-        checked = batch.checked
+    for batch in checked_batches(spec.name, source, ctx, writer.encode):
         report.rows_read += batch.rows_read
-        report.rows_accepted += len(checked.rows)
-        report.rows_rejected += len(checked.rejects)
-        report.warnings.update(checked.warnings)
-        if len(checked.rows):
-            report.rows_written += writer.write(spec, checked.rows)
-        rejects.add(checked.rejects)
+        report.rows_accepted += batch.accepted
+        report.rows_rejected += len(batch.rejects)
+        report.warnings.update(batch.warnings)
+        if batch.accepted:
+            report.rows_written += writer.write(spec, batch.rows)
+        rejects.add(batch.rejects)
         progress(spec.name, batch.progress, total)
+    writer.finish(spec, report.rows_written)
     report.rejects_file = rejects.close()
     _finish_run(engine, run_id, report)
     return report
