@@ -210,7 +210,9 @@ class Case(Base):
     __table_args__ = (UniqueConstraint("recall_id", "customer_id"),)
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
-    recall_id: Mapped[str] = mapped_column(ForeignKey("recalls.id"))  # indexed by the key above
+    # No foreign key to recalls (nor from case_events): PostgreSQL would check it row by row
+    # as cases are built in bulk (migration 0011); recalls and cases are never deleted.
+    recall_id: Mapped[str] = mapped_column(String(64))  # indexed by the key above
     customer_id: Mapped[str] = mapped_column(String(64))
     seq: Mapped[int] = mapped_column(Integer)
     case_ref: Mapped[str] = mapped_column(String(80), unique=True)
@@ -288,7 +290,7 @@ class CaseEvent(Base):
     __tablename__ = "case_events"
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
-    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    case_id: Mapped[int] = mapped_column(BigId, index=True)  # no foreign key: see Case
     at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
     actor: Mapped[str] = mapped_column(String(64))
     channel: Mapped[str | None] = mapped_column(String(16))

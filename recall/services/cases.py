@@ -54,6 +54,15 @@ def build_case_batch(
     return BatchResult(batch, int(created or 0), int(staged) - int(created or 0))
 
 
+_BUYERS_AND_CUSTOMERS = "FROM recall_buyers b JOIN customers c ON c.customer_id = b.customer_id"
+# PostgreSQL would hash a million customers for every batch: each buyer's customer is read by
+# its key instead (OFFSET 0 keeps the planner from turning the look-up into a join); a buyer
+# who already has a case is skipped by the insert itself, on the (recall_id, customer_id) key.
+_BUYERS_AND_CUSTOMERS_PG = (
+    "FROM recall_buyers b CROSS JOIN LATERAL (SELECT c.address_line1, c.postal_code, c.city, "
+    "c.phone, c.phone_e164, c.phone_zone, c.phone_zones, c.do_not_call, c.language "
+    "FROM customers c WHERE c.customer_id = b.customer_id OFFSET 0) AS c"
+)
 _HAS_ADDRESS = " AND ".join(
     f"COALESCE(TRIM(c.{column}), '') <> ''" for column in ("address_line1", "postal_code", "city")
 )  # usable_address(): line 1, postal code and city present (the import strips them)
@@ -100,11 +109,12 @@ def _new_cases(
         f"'{Status.IDENTIFIED.value}', b.quantity, b.lots, b.skus, b.stores, b.first_purchase, "
         f"b.last_purchase, {channel('letter')}, {channel('call')}, {channel('notice_only')}, "
         f"c.phone_e164, {invalid}, c.language, {priority}, {zone}, :now, :now "
-        "FROM recall_buyers b JOIN customers c ON c.customer_id = b.customer_id "
-        "WHERE b.recall_id = :r AND b.batch = :batch AND NOT EXISTS "
-        "(SELECT 1 FROM cases x WHERE x.recall_id = :r AND x.customer_id = b.customer_id) "
-        "ORDER BY b.seq"
-    )
+        f"{_BUYERS_AND_CUSTOMERS_PG if spell.postgres else _BUYERS_AND_CUSTOMERS} "
+        "WHERE b.recall_id = :r AND b.batch = :batch "
+        + ("ORDER BY b.seq ON CONFLICT (recall_id, customer_id) DO NOTHING" if spell.postgres
+           else "AND NOT EXISTS (SELECT 1 FROM cases x WHERE x.recall_id = :r "
+                "AND x.customer_id = b.customer_id) ORDER BY b.seq")
+    )  # fmt: skip
     if with_events:
         insert = (
             f"WITH made AS ({insert} RETURNING id), events AS ("
