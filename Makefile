@@ -39,6 +39,7 @@ screenshots: $(STAMP) browser  ## the console's screenshots and the report's fir
 	RECALL_UPDATE_DOCS=1 $(BIN)/pytest -q tests/test_browser.py tests/test_progress_report.py
 
 demo: $(STAMP)  ## generate demo data, import it, launch a sample recall, print the summary
+	@RECALL_DATA_DIR=$(DEMO_DIR) $(BIN)/recall engine stop >/dev/null  # an earlier demo's engine
 	rm -rf $(DEMO_DIR) && mkdir -p $(DEMO_DIR)
 	$(BIN)/recall demo-data --customers $(DEMO_CUSTOMERS) --out $(DEMO_DIR)/data --bad-rows
 	RECALL_DATA_DIR=$(DEMO_DIR) $(BIN)/recall import --customers $(DEMO_DIR)/data/customers.csv \
@@ -68,7 +69,8 @@ lint: $(STAMP)  ## ruff and mypy
 	$(BIN)/ruff format --check recall flows tests benchmarks
 	$(BIN)/mypy recall
 
-clean:  ## remove the virtualenv and local data
+clean:  ## remove the virtualenv and local data (stopping the demo's flow engine first)
+	@test ! -x $(BIN)/recall || RECALL_DATA_DIR=$(DEMO_DIR) $(BIN)/recall engine stop >/dev/null
 	rm -rf $(VENV) var
 
 .PHONY: help install browser test screenshots demo bench lint clean

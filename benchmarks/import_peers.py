@@ -13,6 +13,8 @@ rows are read into memory before its clock starts.
 from __future__ import annotations
 
 import sqlite3
+import subprocess
+import sys
 import time
 import uuid
 from pathlib import Path
@@ -112,6 +114,20 @@ def to_sql_seconds(database_url: str, rows_csv: Path) -> float:
     finally:
         connection.close()
     return seconds
+
+
+def in_child(peer: str, database_url: str, rows_csv: Path) -> float:
+    """`peer` ("bare_copy" or "to_sql") timed in a process of its own, so that what it holds
+    in memory is not counted as the import's; returns its seconds."""
+    code = (
+        "import sys; from pathlib import Path; from benchmarks import import_peers as p; "
+        f"print(p.{peer}_seconds(sys.argv[1], Path(sys.argv[2])))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code, database_url, str(rows_csv)],
+        check=True, capture_output=True, text=True, cwd=Path(__file__).resolve().parents[1],
+    )  # fmt: skip
+    return float(done.stdout.strip().splitlines()[-1])
 
 
 def _header(rows_csv: Path) -> list[str]:
