@@ -101,6 +101,15 @@ def _new_cases(
         f"WHEN c.phone_zones IS NOT NULL AND {contains_zone} THEN :zone ELSE c.phone_zone END"
     )  # customer_zone()
     invalid = "(c.phone_e164 IS NULL AND COALESCE(TRIM(c.phone), '') <> '')"
+    if spell.postgres:
+        source = _BUYERS_AND_CUSTOMERS_PG
+        skip_existing = "ORDER BY b.seq ON CONFLICT (recall_id, customer_id) DO NOTHING"
+    else:
+        source = _BUYERS_AND_CUSTOMERS
+        skip_existing = (
+            "AND NOT EXISTS (SELECT 1 FROM cases x WHERE x.recall_id = :r "
+            "AND x.customer_id = b.customer_id) ORDER BY b.seq"
+        )
     insert = (
         "INSERT INTO cases (recall_id, customer_id, seq, case_ref, status, quantity, lots, skus, "
         "stores, first_purchase, last_purchase, letter, call, notice_only, phone_e164, "
@@ -109,12 +118,8 @@ def _new_cases(
         f"'{Status.IDENTIFIED.value}', b.quantity, b.lots, b.skus, b.stores, b.first_purchase, "
         f"b.last_purchase, {channel('letter')}, {channel('call')}, {channel('notice_only')}, "
         f"c.phone_e164, {invalid}, c.language, {priority}, {zone}, :now, :now "
-        f"{_BUYERS_AND_CUSTOMERS_PG if spell.postgres else _BUYERS_AND_CUSTOMERS} "
-        "WHERE b.recall_id = :r AND b.batch = :batch "
-        + ("ORDER BY b.seq ON CONFLICT (recall_id, customer_id) DO NOTHING" if spell.postgres
-           else "AND NOT EXISTS (SELECT 1 FROM cases x WHERE x.recall_id = :r "
-                "AND x.customer_id = b.customer_id) ORDER BY b.seq")
-    )  # fmt: skip
+        f"{source} WHERE b.recall_id = :r AND b.batch = :batch {skip_existing}"
+    )
     if with_events:
         insert = (
             f"WITH made AS ({insert} RETURNING id), events AS ("

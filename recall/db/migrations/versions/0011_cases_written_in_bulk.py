@@ -9,6 +9,7 @@ Create Date: 2026-12-02
 
 import importlib.util
 from pathlib import Path
+from types import ModuleType
 
 from alembic import op
 
@@ -18,7 +19,7 @@ branch_labels = None
 depends_on = None
 
 
-def _call_queue_migration():  # type: ignore[no-untyped-def]
+def _call_queue_migration() -> ModuleType:
     """Migration 0006, for the SQLite trigger it put on cases."""
     spec = importlib.util.spec_from_file_location(
         "m0006", Path(__file__).with_name("0006_call_queue.py")
