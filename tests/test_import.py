@@ -282,6 +282,49 @@ def test_a_rerun_after_an_interrupted_import_writes_each_batch_once(engine, tmp_
     assert [p.transaction_id for p in purchases_in(engine)] == [f"T{i:03d}" for i in range(60)]
 
 
+def key_of(engine, table):
+    return inspect(engine).get_pk_constraint(table)["constrained_columns"]
+
+
+def test_a_first_load_is_keyed_once_loaded_and_a_second_finds_every_line(
+    engine, tmp_path, monkeypatch
+):
+    monkeypatch.setattr(writers, "FIRST_LOAD_FROM_BYTES", 0)  # on PostgreSQL, as a large file
+    monkeypatch.setattr(sources, "BATCH_ROWS", 10)
+    monkeypatch.setattr(sources, "BLOCK_BYTES", 256)
+    duplicate = "T007,1,43,3276000123456,L4415,S001,2026-02-01,5"  # in a later batch
+    path = purchases_file(tmp_path, *line_rows(0, 30), duplicate, *line_rows(30, 60))
+    first = import_export(engine=engine, files={"purchases": path})
+    again = import_export(engine=engine, files={"purchases": path})
+    assert (first.tables[0].rows_written, first.tables[0].rows_rejected) == (60, 1)
+    assert again.tables[0].rows_written == 0
+    assert [p.transaction_id for p in purchases_in(engine)] == [f"T{i:03d}" for i in range(60)]
+    assert key_of(engine, "purchases") == ["transaction_id", "line_no"]
+
+
+def test_an_interrupted_first_load_is_undone_and_run_again_whole(engine, tmp_path, monkeypatch):
+    monkeypatch.setattr(writers, "FIRST_LOAD_FROM_BYTES", 0)
+    monkeypatch.setattr(sources, "BATCH_ROWS", 10)
+    monkeypatch.setattr(sources, "BLOCK_BYTES", 256)
+    path = purchases_file(tmp_path, *line_rows(0, 60))
+
+    def interrupted(_table, done, _total):
+        if done > 1000:  # a few batches in
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        import_export(engine=engine, files={"purchases": path}, progress=interrupted)
+    kept = len(purchases_in(engine))
+    report = import_export(engine=engine, files={"purchases": path})
+    assert [p.transaction_id for p in purchases_in(engine)] == [f"T{i:03d}" for i in range(60)]
+    assert report.tables[0].rows_written == 60 - kept
+    assert key_of(engine, "purchases") == ["transaction_id", "line_no"]
+    if engine.dialect.name == "postgresql":  # one transaction: nothing of it was kept
+        assert kept == 0
+    else:  # a batch per transaction: the batches before the interruption were kept
+        assert 0 < kept < 60
+
+
 def test_commas_quotes_and_line_breaks_in_values_are_stored_as_read(engine, tmp_path):
     path = purchases_file(
         tmp_path,

@@ -93,16 +93,20 @@ def _import_table(
     writer = writer_for(engine)
     rejects = _RejectsFile(rejects_path(source.path), source.delimiter, source.columns)
     total = source.size if source.kind == "csv" else _parquet_rows(source)
-    for batch in checked_batches(spec.name, source, ctx, writer.encode):
-        report.rows_read += batch.rows_read
-        report.rows_accepted += batch.accepted
-        report.rows_rejected += len(batch.rejects)
-        report.warnings.update(batch.warnings)
-        if batch.accepted:
-            report.rows_written += writer.write(spec, batch.rows)
-        rejects.add(batch.rejects)
-        progress(spec.name, batch.progress, total)
-    writer.finish(spec, report.rows_written)
+    try:
+        writer.start(spec, source.size)
+        for batch in checked_batches(spec.name, source, ctx, writer.encode):
+            report.rows_read += batch.rows_read
+            report.rows_accepted += batch.accepted
+            report.rows_rejected += len(batch.rejects)
+            report.warnings.update(batch.warnings)
+            if batch.accepted:
+                report.rows_written += writer.write(spec, batch.rows)
+            rejects.add(batch.rejects)
+            progress(spec.name, batch.progress, total)
+        writer.finish(spec, report.rows_written)
+    finally:
+        writer.close()
     report.rejects_file = rejects.close()
     _finish_run(engine, run_id, report)
     return report
