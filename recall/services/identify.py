@@ -135,19 +135,19 @@ def _stage_buyers(connection: Connection, spell: Spelling) -> int:
         f"MAX({column}) FILTER (WHERE {sold}) AS {column}_hi"
         for column, sold in _LISTED.items()
     )
-    connection.execute(
-        text(
-            spell.temp_table(
-                "recall_net",
-                "SELECT g.*, c.customer_id IS NOT NULL AS known FROM (SELECT customer_id, "
-                "SUM(quantity) AS quantity, "
-                "MIN(CASE WHEN quantity > 0 THEN purchased_on END) AS first_purchase, "
-                f"MAX(CASE WHEN quantity > 0 THEN purchased_on END) AS last_purchase, {bounds} "
-                "FROM recall_lines WHERE customer_id IS NOT NULL GROUP BY customer_id) g "
-                "LEFT JOIN customers c ON c.customer_id = g.customer_id",
-            )
-        )
-    )
+    columns = ["customer_id", "quantity", "first_purchase", "last_purchase",
+               *(f"{c}_{end}" for c in _LISTED for end in ("lo", "hi")), "known"]  # fmt: skip
+    for statement in spell.keyed_temp_table(
+        "recall_net",
+        columns,
+        "SELECT g.*, c.customer_id IS NOT NULL AS known FROM (SELECT customer_id, "
+        "SUM(quantity) AS quantity, "
+        "MIN(CASE WHEN quantity > 0 THEN purchased_on END) AS first_purchase, "
+        f"MAX(CASE WHEN quantity > 0 THEN purchased_on END) AS last_purchase, {bounds} "
+        "FROM recall_lines WHERE customer_id IS NOT NULL GROUP BY customer_id) g "
+        "LEFT JOIN customers c ON c.customer_id = g.customer_id",
+    ):
+        connection.execute(text(statement))
     spell.analyze(connection, "recall_net")
     _stage_several(connection, spell)
     return int(
@@ -165,16 +165,14 @@ def _stage_several(connection: Connection, spell: Spelling) -> None:
     the others' single value is their lowest): grouped again, from their lines only."""
     several = " OR ".join(f"{column}_lo <> {column}_hi" for column in _LISTED)
     lists = ", ".join(f"{spell.list_of(c, sold)} AS {c}s" for c, sold in _LISTED.items())
-    connection.execute(
-        text(
-            spell.temp_table(
-                "recall_sorted",
-                f"SELECT l.customer_id, {lists} FROM recall_lines l WHERE l.customer_id IN "
-                f"(SELECT customer_id FROM recall_net WHERE known AND quantity > 0 AND ({several}))"
-                " GROUP BY l.customer_id",
-            )
-        )
-    )
+    for statement in spell.keyed_temp_table(
+        "recall_sorted",
+        ["customer_id", *(f"{c}s" for c in _LISTED)],
+        f"SELECT l.customer_id, {lists} FROM recall_lines l WHERE l.customer_id IN "
+        f"(SELECT customer_id FROM recall_net WHERE known AND quantity > 0 AND ({several}))"
+        " GROUP BY l.customer_id",
+    ):
+        connection.execute(text(statement))
     if spell.lists_sorted:
         spell.analyze(connection, "recall_sorted")
         return
