@@ -6,7 +6,6 @@ outcome and notes, to write in by hand; the CSV carries the same two columns to 
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import os
 from collections.abc import Iterator, Sequence
@@ -26,6 +25,8 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import Flowable, LongTable, Paragraph, SimpleDocTemplate, Spacer, TableStyle
+
+from recall import spreadsheet
 
 FONT, BOLD = "CallSheetSans", "CallSheetSans-Bold"
 PAGE_W, PAGE_H = landscape(A4)
@@ -129,7 +130,7 @@ def _atomic(path: Path) -> Iterator[Path]:
 def _write_csv(path: Path, rows: Sequence[SheetRow]) -> None:
     # The BOM makes Excel read the file as UTF-8, so accented names open right.
     with path.open("w", encoding="utf-8-sig", newline="") as out:
-        writer = csv.writer(out)
+        writer = spreadsheet.writer(out)
         writer.writerow(CSV_HEADER)
         writer.writerows(_csv_values(row) for row in rows)
 

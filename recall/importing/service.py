@@ -17,6 +17,7 @@ from recall.importing.checking import checked_batches
 from recall.importing.sources import BadFile, Source, open_source
 from recall.importing.tables import TABLES, Context, TableSpec
 from recall.importing.writers import writer_for
+from recall.spreadsheet import write_frame
 
 Progress = Callable[[str, int, int], None]  # (table, done, total)
 
@@ -129,11 +130,11 @@ class _RejectsFile:
     def add(self, rows: pd.DataFrame) -> None:
         if rows.empty:
             return
-        rows.reindex(columns=self.columns, fill_value="").to_csv(
+        write_frame(
+            rows.reindex(columns=self.columns, fill_value=""),
             self.path,
             mode="a" if self.written else "w",
             header=not self.written,
-            index=False,
             sep=self.delimiter,
             encoding="utf-8" if self.written else "utf-8-sig",
         )

@@ -13,6 +13,7 @@ from recall.clock import Clock, utc_now
 from recall.reports.progress_pdf import write_progress_pdf
 from recall.services.progress import Progress, progress
 from recall.services.reporting import completion_csv
+from recall.spreadsheet import write_frame
 
 
 @dataclass(frozen=True)
@@ -63,5 +64,5 @@ def _text(path: Path, text: str) -> Path:
 
 
 def _frame(path: Path, frame: pd.DataFrame) -> Path:
-    frame.to_csv(path, index=False, encoding="utf-8")
+    write_frame(frame, path, encoding="utf-8")
     return path

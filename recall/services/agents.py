@@ -18,6 +18,7 @@ from recall.db.models import Agent
 from recall.domain.contacts import normalise_phone, parse_flag
 from recall.importing.service import rejects_path
 from recall.importing.sources import BadFile, Source, open_source
+from recall.spreadsheet import write_frame
 
 REQUIRED = ("agent_id", "name", "languages")
 MAX_CAPACITY = 10_000
@@ -278,5 +279,5 @@ def _write_rejects(out: Path, source: Source, rejects: _Rejects) -> Path | None:
         return None
     rows = pd.DataFrame([row for row, _ in rejects]).reindex(columns=source.columns).fillna("")
     rows["reject_reason"] = [why for _, why in rejects]
-    rows.to_csv(out, index=False, sep=source.delimiter, encoding="utf-8-sig")
+    write_frame(rows, out, sep=source.delimiter, encoding="utf-8-sig")
     return out

@@ -28,6 +28,7 @@ from recall.domain.definition import RecallDefinition
 from recall.letters.pdf import LetterPage
 from recall.letters.render import BatchJob, BatchOutcome, render_batch
 from recall.letters.templates import TemplateSet
+from recall.spreadsheet import write_frame
 
 Progress = Callable[[int, int], None]  # (batches done, batches to do)
 
@@ -369,6 +370,6 @@ def write_manifest(*, engine: Engine, recall_id: str, out_dir: Path) -> Path:
     out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / "manifest.csv"
     partial = path.with_name("manifest.csv.part")
-    manifest.to_csv(partial, index=False, encoding="utf-8")
+    write_frame(manifest, partial, encoding="utf-8")
     os.replace(partial, path)
     return path

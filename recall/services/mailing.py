@@ -13,6 +13,7 @@ from recall.clock import Clock, utc_now
 from recall.db.models import Case, CaseEvent, Customer, Letter, LetterBatch
 from recall.domain.cases import Status, check_transition
 from recall.services.cases import change_status, record_move
+from recall.spreadsheet import write_frame
 
 PRINT_HOUSE = "print-house"
 
@@ -216,5 +217,5 @@ def _write_rejects(path: Path, rejects: list[tuple[int, str]]) -> Path:
     rows = frame.iloc[[i for i, _ in rejects]].copy()
     rows["reject_reason"] = [why for _, why in rejects]
     out = path.with_name(f"{path.stem}.rejects.csv")
-    rows.to_csv(out, index=False, encoding="utf-8-sig")
+    write_frame(rows, out, encoding="utf-8-sig")
     return out

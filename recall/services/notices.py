@@ -16,6 +16,7 @@ from recall.domain.definition import RecallDefinition
 from recall.letters.pdf import register_fonts, write_poster
 from recall.letters.templates import TemplateSet
 from recall.services.letters import LetterSettings, shared_fields
+from recall.spreadsheet import write_frame
 
 
 @dataclass
@@ -88,5 +89,5 @@ def _notice_only_list(engine: Engine, recall_id: str, out: Path) -> Path:
     with engine.connect() as connection:
         frame = pd.read_sql(query, connection)
     path = out / "notice-only.csv"
-    frame.to_csv(path, index=False, encoding="utf-8-sig")
+    write_frame(frame, path, encoding="utf-8-sig")
     return path

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from recall.db.models import CallAttempt, Case, ImportRun, Letter, LetterBatch, QueueEntry, Recall
 from recall.services.call_queue import held_by, on_call_list
+from recall.spreadsheet import write_frame
 
 CASE_COLUMNS = [
     "case_ref", "customer_id", "status", "letter", "call", "notice_only", "phone_e164",
@@ -134,7 +135,7 @@ def export_cases(*, engine: Engine, recall_id: str, out: Path) -> int:
     for flag in ("letter", "call", "notice_only"):
         frame[flag] = frame[flag].astype(bool).astype(int)
     out.parent.mkdir(parents=True, exist_ok=True)
-    frame.to_csv(out, index=False, encoding="utf-8")
+    write_frame(frame, out, encoding="utf-8")
     return len(frame)
 
 

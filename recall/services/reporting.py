@@ -7,7 +7,6 @@ customer stays contacted whether they then declined, were escalated or resolved)
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import io
 from collections import defaultdict
@@ -18,6 +17,7 @@ from typing import Any
 from sqlalchemy import Date, Engine, cast, func, select
 from sqlalchemy.orm import Session
 
+from recall import spreadsheet
 from recall.db.models import Agent, CallAttempt, Case, CaseEvent, QueueEntry, Recall
 from recall.domain.cases import Status
 from recall.services.call_queue import held_by, on_call_list
@@ -207,7 +207,7 @@ def _split(stores: str | None) -> Iterable[str]:
 def completion_csv(report: Completion) -> str:
     """The completion figures as one CSV table: a row per (section, key)."""
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    writer = spreadsheet.writer(out, lineterminator="\n")
     columns = (*STAGES, "unreachable", "declined", "escalated")
     writer.writerow(("recall_id", "section", "key", *columns, "to_call", "calls", "cases"))
     rows: list[tuple[str, str, Funnel, tuple[object, ...]]] = [
