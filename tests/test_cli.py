@@ -179,6 +179,18 @@ def test_a_recall_that_is_not_yaml_says_where(run, tmp_path):
     assert "broken.yaml" in result.stderr and "line" in result.stderr
 
 
+def test_a_recall_of_aliases_or_deep_nesting_is_one_field_error(run, tmp_path):
+    from tests.test_definition_file import BOMB, DEEP
+
+    for name, content in {"bomb.yaml": BOMB, "deep.yaml": DEEP}.items():
+        path = tmp_path / name
+        path.write_text(content, encoding="utf-8")
+        result = run("launch", path)
+        assert result.exit_code == 2, result.output
+        assert name in result.stderr and "Traceback" not in result.stderr
+        assert "aliases" in result.stderr or "nested deeper" in result.stderr
+
+
 def test_importing_a_workbook_is_refused_with_its_name(run, tmp_path):
     workbook = tmp_path / "customers.xlsx"
     workbook.write_bytes(b"PK\x03\x04" + b"\x00" * 64)

@@ -12,9 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from recall.domain.definition import FieldError, InvalidDefinition, RecallDefinition
-from recall.services.recalls import load_definition
+from recall.services.recalls import MAX_DEFINITION_BYTES, load_definition
 
-MAX_DEFINITION_BYTES = 256 * 1024
 _STARTED = "launch started: "
 _ENDED = "launch ended: exit code "
 _ERROR = "error: "

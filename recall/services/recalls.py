@@ -19,12 +19,51 @@ from recall.domain.definition import (
     parse_definition,
 )
 
+# A definition is a page of YAML: anything larger, deeper or with aliases is not one, and a
+# 1 KiB "billion laughs" of aliases would otherwise expand to gigabytes.
+MAX_DEFINITION_BYTES = 256 * 1024
+MAX_DEPTH = 20
 
-class _TextDatesLoader(yaml.SafeLoader):
-    """Leaves dates as text, so that a bad one becomes a field error of ours, not a crash."""
+
+class _DefinitionLoader(yaml.SafeLoader):
+    """Safe YAML as a definition needs it: dates left as text (a bad one becomes a field
+    error of ours, not a crash), no aliases, a bounded depth, and no key given twice."""
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self._depth = 0
+
+    def compose_node(self, parent: yaml.Node | None, index: int) -> yaml.Node | None:
+        if self.check_event(yaml.AliasEvent):
+            raise _refused(self.peek_event(), "aliases (*name) are not allowed here")
+        self._depth += 1
+        try:
+            if self._depth > MAX_DEPTH:
+                raise _refused(self.peek_event(), f"nested deeper than {MAX_DEPTH} levels")
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict:
+        seen: dict[object, int] = {}
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=True)
+            if isinstance(key, str | int | float | bool) and key in seen:
+                line = key_node.start_mark.line + 1
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"{key!r} is given twice (lines {seen[key]} and {line})",
+                    key_node.start_mark,
+                )  # fmt: skip
+            if isinstance(key, str | int | float | bool):
+                seen[key] = key_node.start_mark.line + 1
+        return super().construct_mapping(node, deep=deep)
 
 
-_TextDatesLoader.yaml_implicit_resolvers = {
+def _refused(event: yaml.Event, problem: str) -> yaml.composer.ComposerError:
+    return yaml.composer.ComposerError(None, None, problem, event.start_mark)  # type: ignore[arg-type]
+
+
+_DefinitionLoader.yaml_implicit_resolvers = {
     first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
     for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
@@ -34,7 +73,10 @@ def load_definition(path: Path | str) -> tuple[RecallDefinition, dict]:
     """Read and validate a recall YAML file; errors name the file and each field."""
     path = Path(path)
     try:
-        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=_TextDatesLoader)
+        if path.stat().st_size > MAX_DEFINITION_BYTES:
+            too_large = f"larger than {MAX_DEFINITION_BYTES // 1024} KiB"
+            raise InvalidDefinition([FieldError("(file)", too_large)], str(path))
+        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=_DefinitionLoader)
     except FileNotFoundError:
         raise InvalidDefinition([FieldError("(file)", "no such file")], str(path)) from None
     except UnicodeDecodeError:
