@@ -14,7 +14,7 @@ from tests.support import sample_recall
 
 # Nine levels of nine aliases: 1 KiB of YAML that a plain loader expands to 9^9 strings.
 BOMB = 'a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]\n' + "".join(
-    f"{b}: &{b} [{','.join(['*' + a] * 9)}]\n" for a, b in zip("abcdefgh", "bcdefghi")
+    f"{b}: &{b} [{','.join(['*' + a] * 9)}]\n" for a, b in zip("abcdefgh", "bcdefghi", strict=True)
 )
 DEEP = "id: R-1\nx: " + "[" * 5000 + "]" * 5000 + "\n"
 TWICE = yaml.safe_dump(sample_recall()) + "id: R-2026-015\n"
@@ -46,8 +46,9 @@ def test_a_key_given_twice_is_an_error_naming_both_lines(tmp_path):
     path.write_text(TWICE, encoding="utf-8")
     lines = TWICE.splitlines()
     first = next(n for n, text in enumerate(lines, 1) if text.startswith("id:"))
-    (found,) = problems(path)
-    assert found == f"(yaml): line {len(lines)}: 'id' is given twice (lines {first} and {len(lines)})"
+    last = len(lines)
+    twice = f"'id' is given twice (lines {first} and {last})"
+    assert problems(path) == [f"(yaml): line {last}: {twice}"]
 
 
 def test_a_file_too_large_for_a_definition_is_refused_unread(tmp_path):
