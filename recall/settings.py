@@ -32,6 +32,8 @@ class Settings:
     # cookies are sent over HTTPS only (on by default when the public address is https).
     secret_key: str = ""
     secure_cookies: bool = False
+    # Addresses of the HTTPS proxies whose X-Forwarded-For is believed (none: the peer's own).
+    trusted_proxies: str = ""
     dask_address: str = ""  # a Dask scheduler (tcp://host:8786) rendering letters, else local
 
     @classmethod
@@ -61,6 +63,7 @@ class Settings:
             now=_instant(env, "RECALL_NOW"),
             secret_key=env.get("RECALL_SECRET_KEY", ""),
             dask_address=env.get("RECALL_DASK_ADDRESS", ""),
+            trusted_proxies=env.get("RECALL_TRUSTED_PROXIES", "").strip(),
             secure_cookies=(
                 env.get("RECALL_SECURE_COOKIES")
                 or str(env.get("RECALL_PUBLIC_URL", "").startswith("https:"))

@@ -254,7 +254,11 @@ def serve(
         from recall.bootstrap import session_secret
 
         session_secret(app.settings)  # made once here, then read by every worker
+    # X-Forwarded-For is read only from the proxies named in RECALL_TRUSTED_PROXIES: uvicorn
+    # would otherwise believe any local client's, and login throttling by address with it.
+    proxies = app.settings.trusted_proxies
     uvicorn.run(
         "recall.web.app:app_from_env", factory=True, host=host, port=port, workers=workers,
         log_level="info", access_log=False,  # request lines would carry case ids to the logs
+        proxy_headers=bool(proxies), forwarded_allow_ips=proxies or None,
     )  # fmt: skip
