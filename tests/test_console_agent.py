@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from recall.db.models import Case, CaseEvent
-from tests.console_support import RECALL, build_console, log_in
+from tests.console_support import RECALL, build_console, csrf_of, log_in
 
 
 @pytest.fixture
@@ -31,7 +31,8 @@ def left_on_list(client) -> int:
 
 
 def open_next(client) -> tuple[int, str]:
-    answer = client.get("/my/next", follow_redirects=False)
+    token = csrf_of(client.get("/my/list").text)
+    answer = client.post("/my/next", data={"csrf": token}, follow_redirects=False)
     assert answer.status_code == 303
     target = answer.headers["location"]
     assert target.startswith("/cases/"), target
@@ -52,8 +53,8 @@ def test_an_agent_works_cases_in_a_row_and_the_list_shrinks(console):
             data={"csrf": token, "disposition": "reached", "outcome": "refund"},
             follow_redirects=False,
         )
-        assert saved.status_code == 303 and saved.headers["location"] == "/my/next"
-        next_id, _ = open_next(client)  # after saving, the next case opens
+        assert saved.status_code == 303  # after saving, the next case opens
+        next_id = int(saved.headers["location"].removeprefix("/cases/"))
         assert next_id != case_id
         assert left_on_list(client) == before - 1
     with Session(app.engine) as session:
@@ -138,3 +139,16 @@ def test_the_api_gives_the_next_case_and_records_it(console):
         assert done.json()["status"] == "notified"
         queue = client.get("/api/my/queue").json()
         assert queue["done_today"] == 1 and queue["left"] == 2  # a retry later: still to call
+
+
+def test_opening_the_next_case_by_a_link_or_a_prefetch_claims_nothing(console):
+    app, web = console
+    with TestClient(web) as client:
+        log_in(client, "alice")
+        answer = client.get("/my/next", follow_redirects=False)
+        assert (answer.status_code, answer.headers["location"]) == (303, "/my/list")
+        refused = client.post("/my/next", follow_redirects=False)  # no CSRF token: refused
+        assert refused.status_code == 403
+    with Session(app.engine) as session:
+        claimed = session.scalars(select(Case.claimed_by).where(Case.claimed_by.is_not(None)))
+        assert list(claimed) == []

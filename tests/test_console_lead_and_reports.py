@@ -122,7 +122,8 @@ def test_the_completion_figures_move_as_agents_work(console):
         assert "<svg" in before
         assert re.search(r"6 case\(s\) left, expected done by\s*<strong>2026-11-23 ", before)
         token = log_in(agent, "alice")
-        target = agent.get("/my/next", follow_redirects=False).headers["location"]
+        opened = agent.post("/my/next", data={"csrf": token}, follow_redirects=False)
+        target = opened.headers["location"]
         agent.post(
             f"{target}/record", data={"csrf": token, "disposition": "reached", "outcome": "repair"}
         )

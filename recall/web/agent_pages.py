@@ -39,14 +39,25 @@ def my_list(request: Request, user: AgentUser, app: AppDep) -> Response:
 
 
 @router.get("/my/next")
+def my_next_page(request: Request, user: AgentUser) -> Response:
+    """A link or a reload claims nothing: taking a case is a POST (the list's button)."""
+    return redirect("/my/list")
+
+
+@router.post("/my/next", dependencies=[Csrf])
 def my_next(request: Request, user: AgentUser, app: AppDep) -> Response:
     """Open the most urgent case that may be called now."""
+    return _open_next(request, app, user)
+
+
+def _open_next(request: Request, app: App, user: UserView, flash: str | None = None) -> Response:
     card = worklist.next_case(
         engine=app.engine, agent_id=agent_of(user), desk=DESK, clock=app_clock(app.settings)
     )
     if card is None:
-        return redirect("/my/list", "Nothing to call right now.", request)
-    return redirect(f"/cases/{card.case_id}")
+        nothing = "Nothing to call right now."
+        return redirect("/my/list", f"{flash} {nothing}" if flash else nothing, request)
+    return redirect(f"/cases/{card.case_id}", flash, request)
 
 
 @router.get("/cases/{case_id}", response_class=HTMLResponse)
@@ -107,7 +118,9 @@ def record(
     saved = f"{result.case_ref}: saved ({result.status})." + (
         f" {result.note}" if result.note else ""
     )
-    return redirect("/hotline" if inbound else "/my/next", saved, request)
+    if inbound:
+        return redirect("/hotline", saved, request)
+    return _open_next(request, app, user, saved)  # saving a call opens the next case
 
 
 @router.post("/cases/{case_id}/call", dependencies=[Csrf])
