@@ -229,6 +229,9 @@ def test_working_the_call_list_from_the_command_line(run, export, prefect_server
         "calls", "record", ref, "--agent", "A1", "--disposition", "reached", "--outcome", "refund"
     )
     assert f"{ref}: resolved, off the call list" in recorded.output
+    inactive = run("calls", "record", ref, "--agent", "A2", "--disposition", "busy")
+    assert inactive.exit_code == 2 and "agent A2 is no longer active" in inactive.output
+    run("agents", "activate", "A2")
     refused = run("calls", "record", ref, "--agent", "A2", "--disposition", "busy")
     assert refused.exit_code == 2 and "not on the list of agent A2" in refused.output
 

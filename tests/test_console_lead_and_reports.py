@@ -95,6 +95,16 @@ def test_a_lead_deactivates_an_agent_and_their_cases_go_to_the_others(console):
         assert session.get(Agent, "A2").active is False
 
 
+def test_deactivating_an_agent_under_an_unknown_recall_changes_nothing(console):
+    app, web = console
+    with TestClient(web) as client:
+        token = log_in(client, "lea")
+        answer = client.post("/recalls/R-NONE/agents/A2/deactivate", data={"csrf": token})
+        assert answer.status_code == 404
+    with Session(app.engine) as session:
+        assert session.get(Agent, "A2").active is True
+
+
 def test_a_lead_reassigns_one_case(console):
     app, web = console
     case_id, _ = next((c, a) for c, a in agents_of_cases(app.engine).items() if a == "A1")

@@ -289,3 +289,33 @@ def test_an_inbound_call_opens_any_free_case_but_never_an_unknown_one(engine, cl
     assert card.case_id == case_id
     with pytest.raises(NotYourCase):
         claim_case(engine=engine, agent_id="A2", case_id=999_999, inbound=True, clock=clock)
+
+
+def test_a_deactivated_agent_claims_records_and_takes_over_nothing(engine, clock):
+    from recall.services.agents import set_agent_active
+    from recall.services.worklist import AgentInactive
+
+    work(engine, clock, count=4, agents=("A1", "A2"))
+    held = next_case(engine=engine, agent_id="A1", clock=clock)  # claimed before the lead acts
+    set_agent_active(engine=engine, agent_id="A1", active=False, clock=clock)
+    with Session(engine) as session:
+        elsewhere = session.scalar(select(Case.id).where(Case.agent_id == "A2"))
+    refused = [
+        lambda: next_case(engine=engine, agent_id="A1", clock=clock),
+        lambda: claim_case(engine=engine, agent_id="A1", case_id=held.case_id, clock=clock),
+        lambda: record_disposition(engine=engine, agent_id="A1", case_id=held.case_id,
+                                   disposition="reached", outcome="refund", clock=clock),
+        lambda: claim_case(engine=engine, agent_id="A1", case_id=elsewhere, inbound=True,
+                           clock=clock),  # the hotline's take-over
+        lambda: record_disposition(engine=engine, agent_id="A1", case_id=elsewhere,
+                                   disposition="reached", outcome="refund", inbound=True,
+                                   clock=clock),
+    ]  # fmt: skip
+    for attempt in refused:
+        with pytest.raises(AgentInactive, match="no longer active"):
+            attempt()
+    with Session(engine) as session:
+        assert session.scalar(select(func.count()).select_from(CallAttempt)) == 0
+        assert session.get(Case, elsewhere).agent_id == "A2"
+        assert session.get(Case, held.case_id).status == "identified"
+    assert next_case(engine=engine, agent_id="A2", clock=clock) is not None  # the others work on

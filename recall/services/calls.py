@@ -29,6 +29,7 @@ from recall.services.worklist import (
     CLAIM_FOR,
     NotYourCase,
     WorkError,
+    check_active,
     claimant,
     has_address,
     letter_state,
@@ -62,6 +63,7 @@ def hold_case(session: Session, case_id: int, agent_id: str, who: str, now: dt.d
         .values(claimed_by=who, claimed_until=now + CLAIM_FOR)
         .execution_options(synchronize_session=False)
     ).rowcount  # type: ignore[attr-defined]
+    check_active(session, agent_id)  # after the update: its lock is the transaction's first
     case = session.get(Case, case_id, populate_existing=True)
     if case is None or (not held and case.agent_id != agent_id and case.claimed_by != who):
         raise NotYourCase(f"case {case_id} is not on the list of agent {agent_id}")

@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.dml import ReturningUpdate
 
 from recall.clock import Clock, utc_now
-from recall.db.models import Case, Customer, Letter, QueueEntry
+from recall.db.models import Agent, Case, Customer, Letter, QueueEntry
 from recall.domain.calling import may_call_at
 from recall.domain.cases import usable_address
 from recall.services.call_queue import held_by, listed_for, on_call_list
@@ -41,6 +41,19 @@ class WorkError(ValueError):
 
 class NotYourCase(LookupError):
     """The case is not on this agent's list (or does not exist): shown as not found."""
+
+
+class AgentInactive(WorkError):
+    """The agent was deactivated: their desk claims, records, dials and takes over nothing."""
+
+
+def check_active(session: Session, agent_id: str) -> None:
+    """Raise AgentInactive unless the agent exists and is active, read in this transaction."""
+    if not session.scalar(select(Agent.active).where(Agent.agent_id == agent_id)):
+        raise AgentInactive(
+            f"agent {agent_id} is no longer active: nothing was taken or saved; "
+            "ask the lead to reactivate you"
+        )
 
 
 def claimant(agent_id: str, desk: str = "") -> str:
@@ -68,6 +81,7 @@ def next_case(
     """
     who, now = claimant(agent_id, desk), clock()
     with Session(engine) as session, session.begin():
+        check_active(session, agent_id)
         held = session.scalar(
             select(Case.id)
             .where(Case.claimed_by == who, Case.claimed_until > now, on_call_list())
@@ -156,6 +170,7 @@ def claim_case(
     """Open one case to work it: the agent's own, or any case when the customer called in."""
     who, now = claimant(agent_id, desk), clock()
     with Session(engine) as session, session.begin():
+        check_active(session, agent_id)
         found = session.execute(
             select(Case.id, QueueEntry.agent_id).outerjoin(*held_by()).where(Case.id == case_id)
         ).first()

@@ -10,6 +10,7 @@ from fastapi.responses import HTMLResponse, Response
 from recall.bootstrap import App, app_clock
 from recall.domain.definition import InvalidDefinition
 from recall.services import agents, assignment, launches, progress, reading, reporting
+from recall.services.recalls import get_definition
 from recall.web.pages import redirect, render
 from recall.web.security import AppDep, Csrf, LeadUser
 
@@ -66,6 +67,7 @@ def deactivate(
     request: Request, recall_id: str, agent_id: str, user: LeadUser, app: AppDep
 ) -> Response:
     """Take an agent off every list; their open cases go to the others, evenly."""
+    get_definition(engine=app.engine, recall_id=recall_id)  # an unknown recall changes nothing
     agents.set_agent_active(
         engine=app.engine, agent_id=agent_id, active=False, clock=app_clock(app.settings)
     )
