@@ -160,3 +160,19 @@ def test_the_press_notice_counts_untraceable_units_and_notice_only_buyers(mailed
     assert "le remboursement, l'échange" in french
     notice_only = pd.read_csv(report.notice_only, dtype=str)
     assert notice_only["customer_id"].tolist() == ["NOTICE"]
+
+
+def test_store_ids_that_are_not_file_names_still_get_a_poster_each(engine, tmp_path):
+    odd = ["S/1", "S_1", "../S1", "S 1"]
+    seed(engine, *(line(f"C{n}", "2026-02-01", store_id=s) for n, s in enumerate(odd)),
+         *(customer(f"C{n}", address_line1=None) for n in range(len(odd))))  # fmt: skip
+    recall = launch(engine)
+    config = config_for(tmp_path)
+    report = make_notices(
+        engine=engine, definition=recall, config=config,
+        templates=TemplateSet(config.templates_dir), clock=clock,
+    )  # fmt: skip
+    folder = config.out_dir / "posters"
+    assert len({p.name for p in report.posters}) == len(odd) == len(list(folder.iterdir()))
+    assert all(p.parent == folder and p.is_file() for p in report.posters)
+    assert "poster-S_1.pdf" in {p.name for p in report.posters}  # a safe id keeps its name

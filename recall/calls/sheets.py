@@ -27,6 +27,7 @@ from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import Flowable, LongTable, Paragraph, SimpleDocTemplate, Spacer, TableStyle
 
 from recall import spreadsheet
+from recall.filenames import file_part
 
 FONT, BOLD = "CallSheetSans", "CallSheetSans-Bold"
 PAGE_W, PAGE_H = landscape(A4)
@@ -103,7 +104,7 @@ def write_call_sheet(
 ) -> SheetFiles:
     """Write `<recall_id>-<agent_id>.pdf` and `.csv` in out_dir, rows in the given order."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    stem = f"{recall_id}-{agent_id}"
+    stem = f"{file_part(recall_id)}-{file_part(agent_id)}"
     heading = _Heading(
         recall_id=recall_id, recall_title=recall_title, agent_id=agent_id,
         agent_name=agent_name, generated_at=generated_at, hotline=hotline, cases=len(rows),

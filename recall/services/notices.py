@@ -13,6 +13,7 @@ from recall.clock import Clock, utc_now
 from recall.db.models import Case, Recall, RecallStore, Store
 from recall.domain import letters as rules
 from recall.domain.definition import RecallDefinition
+from recall.filenames import file_part
 from recall.letters.pdf import register_fonts, write_poster
 from recall.letters.templates import TemplateSet
 from recall.services.letters import LetterSettings, shared_fields
@@ -63,7 +64,7 @@ def make_notices(
     poster = templates.get("poster", language)
     sections = {name: poster.render(name, fields) for name in poster.sections}
     for store_id, name, city in stores:
-        path = out / "posters" / f"poster-{store_id}.pdf"
+        path = out / "posters" / f"poster-{file_part(store_id)}.pdf"
         where = " - ".join(p for p in (name or store_id, city) if p)
         write_poster(path, sections, f"{fields['retailer_name']} - {where}")
         report.posters.append(path)
