@@ -152,3 +152,30 @@ def test_opening_the_next_case_by_a_link_or_a_prefetch_claims_nothing(console):
     with Session(app.engine) as session:
         claimed = session.scalars(select(Case.claimed_by).where(Case.claimed_by.is_not(None)))
         assert list(claimed) == []
+
+
+@pytest.mark.parametrize(
+    ("body", "status"),
+    [
+        ({"disposition": "callback_requested", "callback_at": "9999-12-31T23:59:59-12:00"}, 409),
+        ({"disposition": "callback_requested", "callback_at": "2026-11-24T10:00:00"}, 409),
+        ({"disposition": "callback_requested", "callback_at": "2031-01-01T10:00:00+01:00"}, 409),
+        ({"disposition": "no_answer", "attempt_id": 2**70}, 422),
+    ],
+    ids=["year-10000-in-utc", "no-zone", "years-ahead", "attempt-id-too-large"],
+)
+def test_a_record_with_a_value_out_of_its_domain_is_refused_and_changes_nothing(
+    console, body, status
+):
+    app, web = console
+    with TestClient(web) as client:
+        token = log_in(client, "bruno")
+        headers = {"X-CSRF-Token": token}
+        claimed = client.post("/api/my/next", headers=headers).json()["case"]
+        answer = client.post(
+            f"/api/cases/{claimed['case_id']}/record", headers=headers, json=body
+        )
+    assert answer.status_code == status, answer.text
+    with Session(app.engine) as session:
+        assert session.get(Case, claimed["case_id"]).attempts == 0
+        assert session.get(Case, claimed["case_id"]).callback_at is None

@@ -271,3 +271,20 @@ def test_recall_now_fixes_the_clock_of_the_command_line(tmp_path):
     assert app_clock(settings)() == MONDAY_10H_PARIS
     with pytest.raises(ValueError, match="needs a time zone offset"):
         Settings.from_env({"RECALL_NOW": "2026-11-23T10:00"})
+
+
+@pytest.mark.parametrize("duration", ["²", "1" + "0" * 20, "-5", "12.5"])
+def test_a_signed_callback_with_a_duration_that_is_no_number_is_taken_without_it(
+    engine, twilio, desk, webhooks, duration
+):
+    _, dialled = desk("NOBODY")
+    url = f"{webhooks.public_url}/twilio/leg-status/{dialled.attempt_id}"
+    params = {"CallSid": "CAodd", "CallStatus": "completed", "CallDuration": duration,
+              "AccountSid": twilio.account_sid}  # fmt: skip
+    assert twilio.post_signed(url, params) == 200
+
+
+def test_a_signed_webhook_for_an_id_no_database_can_hold_is_a_422(twilio, webhooks):
+    for hook in ("voice", "leg-status", "agent-status", "message-status"):
+        url = f"{webhooks.public_url}/twilio/{hook}/{2**70}"
+        assert twilio.post_signed(url, {"AccountSid": twilio.account_sid}) == 422, hook

@@ -129,6 +129,19 @@ class DispositionPlan:
     note: str = ""
 
 
+CALLBACK_HORIZON = dt.timedelta(days=366)  # further ahead is a typo, not a customer's wish
+
+
+def _instant(at: dt.datetime) -> dt.datetime:
+    """A callback time as a UTC instant; ValueError when it has no zone or none exists."""
+    if at.tzinfo is None or at.utcoffset() is None:
+        raise ValueError("the callback time needs its time zone (or UTC offset)")
+    try:
+        return at.astimezone(dt.UTC)
+    except OverflowError:  # 9999-12-31T23:59-12:00 is in year 10000 in UTC
+        raise ValueError(f"the callback time {at.isoformat()} is out of range") from None
+
+
 def plan_disposition(
     state: CallState,
     disposition: Disposition,
@@ -148,9 +161,12 @@ def plan_disposition(
     if disposition == Disposition.CALLBACK_REQUESTED:
         if callback_at is None:
             raise ValueError("callback_requested needs the time the customer asked to be called")
-        if callback_at <= now:
+        at = _instant(callback_at)
+        if at <= now:
             raise ValueError(f"the callback time {callback_at:%Y-%m-%d %H:%M} is not in the future")
-        return DispositionPlan(first, counts=False, next_call_at=callback_at, callback=True)
+        if at > now + CALLBACK_HORIZON:
+            raise ValueError(f"the callback time {callback_at:%Y-%m-%d} is more than a year ahead")
+        return DispositionPlan(first, counts=False, next_call_at=at, callback=True)
     reached = _reach(state.status, first)
     if disposition == Disposition.REACHED:
         return DispositionPlan(reached, counts=False)

@@ -67,7 +67,7 @@ class Record(BaseModel):
     skill: str | None = Field(default=None, max_length=40)
     note: str | None = Field(default=None, max_length=2000)
     callback_at: dt.datetime | None = None
-    attempt_id: int | None = None
+    attempt_id: int | None = Field(default=None, ge=1, le=2**63 - 1)
 
 
 class Recorded(BaseModel):

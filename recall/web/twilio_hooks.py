@@ -9,10 +9,11 @@ anything is read from the database, let alone written.
 # as objects, and they refer to a dependency built inside twilio_router().
 
 import logging
+import re
 from typing import Annotated
 from urllib.parse import parse_qsl
 
-from fastapi import APIRouter, Depends, HTTPException, Request, Response
+from fastapi import APIRouter, Depends, HTTPException, Path, Request, Response
 from sqlalchemy import Engine
 from twilio.request_validator import RequestValidator, get_signature_algorithm
 
@@ -22,6 +23,8 @@ from recall.telephony.twilio import bridge_twiml
 
 log = logging.getLogger(__name__)
 XML = "application/xml"
+# An attempt or message id in a URL: a row id both databases can hold (else 422, not a crash).
+RowId = Annotated[int, Path(ge=1, le=2**63 - 1)]
 
 
 def twilio_router(*, engine: Engine, auth_token: str, settings: DialSettings) -> APIRouter:
@@ -47,7 +50,7 @@ def twilio_router(*, engine: Engine, auth_token: str, settings: DialSettings) ->
     router = APIRouter(prefix="/twilio", tags=["twilio"])
 
     @router.post("/voice/{attempt_id}")
-    def voice(attempt_id: int, form: Form) -> Response:
+    def voice(attempt_id: RowId, form: Form) -> Response:
         bridge = dialing.bridge_for(engine=engine, settings=settings, attempt_id=attempt_id)
         if bridge is None:  # the call is over or unknown: hang up politely
             return Response("<Response><Hangup/></Response>", media_type=XML)
@@ -58,7 +61,7 @@ def twilio_router(*, engine: Engine, auth_token: str, settings: DialSettings) ->
         return Response(twiml, media_type=XML)
 
     @router.post("/leg-status/{attempt_id}")
-    def leg_status(attempt_id: int, form: Form) -> dict[str, str]:
+    def leg_status(attempt_id: RowId, form: Form) -> dict[str, str]:
         done = dialing.record_leg_status(
             engine=engine,
             attempt_id=attempt_id,
@@ -71,14 +74,14 @@ def twilio_router(*, engine: Engine, auth_token: str, settings: DialSettings) ->
         return {"result": done}
 
     @router.post("/agent-status/{attempt_id}")
-    def agent_status(attempt_id: int, form: Form) -> dict[str, str]:
+    def agent_status(attempt_id: RowId, form: Form) -> dict[str, str]:
         done = dialing.record_agent_leg(
             engine=engine, attempt_id=attempt_id, status=form.get("CallStatus", "")
         )
         return {"result": done}
 
     @router.post("/message-status/{message_id}")
-    def message_status(message_id: int, form: Form) -> dict[str, str]:
+    def message_status(message_id: RowId, form: Form) -> dict[str, str]:
         done = dialing.record_message_status(
             engine=engine,
             message_id=message_id,
@@ -91,4 +94,5 @@ def twilio_router(*, engine: Engine, auth_token: str, settings: DialSettings) ->
 
 
 def _seconds(text: str | None) -> int | None:
-    return int(text) if text and text.isdigit() else None
+    """Twilio's CallDuration: ASCII digits, under a year of seconds; anything else unknown."""
+    return int(text) if text and re.fullmatch(r"[0-9]{1,7}", text) else None
