@@ -172,9 +172,7 @@ def test_a_record_with_a_value_out_of_its_domain_is_refused_and_changes_nothing(
         token = log_in(client, "bruno")
         headers = {"X-CSRF-Token": token}
         claimed = client.post("/api/my/next", headers=headers).json()["case"]
-        answer = client.post(
-            f"/api/cases/{claimed['case_id']}/record", headers=headers, json=body
-        )
+        answer = client.post(f"/api/cases/{claimed['case_id']}/record", headers=headers, json=body)
     assert answer.status_code == status, answer.text
     with Session(app.engine) as session:
         assert session.get(Case, claimed["case_id"]).attempts == 0
