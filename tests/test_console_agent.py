@@ -8,7 +8,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from recall.db.models import Case, CaseEvent
+from recall.db.models import CallAttempt, Case, CaseEvent
 from tests.console_support import RECALL, build_console, csrf_of, log_in
 
 
@@ -177,3 +177,37 @@ def test_a_record_with_a_value_out_of_its_domain_is_refused_and_changes_nothing(
     with Session(app.engine) as session:
         assert session.get(Case, claimed["case_id"]).attempts == 0
         assert session.get(Case, claimed["case_id"]).callback_at is None
+
+
+def attempts_of(engine, case_id) -> int:
+    with Session(engine) as session:
+        return len(session.scalars(select(CallAttempt).where(CallAttempt.case_id == case_id)).all())
+
+
+def test_a_save_sent_twice_records_one_call(console):
+    app, web = console
+    with TestClient(web) as client:
+        token = log_in(client, "alice")
+        case_id, page = open_next(client)
+        recorded = re.search(r'name="recorded" value="(\d+)"', page).group(1)
+        form = {"csrf": token, "disposition": "no_answer", "recorded": recorded}
+        first = client.post(f"/cases/{case_id}/record", data=form, follow_redirects=False)
+        again = client.post(f"/cases/{case_id}/record", data=form, follow_redirects=False)
+        assert first.status_code == again.status_code == 303  # both carry on to the next case
+        shown = client.get(again.headers["location"]).text
+        assert "saved already" in shown
+    assert attempts_of(app.engine, case_id) == 1
+
+
+def test_the_api_refuses_a_repeated_record_of_the_same_call(console):
+    app, web = console
+    with TestClient(web) as client:
+        token = log_in(client, "bruno")
+        headers = {"X-CSRF-Token": token}
+        claimed = client.post("/api/my/next", headers=headers).json()["case"]
+        body = {"disposition": "busy", "recorded": claimed["recorded"]}
+        url = f"/api/cases/{claimed['case_id']}/record"
+        assert client.post(url, headers=headers, json=body).status_code == 200
+        repeat = client.post(url, headers=headers, json=body)
+        assert repeat.status_code == 409 and "saved already" in repeat.json()["detail"]
+    assert attempts_of(app.engine, claimed["case_id"]) == 1

@@ -25,8 +25,10 @@ from recall.domain.cases import Status
 from recall.services.assignment import active_slots
 from recall.services.cases import change_status, record_move
 from recall.services.recalls import definition_of
+from recall.services.work_view import recorded_calls
 from recall.services.worklist import (
     CLAIM_FOR,
+    AlreadyRecorded,
     NotYourCase,
     WorkError,
     check_active,
@@ -96,9 +98,13 @@ def record_disposition(
     note: str | None = None,
     attempt_id: int | None = None,
     inbound: bool = False,
+    recorded: int | None = None,
     clock: Clock = utc_now,
 ) -> CallResult:
     """Record one call to the case's customer and, once reached, the outcome if given.
+
+    `recorded` is how many calls the case had recorded when the agent opened it (the case
+    card's): if another save came first, AlreadyRecorded is raised and nothing is written.
 
     `attempt_id` names the call placed through the telephony port, when there was one;
     `inbound` is a customer calling the hotline: the agent who answers takes the case over.
@@ -113,6 +119,11 @@ def record_disposition(
     now = clock()
     with Session(engine) as session, session.begin():
         case = hold_case(session, case_id, agent_id, claimant(agent_id, desk), now)
+        if recorded is not None and recorded_calls(session, case.id) != recorded:
+            raise AlreadyRecorded(
+                f"{case.case_ref}: this call was saved already (a repeated click, a retry or "
+                "another tab); nothing more was recorded"
+            )
         if inbound:
             take_over(session, case, agent_id, now)
         attempt = _attempt(session, case, attempt_id, agent_id, now)

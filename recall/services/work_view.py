@@ -5,10 +5,10 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from recall.db.models import Case, Customer, Recall
+from recall.db.models import CallAttempt, Case, Customer, Recall
 
 
 @dataclass(frozen=True)
@@ -32,6 +32,7 @@ class CaseCard:
     attempts: int
     callback_at: dt.datetime | None
     claimed_until: dt.datetime | None
+    recorded: int = 0  # calls recorded so far: a save sends it back, a repeat is refused
 
 
 def card_for(session: Session, case_id: int) -> CaseCard:
@@ -63,4 +64,17 @@ def card_for(session: Session, case_id: int) -> CaseCard:
         attempts=case.attempts,
         callback_at=case.callback_at,
         claimed_until=case.claimed_until,
+        recorded=recorded_calls(session, case.id),
+    )
+
+
+def recorded_calls(session: Session, case_id: int) -> int:
+    """How many calls of the case have been recorded (a disposition given)."""
+    return int(
+        session.scalar(
+            select(func.count()).where(
+                CallAttempt.case_id == case_id, CallAttempt.disposition.is_not(None)
+            )
+        )
+        or 0
     )

@@ -43,6 +43,11 @@ class NotYourCase(LookupError):
     """The case is not on this agent's list (or does not exist): shown as not found."""
 
 
+class AlreadyRecorded(WorkError):
+    """A save made for a case whose calls changed since it was opened: a repeated click, a
+    retry, a second tab. Nothing is recorded twice."""
+
+
 class AgentInactive(WorkError):
     """The agent was deactivated: their desk claims, records, dials and takes over nothing."""
 

@@ -17,7 +17,7 @@ from recall.services.recalls import get_definition
 from recall.services.scripts import call_script
 from recall.services.users import UserView
 from recall.services.work_view import CaseCard
-from recall.services.worklist import WorkError
+from recall.services.worklist import AlreadyRecorded, WorkError
 from recall.web.pages import redirect, render
 from recall.web.security import AgentUser, AppDep, CaseId, Csrf, agent_of
 
@@ -101,6 +101,7 @@ def record(
     callback_at: Annotated[str, Form(max_length=30)] = "",
     note: Annotated[str, Form(max_length=2000)] = "",
     inbound: Annotated[str, Form(max_length=1)] = "",
+    recorded: Annotated[int | None, Form(ge=0, le=1_000_000)] = None,
 ) -> Response:
     agent_id = agent_of(user)
     dialled = request.session.get("dialled", {}).get(str(case_id))
@@ -109,8 +110,13 @@ def record(
             engine=app.engine, agent_id=agent_id, case_id=case_id, disposition=disposition,
             desk=DESK, callback_at=_callback_time(app, case_id, callback_at),
             outcome=outcome or None, skill=skill or None, note=note.strip() or None,
-            attempt_id=dialled, inbound=bool(inbound), clock=app_clock(app.settings),
+            attempt_id=dialled, inbound=bool(inbound), recorded=recorded,
+            clock=app_clock(app.settings),
         )  # fmt: skip
+    except AlreadyRecorded as repeat:  # the first save went through: carry on from there
+        if inbound:
+            return redirect("/hotline", str(repeat), request)
+        return _open_next(request, app, user, str(repeat))
     except WorkError as exc:
         card = _open(request, app, user, case_id, inbound=bool(inbound))
         return _case_page(request, app, user.username, card, bool(inbound), str(exc), 400)

@@ -49,6 +49,7 @@ class CaseOut(BaseModel):
     language: str
     attempts: int
     callback_at: dt.datetime | None
+    recorded: int  # send it back with the record: a repeated record is then refused (409)
 
 
 class Next(BaseModel):
@@ -68,6 +69,7 @@ class Record(BaseModel):
     note: str | None = Field(default=None, max_length=2000)
     callback_at: dt.datetime | None = None
     attempt_id: int | None = Field(default=None, ge=1, le=2**63 - 1)
+    recorded: int | None = Field(default=None, ge=0, le=1_000_000)
 
 
 class Recorded(BaseModel):
@@ -118,7 +120,8 @@ def record(case_id: CaseId, body: Record, user: AgentUser, app: AppDep) -> Recor
     result = record_disposition(
         engine=app.engine, agent_id=agent_of(user), case_id=case_id, desk=DESK,
         disposition=body.disposition, outcome=body.outcome, skill=body.skill, note=body.note,
-        callback_at=body.callback_at, attempt_id=body.attempt_id, clock=app_clock(app.settings),
+        callback_at=body.callback_at, attempt_id=body.attempt_id, recorded=body.recorded,
+        clock=app_clock(app.settings),
     )  # fmt: skip
     return Recorded(**_fields(result, Recorded))
 
