@@ -28,6 +28,7 @@ from recall.domain.definition import RecallDefinition
 from recall.letters.pdf import LetterPage
 from recall.letters.render import BatchJob, BatchOutcome, render_batch
 from recall.letters.templates import TemplateSet
+from recall.letters.workers import die_with
 from recall.spreadsheet import write_frame
 
 Progress = Callable[[int, int], None]  # (batches done, batches to do)
@@ -184,12 +185,20 @@ def render_one_batch(
     return outcome
 
 
+def worker_pool(workers: int) -> ProcessPoolExecutor:
+    """The rendering processes: started fresh (spawn), each ending with this process."""
+    spawn = get_context("spawn")
+    return ProcessPoolExecutor(
+        workers, mp_context=spawn, initializer=die_with, initargs=(os.getpid(),)
+    )
+
+
 def _run(jobs: Iterator[BatchJob], workers: int) -> Iterator[BatchOutcome]:
     """Outcomes as workers finish; two batches per worker in flight at most: flat memory."""
     if workers <= 1:
         yield from (render_batch(job) for job in jobs)
         return
-    with ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as pool:
+    with worker_pool(workers) as pool:
         running: set[Future[BatchOutcome]] = set()
         for job in jobs:
             running.add(pool.submit(render_batch, job))
