@@ -200,6 +200,12 @@ def test_importing_a_workbook_is_refused_with_its_name(run, tmp_path):
     assert "customers.xlsx" in result.stderr and "not a CSV or Parquet" in result.stderr
 
 
+def test_the_next_case_of_an_unknown_agent_is_a_clear_error(run):
+    result = run("calls", "next", "--agent", "NOPE")
+    assert result.exit_code == 2
+    assert "no agent 'NOPE'" in result.stderr and "Traceback" not in result.stderr
+
+
 def test_status_of_an_unknown_recall_is_a_clear_error(run):
     result = run("status", "R-NOPE")
     assert result.exit_code == 2

@@ -123,10 +123,15 @@ def assign(
 def calls_next(agent: AgentOpt, desk: DeskOpt = "") -> None:
     """Claim and show the agent's next case to call (nothing when none is due)."""
     from recall.bootstrap import app_clock, build_app
-    from recall.services.worklist import next_case
+    from recall.services.worklist import WorkError, next_case
 
     app = build_app()
-    card = next_case(engine=app.engine, agent_id=agent, desk=desk, clock=app_clock(app.settings))
+    try:
+        card = next_case(
+            engine=app.engine, agent_id=agent, desk=desk, clock=app_clock(app.settings)
+        )
+    except WorkError as exc:
+        fail(str(exc))
     if card is None:
         out.print("nothing to call now (outside calling hours, or every case is waiting)")
         return

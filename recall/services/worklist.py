@@ -54,7 +54,10 @@ class AgentInactive(WorkError):
 
 def check_active(session: Session, agent_id: str) -> None:
     """Raise AgentInactive unless the agent exists and is active, read in this transaction."""
-    if not session.scalar(select(Agent.active).where(Agent.agent_id == agent_id)):
+    active = session.scalar(select(Agent.active).where(Agent.agent_id == agent_id))
+    if active is None:
+        raise AgentInactive(f"no agent {agent_id!r}: import the agents file first")
+    if not active:
         raise AgentInactive(
             f"agent {agent_id} is no longer active: nothing was taken or saved; "
             "ask the lead to reactivate you"
