@@ -34,15 +34,16 @@ def safe_frame(frame: pd.DataFrame) -> pd.DataFrame:
     """A copy of `frame` whose text cells are neutralised; numbers, dates and flags untouched."""
     from pandas.api.types import is_object_dtype, is_string_dtype
 
-    safe = frame.copy()
-    for name in safe.columns:
-        column = safe[name]
+    safe = frame  # copied only once a column has something to neutralise
+    for name in frame.columns:
+        column = frame[name]
         if is_object_dtype(column) or is_string_dtype(column):
             text = column.astype("string")
             risky = text.str.startswith(FORMULA_STARTS, na=False) & ~text.str.fullmatch(
                 _NUMBER.pattern, na=False
             )
             if risky.any():
+                safe = safe.copy() if safe is frame else safe
                 safe[name] = column.where(~risky, "'" + text)
     return safe
 

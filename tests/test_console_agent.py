@@ -124,12 +124,16 @@ def test_the_hotline_finds_a_case_by_reference_or_phone_and_takes_it_over(consol
     assert theirs.id not in [c.id for c in cases_of(app.engine, "A2")]
 
 
+def claimed_by_api(client, username) -> tuple[dict, dict]:
+    """Log in and claim the next case through the JSON API: the headers to send, the case."""
+    headers = {"X-CSRF-Token": log_in(client, username)}
+    return headers, client.post("/api/my/next", headers=headers).json()["case"]
+
+
 def test_the_api_gives_the_next_case_and_records_it(console):
     _, web = console
     with TestClient(web) as client:
-        token = log_in(client, "bruno")
-        headers = {"X-CSRF-Token": token}
-        claimed = client.post("/api/my/next", headers=headers).json()["case"]
+        headers, claimed = claimed_by_api(client, "bruno")
         assert claimed["recall_id"] == RECALL
         done = client.post(
             f"/api/cases/{claimed['case_id']}/record", headers=headers,
@@ -169,9 +173,7 @@ def test_a_record_with_a_value_out_of_its_domain_is_refused_and_changes_nothing(
 ):
     app, web = console
     with TestClient(web) as client:
-        token = log_in(client, "bruno")
-        headers = {"X-CSRF-Token": token}
-        claimed = client.post("/api/my/next", headers=headers).json()["case"]
+        headers, claimed = claimed_by_api(client, "bruno")
         answer = client.post(f"/api/cases/{claimed['case_id']}/record", headers=headers, json=body)
     assert answer.status_code == status, answer.text
     with Session(app.engine) as session:
@@ -202,9 +204,7 @@ def test_a_save_sent_twice_records_one_call(console):
 def test_the_api_refuses_a_repeated_record_of_the_same_call(console):
     app, web = console
     with TestClient(web) as client:
-        token = log_in(client, "bruno")
-        headers = {"X-CSRF-Token": token}
-        claimed = client.post("/api/my/next", headers=headers).json()["case"]
+        headers, claimed = claimed_by_api(client, "bruno")
         body = {"disposition": "busy", "recorded": claimed["recorded"]}
         url = f"/api/cases/{claimed['case_id']}/record"
         assert client.post(url, headers=headers, json=body).status_code == 200

@@ -48,14 +48,15 @@ class _DefinitionLoader(yaml.SafeLoader):
         seen: dict[object, int] = {}
         for key_node, _ in node.value:
             key = self.construct_object(key_node, deep=True)
-            if isinstance(key, str | int | float | bool) and key in seen:
-                line = key_node.start_mark.line + 1
+            if not isinstance(key, str | int | float | bool):
+                continue
+            line = key_node.start_mark.line + 1
+            if key in seen:
                 raise yaml.constructor.ConstructorError(
                     None, None, f"{key!r} is given twice (lines {seen[key]} and {line})",
                     key_node.start_mark,
                 )  # fmt: skip
-            if isinstance(key, str | int | float | bool):
-                seen[key] = key_node.start_mark.line + 1
+            seen[key] = line
         return super().construct_mapping(node, deep=deep)
 
 

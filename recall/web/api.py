@@ -18,6 +18,7 @@ from recall.domain.calling import Disposition
 from recall.services import desk, reading, reporting, worklist
 from recall.services.calls import record_disposition
 from recall.web.security import (
+    MAX_ROW_ID,
     AgentUser,
     AppDep,
     CaseId,
@@ -68,7 +69,7 @@ class Record(BaseModel):
     skill: str | None = Field(default=None, max_length=40)
     note: str | None = Field(default=None, max_length=2000)
     callback_at: dt.datetime | None = None
-    attempt_id: int | None = Field(default=None, ge=1, le=2**63 - 1)
+    attempt_id: int | None = Field(default=None, ge=1, le=MAX_ROW_ID)
     recorded: int | None = Field(default=None, ge=0, le=1_000_000)
 
 

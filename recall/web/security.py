@@ -22,8 +22,10 @@ from recall.services.users import UserView, get_user
 
 CSRF_FIELD = "csrf"
 CSRF_HEADER = "x-csrf-token"
-# A case id in a URL: a row id both databases can hold (a larger one is a 422, not a crash).
-CaseId = Annotated[int, Path(ge=1, le=2**63 - 1)]
+# A row id in a URL: one both databases can hold (a larger one is a 422, not a crash).
+MAX_ROW_ID = 2**63 - 1
+RowId = Annotated[int, Path(ge=1, le=MAX_ROW_ID)]
+CaseId = RowId
 
 
 class LoginRequired(Exception):

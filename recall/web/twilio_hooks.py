@@ -13,18 +13,17 @@ import re
 from typing import Annotated
 from urllib.parse import parse_qsl
 
-from fastapi import APIRouter, Depends, HTTPException, Path, Request, Response
+from fastapi import APIRouter, Depends, HTTPException, Request, Response
 from sqlalchemy import Engine
 from twilio.request_validator import RequestValidator, get_signature_algorithm
 
 from recall.services import dialing
 from recall.services.dialing import DialSettings
 from recall.telephony.twilio import bridge_twiml
+from recall.web.security import RowId
 
 log = logging.getLogger(__name__)
 XML = "application/xml"
-# An attempt or message id in a URL: a row id both databases can hold (else 422, not a crash).
-RowId = Annotated[int, Path(ge=1, le=2**63 - 1)]
 
 
 def twilio_router(*, engine: Engine, auth_token: str, settings: DialSettings) -> APIRouter:
