@@ -35,8 +35,10 @@ def import_command(
     stores: FileArg = None,
 ) -> None:
     """Import a loyalty export (CSV or Parquet); bad rows go to <name>.rejects.csv."""
+    from sqlalchemy.orm import Session
+
     from recall.bootstrap import build_app
-    from recall.importing.service import import_export
+    from recall.importing.service import ImportStopped, import_export, unfinished_imports
     from recall.importing.sources import BadFile
 
     named = dict(customers=customers, purchases=purchases, products=products, stores=stores)
@@ -44,6 +46,10 @@ def import_command(
     if not files:
         fail("name at least one file: --customers, --purchases, --products or --stores")
     app = build_app()
+    with Session(app.engine) as session:
+        for run in unfinished_imports(session):
+            if run.table in files and Path(run.source) == Path(files[run.table]):
+                out.print(f"{run}: importing it again finishes it")
     with progress_bar() as bar:
         tasks: dict[str, Any] = {}
 
@@ -60,7 +66,7 @@ def import_command(
                 home_language=app.settings.home_language,
                 progress=advance,
             )
-        except BadFile as exc:
+        except (BadFile, ImportStopped) as exc:
             fail(str(exc))
     _print_import(report)
 
@@ -153,6 +159,8 @@ def print_status(figures: dict[str, Any]) -> None:
     for name, count in figures["import_rejected_rows"].items():
         table.add_row(f"rejected {name} rows (last import)", f"{count:,}")
     out.print(table)
+    for run in figures.get("unfinished_imports", []):
+        out.print(f"warning: {run}: import the file again to finish it")
 
 
 def cases(recall_id: str, csv: Annotated[Path, typer.Option("--csv")]) -> None:

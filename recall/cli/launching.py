@@ -23,11 +23,28 @@ def launch(definition: Path) -> None:
         recalls.load_definition(definition)
     except InvalidDefinition as exc:
         fail(str(exc))
+    _refuse_partial_data()
     with flow_engine():
         from flows.launch_recall import launch_recall
 
         status = launch_recall(str(definition.resolve()))
     print_status(status)
+
+
+def _refuse_partial_data() -> None:
+    """A file partly imported would hide some buyers: finish it before finding them."""
+    from sqlalchemy.orm import Session
+
+    from recall.bootstrap import build_app
+    from recall.importing.service import unfinished_imports
+
+    with Session(build_app().engine) as session:
+        runs = unfinished_imports(session)
+    if runs:
+        fail(
+            f"{runs[0]}: its buyers would be missed; run that import again, then the launch"
+            + (f" ({len(runs) - 1} more file(s) like it: see `recall status`)" if runs[1:] else "")
+        )
 
 
 @letters_cli.command("render")

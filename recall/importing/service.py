@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
-from sqlalchemy import Engine, update
+from sqlalchemy import Engine, func, select, update
 from sqlalchemy.orm import Session
 
 from recall.db.models import ImportRun
@@ -86,11 +86,34 @@ def import_export(
     return ImportReport(reports)
 
 
+class ImportStopped(RuntimeError):
+    """A file's import stopped before its end; its run stays marked unfinished."""
+
+    def __init__(self, spec: TableSpec, source: Source, cause: BaseException) -> None:
+        super().__init__(
+            f"{source.path}: the {spec.name} import stopped before the end of the file "
+            f"({type(cause).__name__}: {cause}); it is marked unfinished and a launch waits "
+            "for it: run the same import again to finish it (rows already in are not "
+            "duplicated)"
+        )
+
+
 def _import_table(
     engine: Engine, spec: TableSpec, source: Source, ctx: Context, progress: Progress
 ) -> TableReport:
-    report = TableReport(spec.name, str(source.path))
     run_id = _start_run(engine, spec, source)
+    try:
+        report = _load_file(engine, spec, source, ctx, progress)
+    except Exception as exc:
+        raise ImportStopped(spec, source, exc) from exc
+    _finish_run(engine, run_id, report)
+    return report
+
+
+def _load_file(
+    engine: Engine, spec: TableSpec, source: Source, ctx: Context, progress: Progress
+) -> TableReport:
+    report = TableReport(spec.name, str(source.path))
     writer = writer_for(engine)
     rejects = _RejectsFile(rejects_path(source.path), source.delimiter, source.columns)
     total = source.size if source.kind == "csv" else _parquet_rows(source)
@@ -109,7 +132,6 @@ def _import_table(
     finally:
         writer.close()
     report.rejects_file = rejects.close()
-    _finish_run(engine, run_id, report)
     return report
 
 
@@ -145,6 +167,8 @@ class _RejectsFile:
 
 
 def _start_run(engine: Engine, spec: TableSpec, source: Source) -> int:
+    """A run is written before its first row and finished after its last: one left without
+    an end is a file partly in (a crash, an error), which `unfinished_imports` reports."""
     with Session(engine) as session, session.begin():
         run = ImportRun(table_name=spec.name, source=str(source.path), started_at=_now())
         session.add(run)
@@ -165,6 +189,35 @@ def _finish_run(engine: Engine, run_id: int, report: TableReport) -> None:
                 finished_at=_now(),
             )
         )
+
+
+@dataclass(frozen=True)
+class UnfinishedImport:
+    table: str
+    source: str
+    started_at: dt.datetime
+
+    def __str__(self) -> str:
+        return (
+            f"the {self.table} import of {self.source} started {self.started_at:%Y-%m-%d %H:%M} "
+            "UTC did not finish (or is still running)"
+        )
+
+
+def unfinished_imports(session: Session) -> list[UnfinishedImport]:
+    """Files whose latest import run has no end: partly in, until imported again."""
+    latest = (
+        select(func.max(ImportRun.id).label("id"))
+        .group_by(ImportRun.table_name, ImportRun.source)
+        .subquery()
+    )
+    runs = session.scalars(
+        select(ImportRun)
+        .join(latest, latest.c.id == ImportRun.id)
+        .where(ImportRun.finished_at.is_(None))
+        .order_by(ImportRun.id)
+    )
+    return [UnfinishedImport(r.table_name, r.source, r.started_at) for r in runs]
 
 
 def _now() -> dt.datetime:

@@ -154,16 +154,46 @@ def _unique_names(path: Path, raw: list[str]) -> list[str]:
 
 
 def _encoding(path: Path) -> str:
-    """UTF-8 (BOM or not) when every byte decodes as such, else Windows-1252."""
+    """UTF-8 (BOM or not) when every byte decodes as such, Windows-1252 when the file has no
+    UTF-8 text at all; a file that holds both is refused, naming the first line of each,
+    rather than misread whole (Windows-1252 reads UTF-8's "é" as "Ã©" without a complaint).
+    """
     decoder = codecs.getincrementaldecoder("utf-8")()
+    first_utf8: int | None = None  # offset of the first non-ASCII text that was UTF-8
+    offset = 0
     with path.open("rb") as handle:
         try:
             while block := handle.read(8 << 20):
+                if first_utf8 is None and not block.isascii():
+                    first_utf8 = offset + _first_non_ascii(block)
                 decoder.decode(block)
+                offset += len(block)
             decoder.decode(b"", final=True)
-        except UnicodeDecodeError:
+        except UnicodeDecodeError as error:
+            bad = offset + error.start
+            if first_utf8 is not None and first_utf8 < bad:
+                raise BadFile(
+                    path,
+                    f"the encoding changes within the file: line {_line_at(path, first_utf8)} "
+                    f"is UTF-8 but line {_line_at(path, bad)} is not (Windows-1252?); save "
+                    "the whole file in one encoding and import it again (nothing was written)",
+                ) from None
             return "cp1252"
     return "utf-8"
+
+
+def _first_non_ascii(block: bytes) -> int:
+    return next(i for i, byte in enumerate(block) if byte >= 0x80)
+
+
+def _line_at(path: Path, offset: int) -> int:
+    """The 1-based line number of the byte at `offset`."""
+    lines, done = 1, 0
+    with path.open("rb") as handle:
+        while done < offset and (block := handle.read(min(8 << 20, offset - done))):
+            lines += block.count(b"\n")
+            done += len(block)
+    return lines
 
 
 def _first_line(path: Path, encoding: str) -> str:

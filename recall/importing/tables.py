@@ -6,18 +6,26 @@ import json
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cache
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
+from sqlalchemy import String
 
 from recall.domain.contacts import FALSY, TRUTHY, CustomerPhone
 
 _ISO_DATE = r"^\d{4}-\d{2}-\d{2}"
 _FR_DATE = r"^\d{2}/\d{2}/\d{4}"
-_TIME_TAIL = r"^([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$"
+# A time after the date, when there is one, must be a real time of day: 00:00 to 23:59, seconds
+# to 59 (60 for a leap second), an offset to +-23:59.
+_TIME_TAIL = (
+    r"^([T ]([01]\d|2[0-3]):[0-5]\d(:([0-5]\d|60)(\.\d+)?)?(Z|[+-]([01]\d|2[0-3]):?[0-5]\d)?)?$"
+)
+_INTEGER = r"[+-]?[0-9]{1,18}"  # decimal digits only: no 1e3, no 0x10, no inf
 MAX_QUANTITY = 100_000
+MAX_LINE_NO = 2**31 - 1  # the column is a 32-bit integer on every database
 
 
 @dataclass
@@ -101,13 +109,25 @@ def _require(frame: pd.DataFrame, reasons: pd.Series, names: tuple[str, ...]) ->
     return reasons
 
 
-def parse_numbers(text: pd.Series) -> pd.Series:
-    """Numbers from text; unreadable -> NaN. Clean integer columns take Arrow's fast cast."""
-    try:
-        values = pc.cast(pa.array(text.array), pa.int64())
-    except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError):
-        return pd.to_numeric(text, errors="coerce")
-    return pd.Series(values.to_numpy(zero_copy_only=False), index=text.index)
+def parse_integers(text: pd.Series) -> pd.Series:
+    """Whole numbers written as decimal digits with an optional sign; anything else -> NaN.
+
+    A clean column takes Arrow's fast cast, unless it holds hexadecimal (`0x10`), which the
+    cast reads and a loyalty export never means. The rest is read strictly: `1e3`, `2.0`,
+    `inf`, `²` or `1 000` are not quantities.
+    """
+    values = pa.array(text.array)
+    if not (
+        pc.any(pc.starts_with(values, "0x")).as_py() or pc.any(pc.starts_with(values, "0X")).as_py()
+    ):
+        try:
+            read = pc.cast(values, pa.int64())
+        except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError):
+            pass
+        else:
+            return pd.Series(read.to_numpy(zero_copy_only=False), index=text.index)
+    strict = text.str.fullmatch(_INTEGER).fillna(False).astype(bool)
+    return pd.to_numeric(text.where(strict), errors="coerce")
 
 
 def parse_dates(text: pd.Series) -> pd.Series:
@@ -149,11 +169,18 @@ def _check_purchases(
         dates.isna() & (frame["purchased_at"] != ""),
         "purchased_at '" + frame["purchased_at"] + "' is not a date (YYYY-MM-DD or JJ/MM/AAAA)",
     )
-    qty = parse_numbers(frame["quantity"])
-    bad_qty = (frame["quantity"] != "") & (qty.isna() | (qty % 1 != 0) | (qty.abs() > MAX_QUANTITY))
+    qty = parse_integers(frame["quantity"])
+    bad_qty = (frame["quantity"] != "") & qty.isna()
     reasons = _reason(
         reasons, bad_qty, "quantity '" + frame["quantity"] + "' is not a whole number of units"
     )
+    too_many = qty.abs() > MAX_QUANTITY
+    reasons = _reason(
+        reasons,
+        too_many,
+        "quantity '" + frame["quantity"] + f"' is beyond {MAX_QUANTITY:,} units either way",
+    )
+    qty = qty.where(~bad_qty & ~too_many)
     reasons = _reason(reasons, qty == 0, "quantity is 0: neither a sale nor a return")
     line_no, reasons = _line_numbers(frame, reasons, ctx)
     rows = pd.DataFrame(
@@ -175,9 +202,16 @@ def _line_numbers(
     frame: pd.DataFrame, reasons: pd.Series, ctx: Context
 ) -> tuple[pd.Series, pd.Series]:
     """line_no as given, or a receipt's lines numbered in file order when it is absent."""
-    given = parse_numbers(frame["line_no"])
-    bad = (frame["line_no"] != "") & (given.isna() | (given % 1 != 0) | (given < 0))
+    given = parse_integers(frame["line_no"])
+    bad = (frame["line_no"] != "") & given.isna()
     reasons = _reason(reasons, bad, "line_no '" + frame["line_no"] + "' is not a whole number")
+    outside = (given < 0) | (given > MAX_LINE_NO)
+    reasons = _reason(
+        reasons,
+        outside,
+        "line_no '" + frame["line_no"] + f"' is outside 0 to {MAX_LINE_NO:,}",
+    )
+    given = given.where(~bad & ~outside)
     missing = frame["line_no"] == ""
     if missing.any():
         tids = frame.loc[missing, "transaction_id"]
@@ -336,6 +370,7 @@ def check_batch(spec: TableSpec, raw: pd.DataFrame, ctx: Context) -> Checked:
         index=raw.index,
     )
     rows, reasons, warnings = spec.check(frame, ctx)
+    reasons = _check_lengths(spec, rows, reasons)
     usable = (reasons == "").to_numpy()
     fresh = np.zeros(len(rows), dtype=bool)
     fresh[usable] = ctx.seen.first_time(rows.loc[usable, list(spec.key)])
@@ -357,6 +392,30 @@ def check_batch(spec: TableSpec, raw: pd.DataFrame, ctx: Context) -> Checked:
     rejects = raw[~keep].copy()
     rejects["reject_reason"] = reasons[~keep].str.rstrip("; ")
     return Checked(rows[list(spec.columns)], rejects, warnings)
+
+
+@cache
+def column_limits(table: str) -> dict[str, int]:
+    """The longest text each column of the table holds, in characters, as the schema says."""
+    from recall.db.models import Base
+
+    columns = Base.metadata.tables[table].columns
+    return {c.name: c.type.length for c in columns if isinstance(c.type, String) and c.type.length}
+
+
+def _check_lengths(spec: TableSpec, rows: pd.DataFrame, reasons: pd.Series) -> pd.Series:
+    """A text longer than its column is the row's reject, not the whole file's crash (one
+    database truncates it, the other refuses the batch). A batch's longest value in bytes,
+    which Arrow knows without reading the texts, rules out almost every batch at once."""
+    for name, limit in column_limits(spec.name).items():
+        if name not in rows or not pd.api.types.is_string_dtype(rows[name]):
+            continue
+        longest = pc.max(pc.binary_length(pa.array(rows[name].array, from_pandas=True))).as_py()
+        if longest is None or longest <= limit:
+            continue
+        too_long = (rows[name].str.len() > limit).fillna(False).astype(bool)
+        reasons = _reason(reasons, too_long, f"{name} is longer than {limit} characters")
+    return reasons
 
 
 def _extra(raw: pd.DataFrame, spec: TableSpec) -> pd.Series | None:

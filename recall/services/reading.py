@@ -12,6 +12,7 @@ from sqlalchemy import Engine, case, func, select
 from sqlalchemy.orm import Session
 
 from recall.db.models import CallAttempt, Case, ImportRun, Letter, LetterBatch, QueueEntry, Recall
+from recall.importing.service import unfinished_imports
 from recall.services.call_queue import held_by, on_call_list
 from recall.spreadsheet import write_frame
 
@@ -43,6 +44,7 @@ def recall_status(*, engine: Engine, recall_id: str) -> dict[str, Any]:
             .all()
         )
         rejected = _latest_rejections(session)
+        unfinished = [str(run) for run in unfinished_imports(session)]
         letters = session.execute(
             select(
                 func.count(Letter.case_id),
@@ -78,6 +80,7 @@ def recall_status(*, engine: Engine, recall_id: str) -> dict[str, Any]:
         },
         "call_list": calls,
         "import_rejected_rows": rejected,
+        "unfinished_imports": unfinished,
     }
 
 
