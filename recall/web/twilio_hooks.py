@@ -33,7 +33,9 @@ def twilio_router(*, engine: Engine, auth_token: str, settings: DialSettings) ->
     async def signed_form(request: Request) -> dict[str, str]:
         body = (await request.body()).decode("utf-8", errors="replace")
         form = dict(parse_qsl(body, keep_blank_values=True))
-        url = settings.public_url + request.url.path
+        # Twilio signs the URL as it called it: the path as sent, escapes and all.
+        path = request.scope.get("raw_path", b"").decode("latin-1") or request.url.path
+        url = settings.public_url + path
         if request.url.query:
             url += "?" + request.url.query
         signature = request.headers.get("X-Twilio-Signature", "")
@@ -48,7 +50,7 @@ def twilio_router(*, engine: Engine, auth_token: str, settings: DialSettings) ->
     Form = Annotated[dict[str, str], Depends(signed_form)]
     router = APIRouter(prefix="/twilio", tags=["twilio"])
 
-    @router.post("/voice/{attempt_id}")
+    @router.post("/voice/{attempt_id}", openapi_extra=_posted("CallSid", "CallStatus"))
     def voice(attempt_id: RowId, form: Form) -> Response:
         bridge = dialing.bridge_for(engine=engine, settings=settings, attempt_id=attempt_id)
         if bridge is None:  # the call is over or unknown: hang up politely
@@ -59,7 +61,10 @@ def twilio_router(*, engine: Engine, auth_token: str, settings: DialSettings) ->
         )
         return Response(twiml, media_type=XML)
 
-    @router.post("/leg-status/{attempt_id}")
+    @router.post(
+        "/leg-status/{attempt_id}",
+        openapi_extra=_posted("CallSid", "CallStatus", "CallDuration", "AnsweredBy"),
+    )
     def leg_status(attempt_id: RowId, form: Form) -> dict[str, str]:
         done = dialing.record_leg_status(
             engine=engine,
@@ -72,14 +77,16 @@ def twilio_router(*, engine: Engine, auth_token: str, settings: DialSettings) ->
         log.info("call leg %s: %s (%s)", form.get("CallSid"), form.get("CallStatus"), done)
         return {"result": done}
 
-    @router.post("/agent-status/{attempt_id}")
+    @router.post("/agent-status/{attempt_id}", openapi_extra=_posted("CallSid", "CallStatus"))
     def agent_status(attempt_id: RowId, form: Form) -> dict[str, str]:
         done = dialing.record_agent_leg(
             engine=engine, attempt_id=attempt_id, status=form.get("CallStatus", "")
         )
         return {"result": done}
 
-    @router.post("/message-status/{message_id}")
+    @router.post(
+        "/message-status/{message_id}", openapi_extra=_posted("MessageSid", "MessageStatus")
+    )
     def message_status(message_id: RowId, form: Form) -> dict[str, str]:
         done = dialing.record_message_status(
             engine=engine,
@@ -90,6 +97,42 @@ def twilio_router(*, engine: Engine, auth_token: str, settings: DialSettings) ->
         return {"result": done}
 
     return router
+
+
+# The values Twilio documents for the fields we read; anything else must be survived too.
+_TWILIO_VALUES = {
+    "CallStatus": ["queued", "ringing", "in-progress", "completed", "busy", "failed",
+                   "no-answer", "canceled"],
+    "AnsweredBy": ["human", "machine_start", "machine_end_beep", "machine_end_silence",
+                   "machine_end_other", "fax", "unknown"],
+    "MessageStatus": ["queued", "sending", "sent", "failed", "delivered", "undelivered",
+                      "accepted", "scheduled", "read", "canceled"],
+    "CallDuration": ["0", "17", "3600"],
+}  # fmt: skip
+
+
+def _posted(*fields: str) -> dict:
+    """The form Twilio posts, for the OpenAPI description: the route reads the body itself,
+    since its signature must be checked over the form exactly as sent."""
+    properties: dict[str, dict] = {}
+    for name in ("AccountSid", *fields):
+        known = _TWILIO_VALUES.get(name)
+        properties[name] = (
+            {"anyOf": [{"enum": known}, {"type": "string"}]} if known else {"type": "string"}
+        )
+    form = {"schema": {"type": "object", "properties": properties}}
+    return {"requestBody": {"content": {"application/x-www-form-urlencoded": form}}}
+
+
+def webhook_schema() -> dict:
+    """The OpenAPI description of the webhooks (not served)."""
+    from fastapi.openapi.utils import get_openapi
+    from sqlalchemy import create_engine
+
+    router = twilio_router(
+        engine=create_engine("sqlite://"), auth_token="", settings=DialSettings("", "")
+    )
+    return get_openapi(title="recall Twilio webhooks", version="1", routes=router.routes)
 
 
 def _seconds(text: str | None) -> int | None:
