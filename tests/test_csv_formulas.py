@@ -6,10 +6,12 @@ import datetime as dt
 
 import pandas as pd
 import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from recall import spreadsheet
 from recall.calls.sheets import SheetRow, write_call_sheet
-from recall.db.models import Store
+from recall.db.models import Customer, Purchase, Store
 from recall.importing.service import import_export
 from recall.letters.templates import TemplateSet
 from recall.reports.exports import write_progress_report
@@ -141,3 +143,32 @@ def test_rejects_files_neutralise_the_rows_they_give_back(engine, hostile, tmp_p
         rejects = tmp_path / f"{name}.rejects.csv"
         assert live_formulas(rejects) == [], name
         assert "'=" in rejects.read_text(encoding="utf-8-sig"), name
+
+
+def test_a_rejects_file_corrected_and_imported_again_gives_back_the_values_as_read(
+    engine, tmp_path
+):
+    customers = tmp_path / "customers.csv"
+    customers.write_text(
+        f'customer_id,first_name,phone\n,"{LINK.replace(chr(34), chr(34) * 2)}",+33612345678\n'
+    )
+    purchases = tmp_path / "purchases.csv"
+    purchases.write_text(
+        "transaction_id,line_no,customer_id,sku,lot,store_id,purchased_at,quantity\n"
+        f"T1,1,42,3276000123456,L4415,{STORE},2026-02-01,0\n"
+    )
+    import_export(engine=engine, files={"customers": customers, "purchases": purchases})
+    fixed_customers = tmp_path / "customers-fixed.csv"
+    rejected = (tmp_path / "customers.rejects.csv").read_text(encoding="utf-8-sig")
+    assert "'=HYPERLINK" in rejected and "'+33612345678" in rejected
+    fixed_customers.write_text(rejected.replace("\n,", "\n42,", 1), encoding="utf-8")
+    fixed_purchases = tmp_path / "purchases-fixed.csv"
+    rejected = (tmp_path / "purchases.rejects.csv").read_text(encoding="utf-8-sig")
+    assert f"'{STORE}" in rejected
+    fixed_purchases.write_text(rejected.replace(",0,", ",1,"), encoding="utf-8")
+    import_export(engine=engine, files={"customers": fixed_customers, "purchases": fixed_purchases})
+    with Session(engine) as session:
+        card = session.get(Customer, "42")
+        line_in = session.scalars(select(Purchase)).one()
+    assert (card.first_name, card.phone) == (LINK, "+33612345678")
+    assert (line_in.store_id, line_in.quantity) == (STORE, 1)

@@ -24,6 +24,7 @@ _TIME_TAIL = (
     r"^([T ]([01]\d|2[0-3]):[0-5]\d(:([0-5]\d|60)(\.\d+)?)?(Z|[+-]([01]\d|2[0-3]):?[0-5]\d)?)?$"
 )
 _INTEGER = r"[+-]?[0-9]{1,18}"  # decimal digits only: no 1e3, no 0x10, no inf
+_ESCAPED_FORMULA = r"'[=+\-@\t\r]"  # how recall/spreadsheet.py writes a text a spreadsheet runs
 MAX_QUANTITY = 100_000
 MAX_LINE_NO = 2**31 - 1  # the column is a 32-bit integer on every database
 
@@ -366,7 +367,7 @@ TABLES = {spec.name: spec for spec in (CUSTOMERS, PURCHASES, PRODUCTS, STORES)}
 def check_batch(spec: TableSpec, raw: pd.DataFrame, ctx: Context) -> Checked:
     """Validate one batch of text rows: typed rows to load, rejects with reasons, warnings."""
     frame = pd.DataFrame(
-        {name: (raw[name].str.strip() if name in raw else "") for name in spec.known},
+        {name: (_as_typed(raw[name]) if name in raw else "") for name in spec.known},
         index=raw.index,
     )
     rows, reasons, warnings = spec.check(frame, ctx)
@@ -401,6 +402,17 @@ def column_limits(table: str) -> dict[str, int]:
 
     columns = Base.metadata.tables[table].columns
     return {c.name: c.type.length for c in columns if isinstance(c.type, String) and c.type.length}
+
+
+def _as_typed(column: pd.Series) -> pd.Series:
+    """A cell's text without its surrounding blanks, nor the apostrophe our own CSV files put
+    before a text a spreadsheet would run (`'=2+3`): a rejects file, corrected and imported
+    again, gives back the values it was written from."""
+    text = column.str.strip()
+    if not pc.any(pc.starts_with(pa.array(text.array, from_pandas=True), "'")).as_py():
+        return text
+    escaped = text.str.match(_ESCAPED_FORMULA).fillna(False).astype(bool)
+    return text.where(~escaped, text.str[1:].str.strip())
 
 
 def _check_lengths(spec: TableSpec, rows: pd.DataFrame, reasons: pd.Series) -> pd.Series:
