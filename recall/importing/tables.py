@@ -93,12 +93,20 @@ def _blank_to_none(column: pd.Series) -> pd.Series:
     return column.where(column != "")
 
 
-def _reason(reasons: pd.Series, mask: pd.Series | np.ndarray, text: pd.Series | str) -> pd.Series:
-    """Append `text` to the reasons of the rows in `mask` (most batches have none)."""
+Quoting = tuple[str, pd.Series, str]  # (before, the values as read, after)
+
+
+def _reason(reasons: pd.Series, mask: pd.Series | np.ndarray, text: str | Quoting) -> pd.Series:
+    """Append `text` to the reasons of the rows in `mask` (most batches have none); a text
+    quoting each row's value is only spelled out for the rows in `mask`."""
     mask = pd.Series(mask, index=reasons.index)
     if not mask.any():
         return reasons
-    addition = text if isinstance(text, str) else text[mask].astype(str)
+    if isinstance(text, str):
+        addition: str | pd.Series = text
+    else:
+        before, values, after = text
+        addition = before + values[mask].astype(str) + after
     reasons = reasons.copy()
     reasons[mask] = reasons[mask] + addition + "; "
     return reasons
@@ -168,18 +176,18 @@ def _check_purchases(
     reasons = _reason(
         reasons,
         dates.isna() & (frame["purchased_at"] != ""),
-        "purchased_at '" + frame["purchased_at"] + "' is not a date (YYYY-MM-DD or JJ/MM/AAAA)",
+        ("purchased_at '", frame["purchased_at"], "' is not a date (YYYY-MM-DD or JJ/MM/AAAA)"),
     )
     qty = parse_integers(frame["quantity"])
     bad_qty = (frame["quantity"] != "") & qty.isna()
     reasons = _reason(
-        reasons, bad_qty, "quantity '" + frame["quantity"] + "' is not a whole number of units"
+        reasons, bad_qty, ("quantity '", frame["quantity"], "' is not a whole number of units")
     )
     too_many = qty.abs() > MAX_QUANTITY
     reasons = _reason(
         reasons,
         too_many,
-        "quantity '" + frame["quantity"] + f"' is beyond {MAX_QUANTITY:,} units either way",
+        ("quantity '", frame["quantity"], f"' is beyond {MAX_QUANTITY:,} units either way"),
     )
     qty = qty.where(~bad_qty & ~too_many)
     reasons = _reason(reasons, qty == 0, "quantity is 0: neither a sale nor a return")
@@ -205,12 +213,12 @@ def _line_numbers(
     """line_no as given, or a receipt's lines numbered in file order when it is absent."""
     given = parse_integers(frame["line_no"])
     bad = (frame["line_no"] != "") & given.isna()
-    reasons = _reason(reasons, bad, "line_no '" + frame["line_no"] + "' is not a whole number")
+    reasons = _reason(reasons, bad, ("line_no '", frame["line_no"], "' is not a whole number"))
     outside = (given < 0) | (given > MAX_LINE_NO)
     reasons = _reason(
         reasons,
         outside,
-        "line_no '" + frame["line_no"] + f"' is outside 0 to {MAX_LINE_NO:,}",
+        ("line_no '", frame["line_no"], f"' is outside 0 to {MAX_LINE_NO:,}"),
     )
     given = given.where(~bad & ~outside)
     missing = frame["line_no"] == ""
