@@ -64,10 +64,11 @@ bench: $(STAMP)  ## run the benchmarks and write docs/benchmarks.md
 	$(BIN)/python -m benchmarks.console
 	$(BIN)/python -m benchmarks.reports
 
-lint: $(STAMP)  ## ruff and mypy
+lint: $(STAMP)  ## ruff, mypy and the import contracts (.importlinter)
 	$(BIN)/ruff check recall flows tests benchmarks
 	$(BIN)/ruff format --check recall flows tests benchmarks
 	$(BIN)/mypy recall
+	$(BIN)/lint-imports --no-cache
 
 clean:  ## remove the virtualenv and local data (stopping the demo's flow engine first)
 	@test ! -x $(BIN)/recall || RECALL_DATA_DIR=$(DEMO_DIR) $(BIN)/recall engine stop >/dev/null

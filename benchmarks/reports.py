@@ -28,7 +28,7 @@ from benchmarks.calls import NOW, RAW, seed
 from benchmarks.run import machine, peak_mb, postgres_database, write_section
 from recall.db.engine import make_engine, upgrade
 from recall.db.models import CallAttempt, Case, CaseEvent, QueueEntry
-from recall.reports.exports import write_progress_report
+from recall.reporting.files import write_progress_report
 from recall.services.assignment import assign_call_list
 from recall.services.follow_up import follow_up
 from recall.settings import PROJECT_TEMPLATES

@@ -7,8 +7,9 @@ from prefect.artifacts import create_markdown_artifact
 
 from flows import artifact_key
 from recall.bootstrap import app_clock, current_app
-from recall.services import closing, reading
+from recall.reporting import closing
 from recall.services import follow_up as service
+from recall.services import reading
 
 
 @task(name="follow-up-recall", retries=2, retry_delay_seconds=10)

@@ -11,9 +11,9 @@ from prefect.artifacts import (
 
 from flows import artifact_key
 from recall.bootstrap import app_clock, current_app
-from recall.reports.exports import ReportFiles, write_progress_report
+from recall.reporting.completion import STAGES
+from recall.reporting.files import ReportFiles, write_progress_report
 from recall.services import reading
-from recall.services.reporting import STAGES
 
 
 @task(name="write-progress-report")

@@ -7,12 +7,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from recall.db.models import CallAttempt, Case, CaseEvent, Recall, RecallBuyer
+from recall.reporting.closing import ClosingError, close_recall, purge_due, purge_personal_data
+from recall.reporting.completion import completion
 from recall.services.assignment import assign_call_list
 from recall.services.call_queue import on_call_list
 from recall.services.calls import record_disposition
-from recall.services.closing import ClosingError, close_recall, purge_due, purge_personal_data
 from recall.services.reading import open_recall_ids
-from recall.services.reporting import completion
 from recall.services.worklist import claim_case
 from recall.settings import PROJECT_TEMPLATES
 from tests.support import agent, callers, seed

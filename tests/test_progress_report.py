@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from recall.db.models import Case
 from recall.domain.forecast import calls_per_case
-from recall.reports.exports import write_progress_report
+from recall.reporting.files import write_progress_report
 from recall.services.assignment import assign_call_list
 from recall.services.calls import record_disposition
 from recall.services.mailing import mark_mailed, record_returned

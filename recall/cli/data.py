@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from recall.cli.output import fail, out, progress_bar
+from recall.cli.output import fail, out, print_status, progress_bar
 
 if TYPE_CHECKING:
     from recall.importing.service import ImportReport
@@ -132,35 +132,6 @@ def status(recall_id: str, as_json: Annotated[bool, typer.Option("--json")] = Fa
         sys.stdout.write(json.dumps(figures, indent=2, ensure_ascii=False) + "\n")
     else:
         print_status(figures)
-
-
-def print_status(figures: dict[str, Any]) -> None:
-    from rich.table import Table
-
-    table = Table(title=f"{figures['recall_id']} - {figures['title']}")
-    table.add_column("figure")
-    table.add_column("value", justify="right")
-    for key in (
-        "cases",
-        "letter",
-        "call",
-        "notice_only",
-        "already_returned",
-        "untraceable_units",
-        "invalid_phones",
-    ):
-        table.add_row(key, f"{figures[key]:,}")
-    for state, count in figures["by_status"].items():
-        table.add_row(f"status {state}", f"{count:,}")
-    for name, count in figures["letters"].items():
-        table.add_row(f"letters {name}", f"{count:,}")
-    for name, count in figures["call_list"].items():
-        table.add_row(f"call list {name.replace('_', ' ')}", f"{count:,}")
-    for name, count in figures["import_rejected_rows"].items():
-        table.add_row(f"rejected {name} rows (last import)", f"{count:,}")
-    out.print(table)
-    for run in figures.get("unfinished_imports", []):
-        out.print(f"warning: {run}: import the file again to finish it")
 
 
 def cases(recall_id: str, csv: Annotated[Path, typer.Option("--csv")]) -> None:

@@ -7,14 +7,13 @@ from typing import Annotated
 
 import typer
 
-from recall.cli.output import fail, out, progress_bar
+from recall.cli.output import fail, out, print_status, progress_bar
 
 letters_cli = typer.Typer(help="Recall letters: render, record posting and returns.")
 
 
 def launch(definition: Path) -> None:
     """Validate a recall YAML, find its buyers, build their cases; relaunching resumes."""
-    from recall.cli.data import print_status
     from recall.cli.flows import flow_engine
     from recall.domain.definition import InvalidDefinition
     from recall.services import recalls

@@ -67,7 +67,7 @@ def report(recall_id: str) -> None:
 def close(recall_id: str, out_dir: OutOpt = None) -> None:
     """Close a recall: open cases leave the call list, the final report is written."""
     from recall.bootstrap import app_clock, build_app
-    from recall.services import closing
+    from recall.reporting import closing
 
     app = build_app()
     try:
@@ -86,7 +86,7 @@ def close(recall_id: str, out_dir: OutOpt = None) -> None:
 def purge(recall_id: str) -> None:
     """Pseudonymise a closed recall's personal data once its retention period is over."""
     from recall.bootstrap import app_clock, build_app
-    from recall.services import closing
+    from recall.reporting import closing
 
     app = build_app()
     try:

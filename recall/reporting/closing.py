@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from recall.clock import Clock, utc_now
 from recall.db.models import CallAttempt, Case, CaseEvent, Letter, Message, Recall, RecallBuyer
-from recall.reports.exports import ReportFiles, write_progress_report
+from recall.reporting.files import ReportFiles, write_progress_report
 from recall.services.call_queue import on_call_list
 from recall.services.cases import record_move
 from recall.services.recalls import definition_of

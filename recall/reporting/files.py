@@ -10,9 +10,9 @@ import pandas as pd
 from sqlalchemy import Engine
 
 from recall.clock import Clock, utc_now
-from recall.reports.progress_pdf import write_progress_pdf
-from recall.services.progress import Progress, progress
-from recall.services.reporting import completion_csv
+from recall.reporting.completion import completion_csv
+from recall.reporting.progress import Progress, progress
+from recall.reporting.progress_pdf import write_progress_pdf
 from recall.spreadsheet import write_frame
 
 

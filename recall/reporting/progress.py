@@ -25,10 +25,10 @@ from recall.db.models import (
 )
 from recall.domain.calling import NOT_IN_POSSESSION
 from recall.domain.forecast import Forecast, Pace, forecast
+from recall.reporting.completion import Completion, as_date, completion, utc_day
 from recall.services.call_queue import on_call_list
 from recall.services.follow_up import SlaBreach, sla_breach
 from recall.services.recalls import definition_of
-from recall.services.reporting import Completion, as_date, completion, utc_day
 
 CLOSED = ("resolved", "declined", "unreachable")
 

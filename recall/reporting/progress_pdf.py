@@ -23,8 +23,8 @@ from reportlab.platypus import (
 )
 
 from recall.letters.pdf import BOLD, FONT, register_fonts
-from recall.services.progress import Progress
-from recall.services.reporting import STAGES
+from recall.reporting.completion import STAGES
+from recall.reporting.progress import Progress
 
 WIDTH = A4[0] - 36 * mm
 TEXT = ParagraphStyle("text", fontName=FONT, fontSize=9.5, leading=13)

@@ -15,7 +15,8 @@ from pydantic import BaseModel, Field
 
 from recall.bootstrap import app_clock
 from recall.domain.calling import Disposition
-from recall.services import desk, reading, reporting, worklist
+from recall.reporting import completion as completion_figures
+from recall.services import desk, reading, worklist
 from recall.services.calls import record_disposition
 from recall.web.security import (
     MAX_ROW_ID,
@@ -135,7 +136,7 @@ def recalls(user: ReportUser, app: AppDep) -> list[RecallOut]:
 @router.get("/recalls/{recall_id}/completion")
 def completion(recall_id: str, user: ReportUser, app: AppDep) -> dict[str, Any]:
     """The recall's funnel as a whole, by channel, agent, store and day."""
-    report = reporting.completion(engine=app.engine, recall_id=recall_id)
+    report = completion_figures.completion(engine=app.engine, recall_id=recall_id)
     return dataclasses.asdict(report)
 
 

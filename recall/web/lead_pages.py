@@ -9,7 +9,8 @@ from fastapi.responses import HTMLResponse, Response
 
 from recall.bootstrap import App, app_clock
 from recall.domain.definition import InvalidDefinition
-from recall.services import agents, assignment, launches, progress, reading, reporting
+from recall.reporting import completion, progress
+from recall.services import agents, assignment, launches, reading
 from recall.services.recalls import get_definition
 from recall.web.pages import redirect, render
 from recall.web.security import AppDep, Csrf, LeadUser
@@ -54,7 +55,7 @@ def retry(request: Request, key: str, user: LeadUser, app: AppDep) -> Response:
 
 @router.get("/recalls/{recall_id}", response_class=HTMLResponse)
 def recall_page(request: Request, recall_id: str, user: LeadUser, app: AppDep) -> Response:
-    report = reporting.completion(engine=app.engine, recall_id=recall_id)
+    report = completion.completion(engine=app.engine, recall_id=recall_id)
     active = [a.agent_id for a in agents.list_agents(engine=app.engine) if a.active]
     end = progress.expected_end(
         engine=app.engine, recall_id=recall_id, clock=app_clock(app.settings)

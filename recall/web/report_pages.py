@@ -6,7 +6,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
 from recall.bootstrap import app_clock
-from recall.services import progress, reading, reporting
+from recall.reporting import completion, progress
+from recall.services import reading
 from recall.web import charts
 from recall.web.pages import render
 from recall.web.security import AppDep, ReportUser
@@ -21,9 +22,9 @@ def reports(request: Request, user: ReportUser, app: AppDep) -> Response:
 
 @router.get("/reports/{recall_id}.csv")
 def report_csv(recall_id: str, user: ReportUser, app: AppDep) -> Response:
-    report = reporting.completion(engine=app.engine, recall_id=recall_id)
+    report = completion.completion(engine=app.engine, recall_id=recall_id)
     return Response(
-        reporting.completion_csv(report),
+        completion.completion_csv(report),
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="{recall_id}-completion.csv"'},
     )
@@ -31,16 +32,16 @@ def report_csv(recall_id: str, user: ReportUser, app: AppDep) -> Response:
 
 @router.get("/reports/{recall_id}", response_class=HTMLResponse)
 def report(request: Request, recall_id: str, user: ReportUser, app: AppDep) -> Response:
-    completion = reporting.completion(engine=app.engine, recall_id=recall_id)
+    figures = completion.completion(engine=app.engine, recall_id=recall_id)
     drawn = {
-        "funnel": charts.funnel_chart(completion.total),
-        "channels": charts.channel_chart(completion.by_channel),
-        "days": charts.day_chart(completion.by_day),
+        "funnel": charts.funnel_chart(figures.total),
+        "channels": charts.channel_chart(figures.by_channel),
+        "days": charts.day_chart(figures.by_day),
     }
     end = progress.expected_end(
         engine=app.engine, recall_id=recall_id, clock=app_clock(app.settings)
     )
     return render(
-        request, "report.html", report=completion, charts=drawn, stages=reporting.STAGES,
+        request, "report.html", report=figures, charts=drawn, stages=completion.STAGES,
         forecast=end,
     )  # fmt: skip
