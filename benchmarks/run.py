@@ -183,7 +183,8 @@ def launch(
         for name, marker in MARKERS.items():
             if marker in line and name not in run.at:
                 run.at[name], run.said[name] = time.perf_counter() - started, line.strip()
-                print(f"  {run.at[name]:7.1f} s  {name}: {line.strip()[-110:]}", flush=True)
+                said = line.strip().split(" - ", 1)[-1]  # the message, without Prefect's prefix
+                print(f"  {run.at[name]:7.1f} s  {name}: {said[:140]}", flush=True)
         if kill_at and kill_at(line):
             os.killpg(process.pid, signal.SIGKILL)
             break
