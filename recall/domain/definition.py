@@ -14,7 +14,8 @@ HAZARDS = ("high", "medium", "low")
 REMEDIES = ("refund", "replacement", "repair")
 CALL_POLICIES = ("without_letter", "all")
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+# An id that is also a safe file name: letters, digits, `.`, `_`, `-`, at most 64, no leading dot.
+SAFE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 _DURATION = re.compile(r"^(?P<n>\d+)\s*(?P<unit>[smhd])$")
 _HOURS = re.compile(r"^(\d{2}):(\d{2})-(\d{2}):(\d{2})$")
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -307,7 +308,7 @@ def parse_definition(raw: Any, source: str = "recall definition") -> RecallDefin
         raise InvalidDefinition([FieldError("(document)", "must be a mapping of fields")], source)
     check.unknown(raw, _TOP_FIELDS)
     recall_id = check.text(raw, "id")
-    if recall_id and not _ID.match(recall_id):
+    if recall_id and not SAFE_ID.fullmatch(recall_id):
         check.fail("id", f"{recall_id!r} may hold only letters, digits, '.', '_' and '-'")
     title = check.text(raw, "title")
     hazard = check.choice(raw, "hazard", HAZARDS, "high")
