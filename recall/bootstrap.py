@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
-import secrets
 from dataclasses import dataclass
 from functools import cache
 from typing import TYPE_CHECKING
@@ -47,20 +45,6 @@ def build_app(settings: Settings | None = None) -> App:
 def current_app() -> App:
     """The process-wide App, for code started by the workflow engine rather than by us."""
     return build_app()
-
-
-def session_secret(settings: Settings) -> str:
-    """The key signing console sessions: RECALL_SECRET_KEY, else one made once per data dir."""
-    if settings.secret_key:
-        return settings.secret_key
-    path = settings.data_dir / "session.key"
-    if not path.exists():
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
-        with contextlib.suppress(FileExistsError):  # another worker made it first
-            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(descriptor, "w") as out:
-                out.write(secrets.token_urlsafe(48))
-    return path.read_text().strip()
 
 
 def prepare_prefect(settings: Settings) -> None:

@@ -30,7 +30,6 @@ class Settings:
     now: dt.datetime | None = None  # a fixed time instead of the system clock (simulations)
     # Console: the key signing session cookies (else one kept in the data dir), and whether
     # cookies are sent over HTTPS only (on by default when the public address is https).
-    secret_key: str = ""
     secure_cookies: bool = False
     # Addresses of the HTTPS proxies whose X-Forwarded-For is believed (none: the peer's own).
     trusted_proxies: str = ""
@@ -61,7 +60,6 @@ class Settings:
             public_url=(env.get("RECALL_PUBLIC_URL") or "http://127.0.0.1:8000").rstrip("/"),
             hotline=env.get("RECALL_HOTLINE", ""),
             now=_instant(env, "RECALL_NOW"),
-            secret_key=env.get("RECALL_SECRET_KEY", ""),
             dask_address=env.get("RECALL_DASK_ADDRESS", ""),
             trusted_proxies=env.get("RECALL_TRUSTED_PROXIES", "").strip(),
             secure_cookies=(

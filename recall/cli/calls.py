@@ -255,10 +255,6 @@ def serve(
     from recall.bootstrap import build_app
 
     app = build_app()  # the schema is brought up to date once, before any worker starts
-    if workers > 1 and not app.settings.secret_key:
-        from recall.bootstrap import session_secret
-
-        session_secret(app.settings)  # made once here, then read by every worker
     # X-Forwarded-For is read only from the proxies named in RECALL_TRUSTED_PROXIES: uvicorn
     # would otherwise believe any local client's, and login throttling by address with it.
     proxies = app.settings.trusted_proxies

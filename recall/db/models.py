@@ -404,6 +404,20 @@ class User(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
 
 
+class ConsoleSession(Base):
+    """A console session, kept here rather than in the cookie: the cookie holds only an opaque
+    token and this table only its SHA-256, so ending a session (logout, a deactivation) ends it
+    at once on every worker, and a copied cookie is worth nothing afterwards."""
+
+    __tablename__ = "console_sessions"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    username: Mapped[str | None] = mapped_column(String(64), index=True)
+    data: Mapped[str] = mapped_column(Text)  # JSON: the CSRF token, flashes, dialled calls
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
+    seen_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
+
+
 class LoginThrottle(Base):
     """Failed logins per key (a username, a client address), to slow a password guesser down."""
 

@@ -18,6 +18,7 @@ from recall.db.models import Agent
 from recall.domain.contacts import normalise_phone, parse_flag
 from recall.importing.service import rejects_path
 from recall.importing.sources import BadFile, Source, open_source
+from recall.services.sessions import end_sessions, users_of_agents
 from recall.spreadsheet import write_frame
 
 REQUIRED = ("agent_id", "name", "languages")
@@ -88,6 +89,8 @@ def set_agent_active(
         if agent.active == active:
             return False
         agent.active, agent.updated_at = active, clock()
+        if not active:  # whoever works as this agent is logged out everywhere at once
+            end_sessions(session, users_of_agents(session, [agent_id]))
         return True
 
 
@@ -268,6 +271,7 @@ def _upsert(
                 setattr(agent, name, value)
             agent.updated_at = now
             report.updated += 1
+        end_sessions(session, users_of_agents(session, report.deactivated))
     report.activated.sort()
     report.deactivated.sort()
 

@@ -29,6 +29,7 @@ from recall.domain.access import (
     after_failure,
     locked,
 )
+from recall.services.sessions import end_sessions
 
 _SCRYPT = {"n": 2**14, "r": 8, "p": 1}
 _DUMMY_HASH = ""  # computed on first use: the cost of checking a password nobody has
@@ -125,12 +126,14 @@ def list_users(*, engine: Engine) -> list[UserView]:
 
 
 def set_user_active(*, engine: Engine, username: str, active: bool) -> UserView:
-    """Let a user in again, or keep them out from their next request on."""
+    """Let a user in again, or keep them out: deactivated, every session of theirs ends."""
     with Session(engine) as session, session.begin():
         user = session.get(User, username)
         if user is None:
             raise LookupError(f"no user {username!r}")
         user.active = active
+        if not active:
+            end_sessions(session, [username])
         return _view(user)
 
 

@@ -7,17 +7,16 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException
-from starlette.middleware.sessions import SessionMiddleware
 
-from recall.bootstrap import App, build_app, dial_settings, session_secret, telephony
+from recall.bootstrap import App, app_clock, build_app, dial_settings, telephony
 from recall.services.worklist import NotYourCase, WorkError
 from recall.web import agent_pages, api, lead_pages, pages, report_pages
 from recall.web.limits import BodyLimit
 from recall.web.pages import redirect, render
 from recall.web.security import BadCsrf, Forbidden, LoginRequired
+from recall.web.sessions import ServerSessions
 from recall.web.twilio_hooks import twilio_router
 
-SESSION_HOURS = 12
 # No script at all (the console has none), styles from the page itself, forms to itself only.
 CONTENT_SECURITY_POLICY = (
     "default-src 'none'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
@@ -34,12 +33,10 @@ def create_app(app: App) -> FastAPI:
     web.state.telephony = telephony(app.settings)
     web.state.pages = Jinja2Templates(directory=app.settings.templates_dir / "pages")
     web.add_middleware(
-        SessionMiddleware,
-        secret_key=session_secret(app.settings),
-        session_cookie="recall_session",
-        max_age=SESSION_HOURS * 3600,
-        same_site="lax",
-        https_only=app.settings.secure_cookies,
+        ServerSessions,
+        engine=app.engine,
+        clock=app_clock(app.settings),
+        secure=app.settings.secure_cookies,
     )
     for router in CONSOLE_ROUTERS:
         web.include_router(router)

@@ -1,9 +1,9 @@
 """Logins, roles and CSRF for the console.
 
-The session is a signed cookie (HttpOnly, SameSite=Lax) holding the username and a CSRF
-token; the user is read back from the database at most every USER_TTL seconds, so a
-deactivated user is out within seconds. Every form posts the token; JSON calls that change
-something send it in the X-CSRF-Token header.
+The session is kept in the database behind an opaque cookie (recall/web/sessions.py) and
+holds the username and a CSRF token; a deactivated user's sessions end at once, and the user
+row is read back at most every USER_TTL seconds. Every form posts the token; JSON calls that
+change something send it in the X-CSRF-Token header.
 """
 
 from __future__ import annotations

@@ -1,0 +1,70 @@
+"""The console's sessions as an ASGI middleware: `request.session` as Starlette gives it, kept
+in the database (recall/services/sessions.py) with only an opaque token in the cookie."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from http.cookies import SimpleCookie
+from typing import Any
+
+from sqlalchemy import Engine
+from starlette.concurrency import run_in_threadpool
+
+from recall.services.sessions import ABSOLUTE_FOR, load_session, save_session
+from recall.web.limits import ASGIApp, Message, Receive, Scope, Send
+
+COOKIE = "recall_session"
+
+
+class ServerSessions:
+    def __init__(
+        self, app: ASGIApp, *, engine: Engine, clock: Callable[[], dt.datetime], secure: bool
+    ) -> None:
+        self.app, self.engine, self.clock, self.secure = app, engine, clock, secure
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        token = _cookie(scope)
+        loaded = None
+        if token:
+            loaded = await run_in_threadpool(
+                load_session, engine=self.engine, token=token, now=self.clock()
+            )
+        data: dict[str, Any] = dict(loaded.data) if loaded else {}
+        scope["session"] = data
+
+        async def saving(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                kept = await run_in_threadpool(
+                    save_session, engine=self.engine, loaded=loaded, data=data, now=self.clock()
+                )
+                if kept is not None or (token and loaded is None):
+                    headers = list(message.get("headers", []))
+                    headers.append((b"set-cookie", self._cookie_header(kept or "")))
+                    message["headers"] = headers
+            await send(message)
+
+        await self.app(scope, receive, saving)
+
+    def _cookie_header(self, token: str) -> bytes:
+        age = int(ABSOLUTE_FOR.total_seconds()) if token else 0
+        parts = [f"{COOKIE}={token}", "Path=/", f"Max-Age={age}", "HttpOnly", "SameSite=Lax"]
+        if self.secure:
+            parts.append("Secure")
+        return "; ".join(parts).encode("latin-1")
+
+
+def _cookie(scope: Scope) -> str:
+    for name, value in scope.get("headers") or []:
+        if name == b"cookie":
+            jar: SimpleCookie = SimpleCookie()
+            try:
+                jar.load(value.decode("latin-1"))
+            except Exception:  # a malformed Cookie header: no session
+                return ""
+            if COOKIE in jar:
+                return jar[COOKIE].value[:100]
+    return ""
