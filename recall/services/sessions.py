@@ -3,7 +3,10 @@
 The browser holds a random token; the table holds its SHA-256, the user and the session's
 small data (CSRF token, flash messages, calls being dialled). A session ends after
 IDLE_FOR without a request or ABSOLUTE_FOR after it began, at logout, and for every session of
-a user the moment that user, or the agent they work as, is deactivated.
+a user the moment that user, the agent they work as, or their password changes.
+
+A request costs one primary-key read; a write only when the data changed, the user changed
+(login, logout) or TOUCH_EVERY has passed since the session was last marked seen.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Engine, delete, select, update
+from sqlalchemy import Engine, delete, or_, select, update
 from sqlalchemy.orm import Session
 
 from recall.db.models import ConsoleSession, User
@@ -27,59 +30,93 @@ TOUCH_EVERY = dt.timedelta(minutes=1)  # seen_at is rewritten at most this often
 
 
 @dataclass(frozen=True)
+class SessionUser:
+    """The user row read with the session, in the same query."""
+
+    role: str
+    agent_id: str | None
+
+
+@dataclass(frozen=True)
 class Loaded:
-    token: str
+    """A live session as read at the start of a request."""
+
+    key: str  # the token's SHA-256
     username: str | None
-    data: dict[str, Any]
+    raw: str  # the data as stored: a change is seen even deep inside it
+    seen_at: dt.datetime
+    user: SessionUser | None  # the session's user when they exist and are active
+
+    @property
+    def data(self) -> dict[str, Any]:
+        """A fresh copy of the data, for the request to change at will."""
+        found = json.loads(self.raw)
+        return found if isinstance(found, dict) else {}
 
 
-def _hash(token: str) -> str:
+def token_key(token: str) -> str:
+    """What the table keeps of a token: a stolen table yields no usable cookie."""
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+def expired(*, created_at: dt.datetime, seen_at: dt.datetime, now: dt.datetime) -> bool:
+    return now - seen_at > IDLE_FOR or now - created_at > ABSOLUTE_FOR
+
+
 def load_session(*, engine: Engine, token: str, now: dt.datetime) -> Loaded | None:
-    """The live session of this token, None when unknown, ended or expired (then removed)."""
-    key = _hash(token)
-    with Session(engine) as session, session.begin():
-        row = session.get(ConsoleSession, key)
-        if row is None:
-            return None
-        if now - row.seen_at > IDLE_FOR or now - row.created_at > ABSOLUTE_FOR:
-            session.delete(row)
-            return None
-        if now - row.seen_at > TOUCH_EVERY:
-            row.seen_at = now
-        return Loaded(token, row.username, json.loads(row.data))
+    """The live session of this token and its active user, in one read; None when unknown,
+    ended or expired. Never writes (an expired row is swept when a new session is opened)."""
+    key = token_key(token)
+    query = (
+        select(ConsoleSession.username, ConsoleSession.data, ConsoleSession.created_at,
+               ConsoleSession.seen_at, User.role, User.agent_id, User.active)
+        .outerjoin(User, User.username == ConsoleSession.username)
+        .where(ConsoleSession.token_hash == key)
+    )  # fmt: skip
+    with engine.connect() as connection:
+        row = connection.execute(query).first()
+    if row is None or expired(created_at=row.created_at, seen_at=row.seen_at, now=now):
+        return None
+    user = SessionUser(row.role, row.agent_id) if row.active else None
+    return Loaded(key, row.username, row.data, row.seen_at, user)
+
+
+def needs_saving(*, loaded: Loaded | None, data: dict[str, Any], now: dt.datetime) -> bool:
+    """Whether the request's session must be written: decided without the database, so a
+    request that changed nothing costs no write and no trip to a worker thread."""
+    if loaded is None:
+        return bool(data)
+    if not data or data.get("user") != loaded.username:
+        return True
+    return json.dumps(data) != loaded.raw or now - loaded.seen_at >= TOUCH_EVERY
 
 
 def save_session(
     *, engine: Engine, loaded: Loaded | None, data: dict[str, Any], now: dt.datetime
 ) -> str | None:
-    """Write the session's data back; the token the browser must now hold ("" to forget it,
-    None when it keeps the one it has). A new user in the session (a login) gets a new token."""
-    user = data.get("user")
+    """Write the session back; the token the browser must now hold ("" to forget it, None when
+    it keeps the one it has). A new user in the session (a login) gets a new token."""
     with Session(engine) as session, session.begin():
-        if loaded is not None and (not data or user != loaded.username):
+        if loaded is not None and data and data.get("user") == loaded.username:
             session.execute(
-                delete(ConsoleSession).where(ConsoleSession.token_hash == _hash(loaded.token))
+                update(ConsoleSession)
+                .where(ConsoleSession.token_hash == loaded.key)
+                .values(data=json.dumps(data), seen_at=now)
             )
-            loaded = None if data else loaded
-            if not data:
-                return ""
+            return None
         if loaded is not None:
-            if data != loaded.data:
-                session.execute(
-                    update(ConsoleSession)
-                    .where(ConsoleSession.token_hash == _hash(loaded.token))
-                    .values(data=json.dumps(data))
-                )
-            return None
+            session.execute(delete(ConsoleSession).where(ConsoleSession.token_hash == loaded.key))
         if not data:
-            return None
+            return "" if loaded is not None else None
         token = secrets.token_urlsafe(32)
-        session.add(ConsoleSession(token_hash=_hash(token), username=user,
+        session.execute(
+            delete(ConsoleSession).where(
+                or_(ConsoleSession.seen_at < now - IDLE_FOR,
+                    ConsoleSession.created_at < now - ABSOLUTE_FOR)
+            )
+        )  # fmt: skip
+        session.add(ConsoleSession(token_hash=token_key(token), username=data.get("user"),
                                    data=json.dumps(data), created_at=now, seen_at=now))  # fmt: skip
-        session.execute(delete(ConsoleSession).where(ConsoleSession.seen_at < now - IDLE_FOR))
         return token
 
 

@@ -29,7 +29,6 @@ def create_app(app: App) -> FastAPI:
     """The console (pages and JSON) and Twilio's webhooks; no page is served without login."""
     web = FastAPI(title="recall", docs_url=None, redoc_url=None, openapi_url=None)
     web.state.recall = app
-    web.state.users = {}  # users recently read, see security.current_user
     web.state.telephony = telephony(app.settings)
     web.state.pages = Jinja2Templates(directory=app.settings.templates_dir / "pages")
     web.add_middleware(

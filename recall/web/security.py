@@ -1,24 +1,24 @@
 """Logins, roles and CSRF for the console.
 
 The session is kept in the database behind an opaque cookie (recall/web/sessions.py) and
-holds the username and a CSRF token; a deactivated user's sessions end at once, and the user
-row is read back at most every USER_TTL seconds. Every form posts the token; JSON calls that
-change something send it in the X-CSRF-Token header.
+holds the username and a CSRF token; the user row is read with it, in the same query, so a
+deactivated user or one with a new role is seen on their next request. Every form posts the
+token; JSON calls that change something send it in the X-CSRF-Token header.
 """
 
 from __future__ import annotations
 
 import hmac
 import secrets
-import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Annotated
 
 from fastapi import Depends, Path, Request
 
 from recall.bootstrap import App
 from recall.domain.access import Role, may_enter
-from recall.services.users import UserView, get_user
+from recall.services.users import UserView
+from recall.web.sessions import session_user
 
 CSRF_FIELD = "csrf"
 CSRF_HEADER = "x-csrf-token"
@@ -40,7 +40,9 @@ class BadCsrf(Exception):
     """A changing request without the session's CSRF token."""
 
 
-def recall_app(request: Request) -> App:
+# The dependencies below do no I/O, so they are async: a sync one would take a worker thread
+# each, and under load a request would queue for the thread pool once per dependency.
+async def recall_app(request: Request) -> App:
     app: App = request.app.state.recall
     return app
 
@@ -56,24 +58,11 @@ def csrf_token(request: Request) -> str:
     return str(token)
 
 
-USER_TTL = 5.0  # seconds a user is trusted without reading them again (deactivation delay)
-
-
-def _user(request: Request, app: App, username: str) -> UserView | None:
-    """The user, read at most once every USER_TTL seconds per process: a query on every
-    request would cost more than the rest of an agent's click."""
-    known: dict[str, tuple[float, UserView | None]] = request.app.state.users
-    now = time.monotonic()
-    cached = known.get(username)
-    if cached is None or now - cached[0] > USER_TTL:
-        cached = known[username] = (now, get_user(engine=app.engine, username=username))
-    return cached[1]
-
-
-def current_user(request: Request, app: AppDep) -> UserView:
+async def current_user(request: Request) -> UserView:
+    """The session's user, as read with the session (no query of its own)."""
     username = request.session.get("user")
-    user = _user(request, app, username) if username else None
-    if user is None:
+    user = session_user(request.scope)
+    if not username or user is None or user.username != username:
         request.session.pop("user", None)
         raise LoginRequired()
     request.state.user = user
@@ -83,10 +72,10 @@ def current_user(request: Request, app: AppDep) -> UserView:
 UserDep = Annotated[UserView, Depends(current_user)]
 
 
-def require(area: str) -> Callable[[UserView], UserView]:
+def require(area: str) -> Callable[[UserView], Awaitable[UserView]]:
     """A dependency letting in only the roles of an area of the console."""
 
-    def allowed(user: UserDep) -> UserView:
+    async def allowed(user: UserDep) -> UserView:
         if not may_enter(user.role, area):
             raise Forbidden()
         return user

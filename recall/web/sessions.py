@@ -11,10 +11,19 @@ from typing import Any
 from sqlalchemy import Engine
 from starlette.concurrency import run_in_threadpool
 
-from recall.services.sessions import ABSOLUTE_FOR, load_session, save_session
+from recall.domain.access import Role
+from recall.services.sessions import (
+    ABSOLUTE_FOR,
+    Loaded,
+    load_session,
+    needs_saving,
+    save_session,
+)
+from recall.services.users import UserView
 from recall.web.limits import ASGIApp, Message, Receive, Scope, Send
 
 COOKIE = "recall_session"
+LOADED = "recall.session"  # the scope key of the session as read, with its user
 
 
 class ServerSessions:
@@ -28,19 +37,21 @@ class ServerSessions:
             await self.app(scope, receive, send)
             return
         token = _cookie(scope)
-        loaded = None
+        loaded: Loaded | None = None
         if token:
             loaded = await run_in_threadpool(
                 load_session, engine=self.engine, token=token, now=self.clock()
             )
-        data: dict[str, Any] = dict(loaded.data) if loaded else {}
-        scope["session"] = data
+        data: dict[str, Any] = loaded.data if loaded else {}
+        scope["session"], scope[LOADED] = data, loaded
 
         async def saving(message: Message) -> None:
             if message["type"] == "http.response.start":
-                kept = await run_in_threadpool(
-                    save_session, engine=self.engine, loaded=loaded, data=data, now=self.clock()
-                )
+                now, kept = self.clock(), None
+                if needs_saving(loaded=loaded, data=data, now=now):
+                    kept = await run_in_threadpool(
+                        save_session, engine=self.engine, loaded=loaded, data=data, now=now
+                    )
                 if kept is not None or (token and loaded is None):
                     headers = list(message.get("headers", []))
                     headers.append((b"set-cookie", self._cookie_header(kept or "")))
@@ -68,3 +79,11 @@ def _cookie(scope: Scope) -> str:
             if COOKIE in jar:
                 return jar[COOKIE].value[:100]
     return ""
+
+
+def session_user(scope: Scope) -> UserView | None:
+    """The active user of the session this request came with, as read with the session."""
+    loaded: Loaded | None = scope.get(LOADED)
+    if loaded is None or loaded.user is None or loaded.username is None:
+        return None
+    return UserView(loaded.username, Role(loaded.user.role), loaded.user.agent_id, True)
