@@ -1,6 +1,6 @@
 """Console sessions live server side: the cookie is an opaque token, and logging out,
-deactivating the user or their agent, idling or a long day ends the session at once; a request
-that changes nothing writes nothing."""
+deactivating the user or their agent, a new password, idling or a long day ends the session at
+once; a request that changes nothing writes nothing."""
 
 import base64
 import binascii
@@ -11,13 +11,15 @@ import json
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import event, select
+from typer.testing import CliRunner
 
+from recall.cli import cli
 from recall.db.models import ConsoleSession
 from recall.services.agents import set_agent_active
 from recall.services.sessions import Loaded, needs_saving
-from recall.services.users import set_user_active
+from recall.services.users import set_password, set_user_active
 from recall.web.app import create_app
-from tests.console_support import MONDAY_10H_PARIS, build_console, log_in
+from tests.console_support import MONDAY_10H_PARIS, PASSWORD, RECALL, build_console, log_in
 
 COOKIE = "recall_session"
 
@@ -83,6 +85,21 @@ def cookie_of(web, username: str) -> str:
     return cookie
 
 
+@pytest.fixture
+def recall_cli(console, monkeypatch):
+    app, _ = console
+    monkeypatch.setenv("RECALL_DATABASE_URL", app.settings.database_url)
+    monkeypatch.setenv("RECALL_DATA_DIR", str(app.settings.data_dir))
+    runner = CliRunner()
+
+    def invoke(*args: str) -> str:
+        result = runner.invoke(cli, list(args), catch_exceptions=False)
+        assert result.exit_code == 0, result.output
+        return result.output
+
+    return invoke
+
+
 @pytest.mark.parametrize("who", ["user", "agent"])
 def test_deactivating_the_user_or_their_agent_ends_their_sessions_at_once(console, who):
     app, web = console
@@ -92,6 +109,52 @@ def test_deactivating_the_user_or_their_agent_ends_their_sessions_at_once(consol
     else:
         set_agent_active(engine=app.engine, agent_id="A1", active=False)
     assert not logged_in(web, cookie)  # the next request, not five seconds later
+
+
+@pytest.mark.parametrize("command", [("agents", "deactivate", "A1"),
+                                     ("users", "deactivate", "alice")])  # fmt: skip
+def test_deactivating_from_the_command_line_ends_the_sessions(console, recall_cli, command):
+    _, web = console
+    cookie, other = cookie_of(web, "alice"), cookie_of(web, "bruno")
+    recall_cli(*command)
+    assert not logged_in(web, cookie)
+    assert logged_in(web, other)  # only the deactivated one's
+
+
+def test_a_lead_deactivating_an_agent_in_the_console_ends_that_agents_sessions(console):
+    _, web = console
+    cookie = cookie_of(web, "bruno")
+    with TestClient(web) as lead:
+        token = log_in(lead, "lea")
+        done = lead.post(f"/recalls/{RECALL}/agents/A2/deactivate", data={"csrf": token})
+        assert done.status_code == 200
+    assert not logged_in(web, cookie)
+
+
+def test_an_agent_already_inactive_is_logged_out_when_deactivated_again(console):
+    app, web = console
+    set_agent_active(engine=app.engine, agent_id="A1", active=False)
+    cookie = cookie_of(web, "alice")  # the user is active, so they can log in
+    set_agent_active(engine=app.engine, agent_id="A1", active=False)
+    assert not logged_in(web, cookie)
+
+
+def test_a_new_password_ends_every_session_of_that_user(console, recall_cli, monkeypatch):
+    app, web = console
+    first, second, other = cookie_of(web, "alice"), cookie_of(web, "alice"), cookie_of(web, "bruno")
+    set_password(engine=app.engine, username="alice", password="a brand new passphrase")
+    assert not logged_in(web, first) and not logged_in(web, second)
+    assert logged_in(web, other)
+    again = cookie_of(web, "bruno")
+    monkeypatch.setenv("NEW_PASSWORD", "another fresh passphrase")
+    assert "sessions ended" in recall_cli("users", "password", "bruno", "--password-env",
+                                          "NEW_PASSWORD")  # fmt: skip
+    assert not logged_in(web, other) and not logged_in(web, again)
+    with TestClient(web) as client:  # the old password is refused, the new one works
+        assert client.get("/api/me").status_code == 401
+        with pytest.raises(AssertionError):
+            log_in(client, "bruno", PASSWORD)
+        log_in(client, "bruno", "another fresh passphrase")
 
 
 def test_a_session_ends_after_two_idle_hours_and_twelve_in_all(console):

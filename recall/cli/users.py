@@ -9,7 +9,7 @@ import typer
 
 from recall.cli.output import fail, out
 
-users_cli = typer.Typer(help="Console users: add, list, (de)activate.")
+users_cli = typer.Typer(help="Console users: add, list, (de)activate, new password.")
 
 
 def register(cli: typer.Typer) -> None:
@@ -29,12 +29,7 @@ def add(
     from recall.bootstrap import build_app
     from recall.services import users
 
-    if password_env:
-        password = os.environ.get(password_env, "")
-        if not password:
-            fail(f"the environment variable {password_env} is empty or unset")
-    else:
-        password = typer.prompt("password", hide_input=True, confirmation_prompt=True)
+    password = _password(password_env)
     try:
         user = users.add_user(
             engine=build_app().engine, username=username, password=password, role=role,
@@ -62,7 +57,7 @@ def list_() -> None:
 
 @users_cli.command("deactivate")
 def deactivate(username: str) -> None:
-    """Keep a user out from their next request on."""
+    """Keep a user out: every session of theirs ends at once."""
     from recall.bootstrap import build_app
     from recall.services import users
 
@@ -71,3 +66,32 @@ def deactivate(username: str) -> None:
     except LookupError as exc:
         fail(str(exc))
     out.print(f"user {username} deactivated")
+
+
+@users_cli.command("password")
+def password(
+    username: str,
+    password_env: Annotated[
+        str, typer.Option(help="read the password from this environment variable")
+    ] = "",
+) -> None:
+    """Give a user a new password (asked for, or read from --password-env); every session of
+    theirs ends at once."""
+    from recall.bootstrap import build_app
+    from recall.services import users
+
+    new = _password(password_env)
+    try:
+        users.set_password(engine=build_app().engine, username=username, password=new)
+    except (LookupError, users.UserError) as exc:
+        fail(str(exc))
+    out.print(f"user {username}: new password set, their sessions ended")
+
+
+def _password(password_env: str) -> str:
+    if not password_env:
+        return str(typer.prompt("password", hide_input=True, confirmation_prompt=True))
+    found = os.environ.get(password_env, "")
+    if not found:
+        fail(f"the environment variable {password_env} is empty or unset")
+    return found

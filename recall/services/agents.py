@@ -86,11 +86,11 @@ def set_agent_active(
         agent = session.get(Agent, agent_id)
         if agent is None:
             raise LookupError(f"no agent with the id {agent_id!r}")
+        if not active:  # whoever works as this agent is logged out everywhere at once
+            end_sessions(session, users_of_agents(session, [agent_id]))
         if agent.active == active:
             return False
         agent.active, agent.updated_at = active, clock()
-        if not active:  # whoever works as this agent is logged out everywhere at once
-            end_sessions(session, users_of_agents(session, [agent_id]))
         return True
 
 

@@ -137,6 +137,19 @@ def set_user_active(*, engine: Engine, username: str, active: bool) -> UserView:
         return _view(user)
 
 
+def set_password(*, engine: Engine, username: str, password: str) -> UserView:
+    """Give a user a new password; every session of theirs ends (a thief's copy with them)."""
+    if len(password) < MIN_PASSWORD:
+        raise UserError(f"password: at least {MIN_PASSWORD} characters")
+    with Session(engine) as session, session.begin():
+        user = session.get(User, username)
+        if user is None:
+            raise LookupError(f"no user {username!r}")
+        user.password_hash = hash_password(password)
+        end_sessions(session, [username])
+        return _view(user)
+
+
 def authenticate(
     *, engine: Engine, username: str, password: str, client: str, clock: Clock = utc_now
 ) -> UserView:
