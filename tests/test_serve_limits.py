@@ -1,11 +1,13 @@
 """`recall serve` as it runs in production (uvicorn, a real socket): a forwarded address is
-believed only from a configured proxy, and an oversized body is refused before it is sent."""
+believed only from a configured proxy, an oversized body is refused before it is sent, and a
+connection left idle between two clicks is still open for the second."""
 
 import os
 import re
 import socket
 import subprocess
 import sys
+import time
 
 import httpx
 import pytest
@@ -80,3 +82,17 @@ def test_a_body_announced_too_large_is_refused_before_it_is_sent(serve):
         )  # 256 MiB announced, none of it sent
         answer = raw.recv(4096).decode()
     assert answer.startswith("HTTP/1.1 413")
+
+
+def test_a_connection_idle_between_two_clicks_is_still_open_for_the_second(serve):
+    # uvicorn's default closed it after 5 s: a client reusing it at that moment (httpx also
+    # keeps idle connections 5 s; a proxy 60 s) had its request cut off, an error answer.
+    url = serve()
+    host, port = url.removeprefix("http://").split(":")
+    request = b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n"
+    with socket.create_connection((host, int(port)), timeout=60) as raw:
+        raw.sendall(request)
+        assert raw.recv(4096).startswith(b"HTTP/1.1 200")
+        time.sleep(6)  # an agent reading the case card
+        raw.sendall(request)
+        assert raw.recv(4096).startswith(b"HTTP/1.1 200")

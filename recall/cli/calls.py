@@ -244,6 +244,13 @@ def _case_id(engine: Engine, case_ref: str) -> int:
     return found
 
 
+# How long an idle connection is kept open. uvicorn's 5 s equalled the idle expiry of clients
+# such as httpx, so one reusing its connection as the server closed it lost its request (a
+# ReadError, not an answer); proxies keep theirs 60 s. Longer than both, the server never
+# closes first on a client that still means to use the connection.
+KEEP_ALIVE_SECONDS = 75
+
+
 def serve(
     host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
     port: int = 8000,
@@ -262,4 +269,5 @@ def serve(
         "recall.web.app:app_from_env", factory=True, host=host, port=port, workers=workers,
         log_level="info", access_log=False,  # request lines would carry case ids to the logs
         proxy_headers=bool(proxies), forwarded_allow_ips=proxies or None,
+        timeout_keep_alive=KEEP_ALIVE_SECONDS,
     )  # fmt: skip
