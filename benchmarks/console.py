@@ -106,12 +106,15 @@ def start_server(url: str, data_dir: Path, port: int, workers: int) -> subproces
     env = dict(os.environ)
     env.update(
         RECALL_DATABASE_URL=url, RECALL_DATA_DIR=str(data_dir), RECALL_NOW=NOW.isoformat(),
-        RECALL_SECRET_KEY="bench-secret-" + "x" * 40, PREFECT_SERVER_ANALYTICS_ENABLED="false",
+        PREFECT_SERVER_ANALYTICS_ENABLED="false",
     )  # fmt: skip
-    server = subprocess.Popen(
-        [*RECALL_CLI, "serve", "--port", str(port), "--workers", str(workers)],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-    )  # fmt: skip
+    # Its log goes to a file: a pipe nobody reads fills up, and a server writing a traceback to
+    # it then hangs.
+    with open(data_dir / "server.log", "wb") as log:
+        server = subprocess.Popen(
+            [*RECALL_CLI, "serve", "--port", str(port), "--workers", str(workers)],
+            env=env, stdout=subprocess.DEVNULL, stderr=log,
+        )  # fmt: skip
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
@@ -120,7 +123,11 @@ def start_server(url: str, data_dir: Path, port: int, workers: int) -> subproces
         except httpx.HTTPError:
             time.sleep(0.2)
     server.kill()
-    raise RuntimeError("the console did not start: " + server.stderr.read().decode()[-2000:])
+    raise RuntimeError("the console did not start: " + server_log(data_dir))
+
+
+def server_log(data_dir: Path) -> str:
+    return (data_dir / "server.log").read_text(errors="replace")[-2000:]
 
 
 async def agent_loop(base: str, username: str, run: Run, start_at: float, stop_at: float) -> None:
@@ -217,6 +224,9 @@ def measure(label: str, pace: str, url: str, agents: int, cases: int, seconds: f
         finally:
             server.terminate()
             server.wait(timeout=30)
+            if run.errors:
+                print(f"  errors: {dict(run.errors)}; the server's log ends:", flush=True)
+                print(server_log(Path(data_dir)), flush=True)
     check(engine, run)
     engine.dispose()
     for name, ok in run.checks.items():
@@ -247,6 +257,12 @@ def table(runs: list[Run]) -> str:
             if all(run.checks.values())
             else "FAILED: " + ", ".join(name for name, ok in run.checks.items() if not ok)
         )
+        if run.errors:
+            checks += (
+                f" ({sum(run.errors.values())}: "
+                + ", ".join(f"{what} x{count}" for what, count in run.errors.most_common())
+                + ")"
+            )
         rows = [("all", everything), *sorted(run.latencies.items())]
         for endpoint, values in rows:
             p95 = percentile(values, 0.95)
