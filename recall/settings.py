@@ -28,8 +28,7 @@ class Settings:
     public_url: str = "http://127.0.0.1:8000"  # where Twilio reaches our webhooks
     hotline: str = ""  # caller id when a recall names no hotline
     now: dt.datetime | None = None  # a fixed time instead of the system clock (simulations)
-    # Console: the key signing session cookies (else one kept in the data dir), and whether
-    # cookies are sent over HTTPS only (on by default when the public address is https).
+    # Console: whether cookies are sent over HTTPS only (on when the public address is https).
     secure_cookies: bool = False
     # Addresses of the HTTPS proxies whose X-Forwarded-For is believed (none: the peer's own).
     trusted_proxies: str = ""
