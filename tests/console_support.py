@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from sqlalchemy import text
 
 from recall.bootstrap import App
 from recall.db.engine import make_engine, upgrade
+from recall.db.models import Base
 from recall.services.assignment import assign_call_list
 from recall.services.users import add_user
 from recall.settings import Settings
@@ -43,6 +47,22 @@ def build_console(database_url: str, data_dir: Path, *, customers: int = 6) -> t
         add_user(engine=app.engine, username=username, password=PASSWORD, role=role,
                  agent_id=agent_id)  # fmt: skip
     return app, create_app(app)
+
+
+@contextmanager
+def module_database(request, data_dir: Path) -> Iterator[str]:
+    """The URL of a database for a module-scoped fixture parametrised sqlite/postgresql: a
+    file in `data_dir`, or the test server's database, emptied once the module is done."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{data_dir / 'recall.db'}"
+        return
+    url = request.getfixturevalue("postgres_server_url")
+    yield url
+    engine = make_engine(url)
+    with engine.begin() as connection:
+        names = ", ".join(t.name for t in Base.metadata.sorted_tables)
+        connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    engine.dispose()
 
 
 def csrf_of(html: str) -> str:

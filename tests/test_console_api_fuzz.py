@@ -4,11 +4,9 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
 from schemathesis.python import asgi
-from sqlalchemy import text
 
-from recall.db.models import Base
 from recall.web.app import openapi_schema
-from tests.console_support import PASSWORD, build_console, csrf_of
+from tests.console_support import PASSWORD, build_console, csrf_of, module_database
 
 schema = schemathesis.openapi.from_dict(openapi_schema())
 BASE = "http://localhost"
@@ -18,24 +16,17 @@ BASE = "http://localhost"
 def session(request, tmp_path_factory):
     """A console logged in as an agent (and as reporting): their cookies and CSRF tokens."""
     data_dir = tmp_path_factory.mktemp("fuzz")
-    if request.param == "sqlite":
-        url = f"sqlite:///{data_dir / 'recall.db'}"
-    else:
-        url = request.getfixturevalue("postgres_server_url")
-    app, web = build_console(url, data_dir, customers=30)
-    logged = {}
-    for username in ("alice", "rita"):
-        client = asgi.get_client(web)  # the requests session schemathesis sends through
-        token = csrf_of(client.get(f"{BASE}/login").text)
-        form = {"username": username, "password": PASSWORD, "csrf": token}
-        assert client.post(f"{BASE}/login", data=form).status_code == 200
-        logged[username] = (client, client.get(f"{BASE}/api/me").json()["csrf"])
-    yield web, logged
-    if request.param == "postgresql":
-        with app.engine.begin() as connection:
-            names = ", ".join(t.name for t in Base.metadata.sorted_tables)
-            connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
-    app.engine.dispose()
+    with module_database(request, data_dir) as url:
+        app, web = build_console(url, data_dir, customers=30)
+        logged = {}
+        for username in ("alice", "rita"):
+            client = asgi.get_client(web)  # the requests session schemathesis sends through
+            token = csrf_of(client.get(f"{BASE}/login").text)
+            form = {"username": username, "password": PASSWORD, "csrf": token}
+            assert client.post(f"{BASE}/login", data=form).status_code == 200
+            logged[username] = (client, client.get(f"{BASE}/api/me").json()["csrf"])
+        yield web, logged
+        app.engine.dispose()
 
 
 @schema.parametrize()

@@ -7,17 +7,17 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
 from schemathesis.python import asgi
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from twilio.request_validator import RequestValidator
 
 from recall.bootstrap import App, dial_settings, telephony
-from recall.db.models import Base, CallAttempt, Message
+from recall.db.models import CallAttempt, Message
 from recall.services.dialing import click_to_call
 from recall.services.worklist import next_case
 from recall.web.app import create_app
 from recall.web.twilio_hooks import webhook_schema
-from tests.console_support import MONDAY_10H_PARIS, build_console
+from tests.console_support import MONDAY_10H_PARIS, build_console, module_database
 
 schema = schemathesis.openapi.from_dict(webhook_schema())
 BASE = "http://localhost"
@@ -28,30 +28,23 @@ TOKEN = "fuzz-auth-token"
 def hooks(request, tmp_path_factory):
     """The webhooks of a console with calls and texts under way; the client to reach them."""
     data_dir = tmp_path_factory.mktemp("hooks")
-    if request.param == "sqlite":
-        url = f"sqlite:///{data_dir / 'recall.db'}"
-    else:
-        url = request.getfixturevalue("postgres_server_url")
-    built, _ = build_console(url, data_dir)
-    app = App(dataclasses.replace(built.settings, twilio_auth_token=TOKEN, public_url=BASE),
-              built.engine)  # fmt: skip
-    offline = telephony(app.settings)  # no account: calls go nowhere, their rows are real
-    for agent_id in ("A1", "A2"):
-        card = next_case(engine=app.engine, agent_id=agent_id, clock=lambda: MONDAY_10H_PARIS)
-        click_to_call(
-            engine=app.engine, telephony=offline, settings=dial_settings(app.settings),
-            agent_id=agent_id, case_id=card.case_id, text_first=True,
-            clock=lambda: MONDAY_10H_PARIS,
-        )  # fmt: skip
-    with Session(app.engine) as session:
-        assert session.scalar(select(func.count(CallAttempt.id))) == 2
-        assert session.scalar(select(func.count(Message.id))) == 2
-    yield asgi.get_client(create_app(app))
-    if request.param == "postgresql":
-        with app.engine.begin() as connection:
-            names = ", ".join(t.name for t in Base.metadata.sorted_tables)
-            connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
-    app.engine.dispose()
+    with module_database(request, data_dir) as url:
+        built, _ = build_console(url, data_dir)
+        app = App(dataclasses.replace(built.settings, twilio_auth_token=TOKEN, public_url=BASE),
+                  built.engine)  # fmt: skip
+        offline = telephony(app.settings)  # no account: calls go nowhere, their rows are real
+        for agent_id in ("A1", "A2"):
+            card = next_case(engine=app.engine, agent_id=agent_id, clock=lambda: MONDAY_10H_PARIS)
+            click_to_call(
+                engine=app.engine, telephony=offline, settings=dial_settings(app.settings),
+                agent_id=agent_id, case_id=card.case_id, text_first=True,
+                clock=lambda: MONDAY_10H_PARIS,
+            )  # fmt: skip
+        with Session(app.engine) as session:
+            assert session.scalar(select(func.count(CallAttempt.id))) == 2
+            assert session.scalar(select(func.count(Message.id))) == 2
+        yield asgi.get_client(create_app(app))
+        app.engine.dispose()
 
 
 @schema.parametrize()
