@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,6 +18,7 @@ import pyarrow.parquet as pq
 BATCH_ROWS = 500_000
 BLOCK_BYTES = 32 << 20  # what pyarrow parses at once
 _SNIFF_BYTES = 64 * 1024
+_NON_ASCII = re.compile(rb"[\x80-\xff]")
 _PARQUET_MAGIC = b"PAR1"
 _BINARY_MAGICS = {
     b"PK\x03\x04": "a ZIP or Excel workbook",
@@ -183,7 +185,8 @@ def _encoding(path: Path) -> str:
 
 
 def _first_non_ascii(block: bytes) -> int:
-    return next(i for i, byte in enumerate(block) if byte >= 0x80)
+    found = _NON_ASCII.search(block)
+    return found.start() if found else len(block)
 
 
 def _line_at(path: Path, offset: int) -> int:
