@@ -29,12 +29,12 @@ from multiprocessing import get_context
 from sqlalchemy import Engine, delete, func, insert, select, text, update
 
 from benchmarks.run import machine, postgres_database, write_section
+from recall.calling.assignment import AssignmentReport, assign_call_list
+from recall.campaign.definitions import register_recall
 from recall.db.engine import make_engine, upgrade
 from recall.db.models import Agent, Case, CaseEvent, QueueEntry
 from recall.domain.calling import call_priority
 from recall.domain.definition import parse_definition
-from recall.services.assignment import AssignmentReport, assign_call_list
-from recall.services.recalls import register_recall
 
 RAW = {
     "id": "R-CALLS", "title": "Perceuse X200 - risque de brûlure", "hazard": "high",

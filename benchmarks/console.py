@@ -37,11 +37,11 @@ from sqlalchemy import Engine, func, insert, select, text
 
 from benchmarks.calls import NOW, seed
 from benchmarks.run import machine, postgres_database, write_section
+from recall.accounts.users import hash_password
+from recall.calling.assignment import assign_call_list
+from recall.campaign.launches import RECALL_CLI
 from recall.db.engine import make_engine, upgrade
 from recall.db.models import Agent, CallAttempt, Case, Customer, QueueEntry, User
-from recall.services.assignment import assign_call_list
-from recall.services.launches import RECALL_CLI
-from recall.services.users import hash_password
 
 PASSWORD = "bench password 2026"
 PACES = {"campaign x2": (5.0, 15.0), "stress x10": (1.0, 3.0)}

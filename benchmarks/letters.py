@@ -25,11 +25,11 @@ from recall.clock import utc_now
 from recall.db.engine import make_engine, upgrade
 from recall.db.models import Case, Customer, Recall
 from recall.domain.definition import parse_definition
-from recall.letters import text as markup
-from recall.letters.pdf import BOLD, FONT, LEFT, WIDTH, measure, register_fonts
-from recall.letters.render import render_batch
-from recall.letters.templates import TemplateSet
-from recall.services import letters
+from recall.notices import letters
+from recall.notices import text as markup
+from recall.notices.letter_pdf import BOLD, FONT, LEFT, WIDTH, measure, register_fonts
+from recall.notices.render import render_batch
+from recall.notices.templates import TemplateSet
 from recall.settings import PROJECT_TEMPLATES
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -26,11 +26,11 @@ from sqlalchemy import Engine, insert, select, text, update
 
 from benchmarks.calls import NOW, RAW, seed
 from benchmarks.run import machine, peak_mb, postgres_database, write_section
+from recall.calling.assignment import assign_call_list
+from recall.calling.follow_up import follow_up
 from recall.db.engine import make_engine, upgrade
 from recall.db.models import CallAttempt, Case, CaseEvent, QueueEntry
 from recall.reporting.files import write_progress_report
-from recall.services.assignment import assign_call_list
-from recall.services.follow_up import follow_up
 from recall.settings import PROJECT_TEMPLATES
 
 RUNS = 3

@@ -34,11 +34,11 @@ from sqlalchemy.orm import Session
 
 from benchmarks import import_peers
 from recall import demo_data
+from recall.calling.agents import import_agents
 from recall.db.engine import make_engine, upgrade
 from recall.db.models import Agent, Case, Letter, LetterBatch, QueueEntry
 from recall.domain.calling import WORKABLE
 from recall.importing.service import import_export
-from recall.services.agents import import_agents
 
 ROOT = Path(__file__).resolve().parents[1]
 POSTGRES_URL = os.environ.get(

@@ -7,9 +7,8 @@ from prefect.artifacts import create_markdown_artifact
 
 from flows import artifact_key
 from recall.bootstrap import app_clock, current_app
-from recall.reporting import closing
-from recall.services import follow_up as service
-from recall.services import reading
+from recall.calling import follow_up as service
+from recall.reporting import closing, overview
 
 
 @task(name="follow-up-recall", retries=2, retry_delay_seconds=10)
@@ -39,7 +38,7 @@ def follow_up(recall_ids: list[str] | None = None) -> list[service.FollowUpRepor
         purged = purge(recall_id)
         get_run_logger().info("%s: personal data of %d case(s) pseudonymised", recall_id,
                               purged.cases)  # fmt: skip
-    ids = recall_ids or reading.open_recall_ids(engine=app.engine)
+    ids = recall_ids or overview.open_recall_ids(engine=app.engine)
     logger = get_run_logger()
     reports = []
     for recall_id in ids:

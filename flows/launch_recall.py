@@ -9,24 +9,30 @@ from typing import Any
 from prefect import flow, get_run_logger, task
 
 from recall.bootstrap import current_app, letter_config, letter_templates
-from recall.services import assignment, identify, letters, notices, reading, recalls
-from recall.services.cases import BatchResult, build_case_batch
+from recall.calling import assignment
+from recall.campaign import definitions
+from recall.identification import buyers
+from recall.identification.cases import BatchResult, build_case_batch
+from recall.notices import letters, posters
+from recall.reporting import overview
 
 
 @task(name="register-recall")
 def register(definition_path: str) -> str:
-    definition, raw = recalls.load_definition(definition_path)
-    created = recalls.register_recall(engine=current_app().engine, definition=definition, raw=raw)
+    definition, raw = definitions.load_definition(definition_path)
+    created = definitions.register_recall(
+        engine=current_app().engine, definition=definition, raw=raw
+    )
     get_run_logger().info("recall %s %s", definition.id, "registered" if created else "resumed")
     return definition.id
 
 
 @task(name="identify-buyers")
-def identify_buyers(recall_id: str) -> identify.Identification:
+def identify_buyers(recall_id: str) -> buyers.Identification:
     app = current_app()
-    definition = recalls.get_definition(engine=app.engine, recall_id=recall_id)
+    definition = definitions.get_definition(engine=app.engine, recall_id=recall_id)
     started = time.perf_counter()
-    found = identify.identify_buyers(
+    found = buyers.identify_buyers(
         engine=app.engine, definition=definition, batch_size=app.settings.case_batch_size
     )
     get_run_logger().info(
@@ -40,7 +46,7 @@ def identify_buyers(recall_id: str) -> identify.Identification:
 @task(name="build-cases", retries=2, retry_delay_seconds=2)
 def build_cases(recall_id: str, batch: int) -> BatchResult:
     engine = current_app().engine
-    definition = recalls.get_definition(engine=engine, recall_id=recall_id)
+    definition = definitions.get_definition(engine=engine, recall_id=recall_id)
     return build_case_batch(engine=engine, definition=definition, batch=batch)
 
 
@@ -68,7 +74,7 @@ def plan_letters(recall_id: str) -> letters.PlanReport:
 def render_letters(recall_id: str) -> letters.RenderReport:
     """Every planned batch not yet on disk, rendered in parallel processes."""
     app = current_app()
-    definition = recalls.get_definition(engine=app.engine, recall_id=recall_id)
+    definition = definitions.get_definition(engine=app.engine, recall_id=recall_id)
     logger = get_run_logger()
     return letters.render_letters(
         engine=app.engine,
@@ -80,10 +86,10 @@ def render_letters(recall_id: str) -> letters.RenderReport:
 
 
 @task(name="public-notices")
-def public_notices(recall_id: str) -> notices.NoticeReport:
+def public_notices(recall_id: str) -> posters.NoticeReport:
     app = current_app()
-    definition = recalls.get_definition(engine=app.engine, recall_id=recall_id)
-    return notices.make_notices(
+    definition = definitions.get_definition(engine=app.engine, recall_id=recall_id)
+    return posters.make_notices(
         engine=app.engine,
         definition=definition,
         config=letter_config(app.settings, recall_id),
@@ -93,7 +99,7 @@ def public_notices(recall_id: str) -> notices.NoticeReport:
 
 @task(name="summarise")
 def summarise(recall_id: str) -> dict[str, Any]:
-    return reading.recall_status(engine=current_app().engine, recall_id=recall_id)
+    return overview.recall_status(engine=current_app().engine, recall_id=recall_id)
 
 
 @flow(name="launch_recall", log_prints=False)

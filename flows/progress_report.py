@@ -11,9 +11,9 @@ from prefect.artifacts import (
 
 from flows import artifact_key
 from recall.bootstrap import app_clock, current_app
+from recall.reporting import overview
 from recall.reporting.completion import STAGES
 from recall.reporting.files import ReportFiles, write_progress_report
-from recall.services import reading
 
 
 @task(name="write-progress-report")
@@ -29,7 +29,7 @@ def write_report(recall_id: str) -> ReportFiles:
 @flow(name="progress_report")
 def progress_report(recall_ids: list[str] | None = None) -> list[ReportFiles]:
     """Write each recall's report (default: every recall still open) and publish its figures."""
-    ids = recall_ids or reading.open_recall_ids(engine=current_app().engine)
+    ids = recall_ids or overview.open_recall_ids(engine=current_app().engine)
     made = []
     for recall_id in ids:
         files = write_report(recall_id)

@@ -12,14 +12,15 @@ from prefect import flow, task
 from prefect_dask import DaskTaskRunner
 
 from recall.bootstrap import current_app, letter_config, letter_templates
-from recall.services import letters, recalls
+from recall.campaign import definitions
+from recall.notices import letters
 
 
 @task(name="render-letter-batch", retries=2, retry_delay_seconds=5)
 def render_batch(recall_id: str, batch_no: int) -> int:
     """Render one batch; its letter count."""
     app = current_app()
-    definition = recalls.get_definition(engine=app.engine, recall_id=recall_id)
+    definition = definitions.get_definition(engine=app.engine, recall_id=recall_id)
     outcome = letters.render_one_batch(
         engine=app.engine, definition=definition,
         config=letter_config(app.settings, recall_id), templates=letter_templates(app.settings),

@@ -14,9 +14,9 @@ from recall.settings import Settings
 if TYPE_CHECKING:  # built on demand: a command pays only for the parts it uses
     from sqlalchemy import Engine
 
-    from recall.letters.templates import TemplateSet
-    from recall.services.dialing import DialSettings
-    from recall.services.letters import LetterSettings
+    from recall.calling.dialing import DialSettings
+    from recall.notices.letters import LetterSettings
+    from recall.notices.templates import TemplateSet
     from recall.telephony.port import Telephony
 
 
@@ -56,7 +56,7 @@ def prepare_prefect(settings: Settings) -> None:
 
 def letter_config(settings: Settings, recall_id: str) -> LetterSettings:
     """Where a recall's letters go and how they are made."""
-    from recall.services.letters import LetterSettings
+    from recall.notices.letters import LetterSettings
 
     return LetterSettings(
         out_dir=settings.data_dir / "letters" / recall_id,
@@ -70,7 +70,7 @@ def letter_config(settings: Settings, recall_id: str) -> LetterSettings:
 
 
 def letter_templates(settings: Settings) -> TemplateSet:
-    from recall.letters.templates import TemplateSet
+    from recall.notices.templates import TemplateSet
 
     return TemplateSet(settings.templates_dir / "letters", settings.home_language)
 
@@ -91,7 +91,7 @@ def telephony(settings: Settings) -> Telephony:
 
 
 def dial_settings(settings: Settings) -> DialSettings:
-    from recall.services.dialing import DialSettings
+    from recall.calling.dialing import DialSettings
 
     return DialSettings(
         public_url=settings.public_url,

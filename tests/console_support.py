@@ -12,11 +12,11 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 
+from recall.accounts.users import add_user
 from recall.bootstrap import App
+from recall.calling.assignment import assign_call_list
 from recall.db.engine import make_engine, upgrade
 from recall.db.models import Base
-from recall.services.assignment import assign_call_list
-from recall.services.users import add_user
 from recall.settings import Settings
 from recall.web.app import create_app
 from tests.support import agent, callers, launch, seed

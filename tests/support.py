@@ -70,9 +70,9 @@ def definition(**changes) -> RecallDefinition:
 
 def launch(engine: Engine, clock=None, **changes) -> RecallDefinition:
     """Register a recall (the sample one, with `changes`) and build its cases, no workflow."""
-    from recall.services.cases import build_case_batch
-    from recall.services.identify import identify_buyers
-    from recall.services.recalls import register_recall
+    from recall.campaign.definitions import register_recall
+    from recall.identification.buyers import identify_buyers
+    from recall.identification.cases import build_case_batch
 
     raw = sample_recall(**{"hotline": "+33 1 80 00 00 00", **changes})
     recall = parse_definition(raw)

@@ -2,8 +2,8 @@
 
 import datetime as dt
 
+from recall.accounts.users import check_password, hash_password
 from recall.domain.access import ThrottlePolicy, after_failure, home_of, locked, may_enter
-from recall.services.users import check_password, hash_password
 
 T0 = dt.datetime(2026, 11, 24, 9, 0, tzinfo=dt.UTC)
 POLICY = ThrottlePolicy(limit=3, window=dt.timedelta(minutes=15), lockout=dt.timedelta(minutes=15))

@@ -9,14 +9,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from recall import demo_data
-from recall.db.models import Agent
-from recall.services.agents import (
+from recall.calling.agents import (
     AgentFileError,
     AgentView,
     import_agents,
     list_agents,
     set_agent_active,
 )
+from recall.db.models import Agent
 from tests.support import seed
 
 MONDAY = dt.datetime(2026, 11, 23, 9, 0, tzinfo=dt.UTC)

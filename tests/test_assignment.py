@@ -8,10 +8,10 @@ import pytest
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
+from recall.calling.assignment import active_slots, assign_call_list
 from recall.db.models import Agent, Case, CaseEvent, QueueEntry
 from recall.domain.assignment import AgentSlot, Item, deal, excess, plan_assignment, targets
 from recall.domain.calling import call_priority
-from recall.services.assignment import active_slots, assign_call_list
 from tests.support import agent, callers, customer, launch, line, seed
 
 

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from pypdf import PdfReader
 
-from recall.calls.sheets import SheetError, SheetRow, write_call_sheet
+from recall.calling.sheet_pdf import SheetError, SheetRow, write_call_sheet
 
 FONTS = Path(__file__).resolve().parents[1] / "templates" / "fonts"
 GENERATED = dt.datetime(2026, 11, 23, 9, 0, tzinfo=dt.UTC)

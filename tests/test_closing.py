@@ -6,14 +6,14 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from recall.calling.assignment import assign_call_list
+from recall.calling.claiming import claim_case
+from recall.calling.outcomes import record_disposition
+from recall.calling.queue import on_call_list
 from recall.db.models import CallAttempt, Case, CaseEvent, Recall, RecallBuyer
 from recall.reporting.closing import ClosingError, close_recall, purge_due, purge_personal_data
 from recall.reporting.completion import completion
-from recall.services.assignment import assign_call_list
-from recall.services.call_queue import on_call_list
-from recall.services.calls import record_disposition
-from recall.services.reading import open_recall_ids
-from recall.services.worklist import claim_case
+from recall.reporting.overview import open_recall_ids
 from recall.settings import PROJECT_TEMPLATES
 from tests.support import agent, callers, seed
 from tests.support import launch as launch_sample

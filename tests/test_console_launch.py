@@ -7,7 +7,7 @@ import pytest
 import yaml
 from fastapi.testclient import TestClient
 
-from recall.services import launches
+from recall.campaign import launches
 from tests.console_support import build_console, csrf_of, log_in
 from tests.support import sample_recall
 

@@ -10,8 +10,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from recall.campaign import launches
 from recall.db.models import Agent, Case, QueueEntry
-from recall.services import launches
 from tests.console_support import RECALL, build_console, log_in
 from tests.support import sample_recall
 

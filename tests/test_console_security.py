@@ -8,8 +8,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from recall.accounts.users import set_user_active
 from recall.db.models import CallAttempt, Case
-from recall.services.users import set_user_active
 from recall.web.app import CONSOLE_ROUTERS
 from tests.console_support import PASSWORD, RECALL, build_console, csrf_of, log_in
 

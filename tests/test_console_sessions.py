@@ -13,11 +13,11 @@ from fastapi.testclient import TestClient
 from sqlalchemy import event, select
 from typer.testing import CliRunner
 
+from recall.accounts.sessions import Loaded, needs_saving
+from recall.accounts.users import set_password, set_user_active
+from recall.calling.agents import set_agent_active
 from recall.cli import cli
 from recall.db.models import ConsoleSession
-from recall.services.agents import set_agent_active
-from recall.services.sessions import Loaded, needs_saving
-from recall.services.users import set_password, set_user_active
 from recall.web.app import create_app
 from tests.console_support import MONDAY_10H_PARIS, PASSWORD, RECALL, build_console, log_in
 

@@ -10,17 +10,17 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from recall import spreadsheet
-from recall.calls.sheets import SheetRow, write_call_sheet
+from recall.calling.agents import import_agents
+from recall.calling.assignment import assign_call_list
+from recall.calling.sheet_pdf import SheetRow, write_call_sheet
 from recall.db.models import Customer, Purchase, Store
 from recall.importing.service import import_export
-from recall.letters.templates import TemplateSet
+from recall.notices.mailing import record_returned
+from recall.notices.posters import make_notices
+from recall.notices.templates import TemplateSet
 from recall.reporting.completion import completion, completion_csv
 from recall.reporting.files import write_progress_report
-from recall.services.agents import import_agents
-from recall.services.assignment import assign_call_list
-from recall.services.mailing import record_returned
-from recall.services.notices import make_notices
-from recall.services.reading import export_cases
+from recall.reporting.overview import export_cases
 from recall.settings import PROJECT_TEMPLATES
 from tests.support import agent, customer, line, seed
 from tests.test_letters import clock, config_for, launch, make_letters

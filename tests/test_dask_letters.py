@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 from flows.render_letters import render_letters_on_dask
 from recall.bootstrap import current_app, letter_config, letter_templates
 from recall.db.models import Letter, LetterBatch
-from recall.services import letters
+from recall.notices import letters
 from tests.support import customer, line, seed
 from tests.test_letters import launch
 

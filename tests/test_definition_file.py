@@ -7,8 +7,8 @@ import pytest
 import yaml
 from fastapi.testclient import TestClient
 
+from recall.campaign.definitions import load_definition
 from recall.domain.definition import InvalidDefinition
-from recall.services.recalls import load_definition
 from tests.console_support import build_console, log_in
 from tests.support import sample_recall
 

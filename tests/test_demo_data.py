@@ -4,8 +4,8 @@ import pandas as pd
 import pytest
 
 from recall import demo_data
+from recall.campaign.definitions import load_definition
 from recall.importing.service import import_export
-from recall.services.recalls import load_definition
 
 
 def read(path, sep, encoding):

@@ -6,13 +6,13 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from recall.calling.assignment import assign_call_list
+from recall.calling.claiming import claim_case
+from recall.calling.follow_up import follow_up
+from recall.calling.outcomes import record_disposition
 from recall.db.models import Case, CaseEvent, Letter
 from recall.domain.cases import replay
-from recall.services.assignment import assign_call_list
-from recall.services.calls import record_disposition
-from recall.services.follow_up import follow_up
-from recall.services.mailing import mark_mailed
-from recall.services.worklist import claim_case
+from recall.notices.mailing import mark_mailed
 from tests.support import agent, callers, customer, line, seed
 from tests.support import launch as launch_sample
 from tests.test_letters import config_for, make_letters

@@ -4,12 +4,13 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from recall.campaign.definitions import register_recall
+from recall.campaign.events import change_status
 from recall.db.models import Case, CaseEvent
 from recall.domain.cases import IllegalTransition, replay
-from recall.services.cases import build_case_batch, change_status
-from recall.services.identify import identify_buyers
-from recall.services.reading import recall_status
-from recall.services.recalls import register_recall
+from recall.identification.buyers import identify_buyers
+from recall.identification.cases import build_case_batch
+from recall.reporting.overview import recall_status
 from tests.support import DRILL, SANDER, customer, definition, line, seed
 
 

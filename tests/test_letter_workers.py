@@ -12,7 +12,7 @@ ROOT = Path(__file__).resolve().parents[1]
 # A launch's rendering pool, one worker on a long batch.
 LAUNCH = """
 import sys, time
-from recall.services.letters import worker_pool
+from recall.notices.letters import worker_pool
 from tests.test_letter_workers import long_batch
 
 if __name__ == "__main__":

@@ -15,8 +15,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from recall.db.models import Letter, LetterBatch, Store
-from recall.letters.templates import TemplateProblem, TemplateSet
-from recall.services import letters
+from recall.notices import letters
+from recall.notices.templates import TemplateProblem, TemplateSet
 from recall.settings import PROJECT_TEMPLATES
 from tests.support import customer, line, sample_recall, seed
 from tests.support import launch as launch_sample
@@ -175,15 +175,16 @@ CRASHING_RUN = """
 import sys
 from pathlib import Path
 from recall.db.engine import make_engine
-from recall.letters.templates import TemplateSet
-from recall.services import letters, recalls
+from recall.notices.templates import TemplateSet
+from recall.campaign import definitions
+from recall.notices import letters
 from recall.settings import PROJECT_TEMPLATES
 engine = make_engine(sys.argv[1])
 config = letters.LetterSettings(
     out_dir=Path(sys.argv[2]), templates_dir=PROJECT_TEMPLATES / "letters",
     fonts_dir=PROJECT_TEMPLATES / "fonts", batch_size=4, workers=1,
 )
-definition = recalls.get_definition(engine=engine, recall_id="R-2026-014")
+definition = definitions.get_definition(engine=engine, recall_id="R-2026-014")
 templates = TemplateSet(config.templates_dir)
 letters.plan_letters(engine=engine, recall_id=definition.id, config=config, templates=templates)
 letters.render_letters(engine=engine, definition=definition, config=config, templates=templates)

@@ -8,9 +8,9 @@ from sqlalchemy.orm import Session
 
 from recall.db.models import Case, CaseEvent, Store
 from recall.domain.cases import replay
-from recall.letters.templates import TemplateSet
-from recall.services.mailing import MailingError, mark_mailed, record_returned
-from recall.services.notices import make_notices
+from recall.notices.mailing import MailingError, mark_mailed, record_returned
+from recall.notices.posters import make_notices
+from recall.notices.templates import TemplateSet
 from tests.support import customer, line, seed
 from tests.test_letters import clock, config_for, launch, make_letters
 

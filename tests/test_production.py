@@ -13,9 +13,9 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+from recall.calling.assignment import assign_call_list
 from recall.db.engine import make_engine
 from recall.db.models import Base
-from recall.services.assignment import assign_call_list
 from tests.conftest import POSTGRES_URL
 from tests.support import agent, callers, launch, seed
 

@@ -12,13 +12,13 @@ from pypdf import PdfReader
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from recall.calling.assignment import assign_call_list
+from recall.calling.claiming import claim_case
+from recall.calling.outcomes import record_disposition
 from recall.db.models import Case
 from recall.domain.forecast import calls_per_case
+from recall.notices.mailing import mark_mailed, record_returned
 from recall.reporting.files import write_progress_report
-from recall.services.assignment import assign_call_list
-from recall.services.calls import record_disposition
-from recall.services.mailing import mark_mailed, record_returned
-from recall.services.worklist import claim_case
 from recall.settings import PROJECT_TEMPLATES
 from tests.support import agent, callers, customer, line, seed
 from tests.support import launch as launch_sample

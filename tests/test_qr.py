@@ -3,7 +3,7 @@
 import pytest
 import segno
 
-from recall.letters import qr
+from recall.notices import qr
 
 
 @pytest.mark.parametrize(

@@ -14,11 +14,11 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from recall.bootstrap import App
+from recall.calling.assignment import assign_call_list
+from recall.calling.claiming import WorkError, next_case
+from recall.calling.dialing import click_to_call
+from recall.calling.outcomes import record_disposition
 from recall.db.models import CallAttempt, Case, CaseEvent, Message
-from recall.services.assignment import assign_call_list
-from recall.services.calls import record_disposition
-from recall.services.dialing import click_to_call
-from recall.services.worklist import WorkError, next_case
 from recall.settings import PROJECT_TEMPLATES, Settings
 from recall.telephony.offline import OfflineTelephony
 from recall.telephony.twilio import TwilioTelephony

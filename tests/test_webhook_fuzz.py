@@ -12,9 +12,9 @@ from sqlalchemy.orm import Session
 from twilio.request_validator import RequestValidator
 
 from recall.bootstrap import App, dial_settings, telephony
+from recall.calling.claiming import next_case
+from recall.calling.dialing import click_to_call
 from recall.db.models import CallAttempt, Message
-from recall.services.dialing import click_to_call
-from recall.services.worklist import next_case
 from recall.web.app import create_app
 from recall.web.twilio_hooks import webhook_schema
 from tests.console_support import MONDAY_10H_PARIS, build_console, module_database

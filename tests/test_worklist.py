@@ -8,12 +8,12 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from recall.calling.assignment import assign_call_list
+from recall.calling.claiming import NotYourCase, WorkError, claim_case, next_case
+from recall.calling.outcomes import record_disposition, record_outcome
 from recall.db.models import CallAttempt, Case, CaseEvent, Customer
 from recall.domain.calling import may_call_at, next_opening
 from recall.domain.definition import CallPolicy
-from recall.services.assignment import assign_call_list
-from recall.services.calls import record_disposition, record_outcome
-from recall.services.worklist import NotYourCase, WorkError, claim_case, next_case
 from tests.support import agent, callers, customer, launch, line, seed
 
 PARIS = "Europe/Paris"
@@ -292,8 +292,8 @@ def test_an_inbound_call_opens_any_free_case_but_never_an_unknown_one(engine, cl
 
 
 def test_a_deactivated_agent_claims_records_and_takes_over_nothing(engine, clock):
-    from recall.services.agents import set_agent_active
-    from recall.services.worklist import AgentInactive
+    from recall.calling.agents import set_agent_active
+    from recall.calling.claiming import AgentInactive
 
     work(engine, clock, count=4, agents=("A1", "A2"))
     held = next_case(engine=engine, agent_id="A1", clock=clock)  # claimed before the lead acts

@@ -30,7 +30,7 @@ def register(cli: typer.Typer) -> None:
 def agents_import(path: Path) -> None:
     """Import agents (agent_id, name, languages, skills, capacity, phone, active)."""
     from recall.bootstrap import build_app
-    from recall.services import agents as agent_service
+    from recall.calling import agents as agent_service
 
     app = build_app()
     try:
@@ -58,7 +58,7 @@ def agents_list() -> None:
     from rich.table import Table
 
     from recall.bootstrap import build_app
-    from recall.services import agents as agent_service
+    from recall.calling import agents as agent_service
 
     table = Table("agent", "name", "languages", "skills", "capacity", "phone", "active")
     for a in agent_service.list_agents(engine=build_app().engine):
@@ -83,7 +83,7 @@ def agents_activate(agent_id: str) -> None:
 
 def _set_active(agent_id: str, active: bool) -> None:
     from recall.bootstrap import build_app
-    from recall.services import agents as agent_service
+    from recall.calling import agents as agent_service
 
     try:
         changed = agent_service.set_agent_active(
@@ -101,7 +101,7 @@ def assign(
 ) -> None:
     """Give call-list cases without an active agent one; --rebalance after agents change."""
     from recall.bootstrap import app_clock, build_app
-    from recall.services.assignment import assign_call_list
+    from recall.calling.assignment import assign_call_list
 
     app = build_app()
     try:
@@ -123,7 +123,7 @@ def assign(
 def calls_next(agent: AgentOpt, desk: DeskOpt = "") -> None:
     """Claim and show the agent's next case to call (nothing when none is due)."""
     from recall.bootstrap import app_clock, build_app
-    from recall.services.worklist import WorkError, next_case
+    from recall.calling.claiming import WorkError, next_case
 
     app = build_app()
     try:
@@ -154,8 +154,8 @@ def calls_record(
 ) -> None:
     """Record a call to a case: its disposition and, once reached, the outcome."""
     from recall.bootstrap import app_clock, build_app
-    from recall.services.calls import record_disposition, record_outcome
-    from recall.services.worklist import NotYourCase, WorkError
+    from recall.calling.claiming import NotYourCase, WorkError
+    from recall.calling.outcomes import record_disposition, record_outcome
 
     app = build_app()
     engine, clock = app.engine, app_clock(app.settings)
@@ -189,8 +189,8 @@ def calls_dial(
 ) -> None:
     """Click-to-call: ring the agent's phone, then bridge to the customer (Twilio or offline)."""
     from recall.bootstrap import app_clock, build_app, dial_settings, telephony
-    from recall.services.dialing import click_to_call
-    from recall.services.worklist import NotYourCase, WorkError
+    from recall.calling.claiming import NotYourCase, WorkError
+    from recall.calling.dialing import click_to_call
 
     app = build_app()
     try:
@@ -215,8 +215,8 @@ def calls_sheet(
 ) -> None:
     """Write the agent's call list, in calling order, as PDF and CSV."""
     from recall.bootstrap import app_clock, build_app
-    from recall.calls.sheets import SheetError
-    from recall.services.call_sheets import write_agent_sheet
+    from recall.calling.sheet_pdf import SheetError
+    from recall.calling.sheets import write_agent_sheet
 
     app = build_app()
     try:
@@ -234,8 +234,8 @@ def _case_id(engine: Engine, case_ref: str) -> int:
     from sqlalchemy import select
     from sqlalchemy.orm import Session
 
+    from recall.calling.claiming import NotYourCase
     from recall.db.models import Case
-    from recall.services.worklist import NotYourCase
 
     with Session(engine) as session:
         found = session.scalar(select(Case.id).where(Case.case_ref == case_ref.strip()))

@@ -122,10 +122,10 @@ def demo_data(
 def status(recall_id: str, as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """Figures of a recall: cases by channel and status, returns, untraceable units."""
     from recall.bootstrap import build_app
-    from recall.services import reading
+    from recall.reporting import overview
 
     try:
-        figures = reading.recall_status(engine=build_app().engine, recall_id=recall_id)
+        figures = overview.recall_status(engine=build_app().engine, recall_id=recall_id)
     except LookupError as exc:
         fail(str(exc))
     if as_json:
@@ -137,12 +137,12 @@ def status(recall_id: str, as_json: Annotated[bool, typer.Option("--json")] = Fa
 def cases(recall_id: str, csv: Annotated[Path, typer.Option("--csv")]) -> None:
     """Write the recall's cases to a CSV file, one row per case."""
     from recall.bootstrap import build_app
-    from recall.services import reading
+    from recall.reporting import overview
 
     app = build_app()
     try:
-        reading.recall_status(engine=app.engine, recall_id=recall_id)
+        overview.recall_status(engine=app.engine, recall_id=recall_id)
     except LookupError as exc:
         fail(str(exc))
-    count = reading.export_cases(engine=app.engine, recall_id=recall_id, out=csv)
+    count = overview.export_cases(engine=app.engine, recall_id=recall_id, out=csv)
     out.print(f"{count:,} cases written to {csv}")

@@ -14,12 +14,12 @@ letters_cli = typer.Typer(help="Recall letters: render, record posting and retur
 
 def launch(definition: Path) -> None:
     """Validate a recall YAML, find its buyers, build their cases; relaunching resumes."""
+    from recall.campaign import definitions
     from recall.cli.flows import flow_engine
     from recall.domain.definition import InvalidDefinition
-    from recall.services import recalls
 
     try:
-        recalls.load_definition(definition)
+        definitions.load_definition(definition)
     except InvalidDefinition as exc:
         fail(str(exc))
     _refuse_partial_data()
@@ -50,12 +50,13 @@ def _refuse_partial_data() -> None:
 def letters_render(recall_id: str) -> None:
     """Plan and render the letters not made yet, then the posters and press notice."""
     from recall.bootstrap import build_app, letter_config, letter_templates
-    from recall.letters.templates import TemplateProblem
-    from recall.services import letters, notices, recalls
+    from recall.campaign import definitions
+    from recall.notices import letters, posters
+    from recall.notices.templates import TemplateProblem
 
     app = build_app()
     try:
-        definition = recalls.get_definition(engine=app.engine, recall_id=recall_id)
+        definition = definitions.get_definition(engine=app.engine, recall_id=recall_id)
         templates = letter_templates(app.settings)
     except (LookupError, TemplateProblem) as exc:
         fail(str(exc))
@@ -72,7 +73,7 @@ def letters_render(recall_id: str) -> None:
             templates=templates,
             progress=lambda done, total: bar.update(task, completed=done, total=total),
         )
-    made = notices.make_notices(
+    made = posters.make_notices(
         engine=app.engine, definition=definition, config=config, templates=templates
     )
     rate = report.letters / report.seconds if report.seconds else 0
@@ -95,7 +96,7 @@ def letters_mailed(
 ) -> None:
     """Record that the print house posted the letters (all rendered batches, or --batch)."""
     from recall.bootstrap import build_app
-    from recall.services.mailing import MailingError, mark_mailed
+    from recall.notices.mailing import MailingError, mark_mailed
 
     try:
         report = mark_mailed(engine=build_app().engine, recall_id=recall_id, batch_file=batch)
@@ -111,7 +112,7 @@ def letters_mailed(
 def letters_returned(path: Path) -> None:
     """Record letters returned undelivered (CSV with a case_ref column); cases change channel."""
     from recall.bootstrap import build_app
-    from recall.services.mailing import MailingError, record_returned
+    from recall.notices.mailing import MailingError, record_returned
 
     try:
         report = record_returned(engine=build_app().engine, path=path)

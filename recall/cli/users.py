@@ -26,8 +26,8 @@ def add(
     ] = "",
 ) -> None:
     """Create a user; the password is asked for (or read from --password-env)."""
+    from recall.accounts import users
     from recall.bootstrap import build_app
-    from recall.services import users
 
     password = _password(password_env)
     try:
@@ -46,8 +46,8 @@ def list_() -> None:
     """Every user, their role and agent id."""
     from rich.table import Table
 
+    from recall.accounts import users
     from recall.bootstrap import build_app
-    from recall.services import users
 
     table = Table("user", "role", "agent", "active")
     for user in users.list_users(engine=build_app().engine):
@@ -58,8 +58,8 @@ def list_() -> None:
 @users_cli.command("deactivate")
 def deactivate(username: str) -> None:
     """Keep a user out: every session of theirs ends at once."""
+    from recall.accounts import users
     from recall.bootstrap import build_app
-    from recall.services import users
 
     try:
         users.set_user_active(engine=build_app().engine, username=username, active=False)
@@ -77,8 +77,8 @@ def password(
 ) -> None:
     """Give a user a new password (asked for, or read from --password-env); every session of
     theirs ends at once."""
+    from recall.accounts import users
     from recall.bootstrap import build_app
-    from recall.services import users
 
     new = _password(password_env)
     try:

@@ -18,12 +18,12 @@ from pathlib import Path
 from sqlalchemy import Engine, select, update
 from sqlalchemy.orm import Session
 
+from recall.calling.queue import on_call_list
+from recall.campaign.definitions import definition_of
+from recall.campaign.events import record_move
 from recall.clock import Clock, utc_now
 from recall.db.models import CallAttempt, Case, CaseEvent, Letter, Message, Recall, RecallBuyer
 from recall.reporting.files import ReportFiles, write_progress_report
-from recall.services.call_queue import on_call_list
-from recall.services.cases import record_move
-from recall.services.recalls import definition_of
 
 SYSTEM = "closing"
 

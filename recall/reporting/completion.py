@@ -18,9 +18,9 @@ from sqlalchemy import Date, Engine, cast, func, select
 from sqlalchemy.orm import Session
 
 from recall import spreadsheet
+from recall.calling.queue import held_by, on_call_list
 from recall.db.models import Agent, CallAttempt, Case, CaseEvent, QueueEntry, Recall
 from recall.domain.cases import Status
-from recall.services.call_queue import held_by, on_call_list
 
 STAGES = ("identified", "notified", "contacted", "resolved")
 _REACHED = {

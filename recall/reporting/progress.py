@@ -11,6 +11,9 @@ from typing import Any
 from sqlalchemy import Engine, and_, func, select
 from sqlalchemy.orm import Session
 
+from recall.calling.follow_up import SlaBreach, sla_breach
+from recall.calling.queue import on_call_list
+from recall.campaign.definitions import definition_of
 from recall.clock import Clock, utc_now
 from recall.db.models import (
     Agent,
@@ -26,9 +29,6 @@ from recall.db.models import (
 from recall.domain.calling import NOT_IN_POSSESSION
 from recall.domain.forecast import Forecast, Pace, forecast
 from recall.reporting.completion import Completion, as_date, completion, utc_day
-from recall.services.call_queue import on_call_list
-from recall.services.follow_up import SlaBreach, sla_breach
-from recall.services.recalls import definition_of
 
 CLOSED = ("resolved", "declined", "unreachable")
 

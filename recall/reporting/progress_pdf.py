@@ -22,7 +22,7 @@ from reportlab.platypus import (
     TableStyle,
 )
 
-from recall.letters.pdf import BOLD, FONT, register_fonts
+from recall.fonts import BOLD, FONT, register_fonts
 from recall.reporting.completion import STAGES
 from recall.reporting.progress import Progress
 

@@ -9,15 +9,15 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
 
+from recall.accounts.users import UserView
 from recall.bootstrap import App, app_clock, dial_settings
+from recall.calling import agent_queue, claiming, dialing
+from recall.calling.case_card import CaseCard
+from recall.calling.claiming import AlreadyRecorded, WorkError
+from recall.calling.outcomes import record_disposition
+from recall.calling.script import call_script
+from recall.campaign.definitions import get_definition
 from recall.domain.calling import DECLINED, ESCALATED, NOT_IN_POSSESSION
-from recall.services import desk, dialing, worklist
-from recall.services.calls import record_disposition
-from recall.services.recalls import get_definition
-from recall.services.scripts import call_script
-from recall.services.users import UserView
-from recall.services.work_view import CaseCard
-from recall.services.worklist import AlreadyRecorded, WorkError
 from recall.web.pages import redirect, render
 from recall.web.security import AgentUser, AppDep, CaseId, Csrf, agent_of
 
@@ -34,7 +34,9 @@ router = APIRouter()
 
 @router.get("/my/list", response_class=HTMLResponse)
 def my_list(request: Request, user: AgentUser, app: AppDep) -> Response:
-    queue = desk.my_queue(engine=app.engine, agent_id=agent_of(user), clock=app_clock(app.settings))
+    queue = agent_queue.my_queue(
+        engine=app.engine, agent_id=agent_of(user), clock=app_clock(app.settings)
+    )
     return render(request, "my_list.html", queue=queue)
 
 
@@ -51,7 +53,7 @@ def my_next(request: Request, user: AgentUser, app: AppDep) -> Response:
 
 
 def _open_next(request: Request, app: App, user: UserView, flash: str | None = None) -> Response:
-    card = worklist.next_case(
+    card = claiming.next_case(
         engine=app.engine, agent_id=agent_of(user), desk=DESK, clock=app_clock(app.settings)
     )
     if card is None:
@@ -77,7 +79,7 @@ def hotline_search(
 ) -> Response:
     """Cases by the reference on the letter or the caller's number (posted: never in a URL)."""
     agent_of(user)
-    hits = desk.find_cases(engine=app.engine, query=q, country=app.settings.home_country)
+    hits = agent_queue.find_cases(engine=app.engine, query=q, country=app.settings.home_country)
     request.session[FOUND] = [hit.case_id for hit in hits]
     return render(request, "hotline.html", query=q, hits=hits)
 
@@ -153,7 +155,7 @@ def call(
 
 @router.post("/cases/{case_id}/release", dependencies=[Csrf])
 def release(request: Request, case_id: CaseId, user: AgentUser, app: AppDep) -> Response:
-    worklist.release_case(engine=app.engine, agent_id=agent_of(user), case_id=case_id, desk=DESK)
+    claiming.release_case(engine=app.engine, agent_id=agent_of(user), case_id=case_id, desk=DESK)
     return redirect("/my/list", "Case put back on your list.", request)
 
 
@@ -163,8 +165,8 @@ def _open(
     """Claim a case for this desk: one of the agent's own, or, for a customer calling in, one
     that the agent's hotline search found (a case id typed in the address bar is not enough)."""
     if inbound and case_id not in request.session.get(FOUND, []):
-        raise worklist.NotYourCase(f"case {case_id} was not found by a hotline search")
-    return worklist.claim_case(
+        raise claiming.NotYourCase(f"case {case_id} was not found by a hotline search")
+    return claiming.claim_case(
         engine=app.engine, agent_id=agent_of(user), case_id=case_id, desk=DESK, inbound=inbound,
         clock=app_clock(app.settings),
     )  # fmt: skip
@@ -188,7 +190,7 @@ def _case_page(
     outcomes = [*definition.remedies, NOT_IN_POSSESSION, DECLINED, ESCALATED]
     return render(
         request, "case.html", status, card=card, script=script, inbound=inbound, error=error,
-        history=desk.history(engine=app.engine, case_id=card.case_id), outcomes=outcomes,
+        history=agent_queue.history(engine=app.engine, case_id=card.case_id), outcomes=outcomes,
         dispositions=DISPOSITIONS,
     )  # fmt: skip
 
@@ -203,7 +205,7 @@ def _callback_time(app: App, case_id: CaseId, typed: str) -> dt.datetime | None:
         raise WorkError(f"callback time {typed!r} is not a date and time") from None
     if local.tzinfo is not None:
         return local
-    zone_name = desk.case_zone(engine=app.engine, case_id=case_id) or "UTC"
+    zone_name = agent_queue.case_zone(engine=app.engine, case_id=case_id) or "UTC"
     try:
         zone = ZoneInfo(zone_name)
     except ZoneInfoNotFoundError:

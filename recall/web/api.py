@@ -14,10 +14,11 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
 from recall.bootstrap import app_clock
+from recall.calling import agent_queue, claiming
+from recall.calling.outcomes import record_disposition
 from recall.domain.calling import Disposition
 from recall.reporting import completion as completion_figures
-from recall.services import desk, reading, worklist
-from recall.services.calls import record_disposition
+from recall.reporting import overview
 from recall.web.security import (
     MAX_ROW_ID,
     AgentUser,
@@ -100,7 +101,9 @@ def me(request: Request, user: UserDep) -> Me:
 
 @router.get("/my/queue")
 def my_queue(user: AgentUser, app: AppDep) -> QueueOut:
-    queue = desk.my_queue(engine=app.engine, agent_id=agent_of(user), clock=app_clock(app.settings))
+    queue = agent_queue.my_queue(
+        engine=app.engine, agent_id=agent_of(user), clock=app_clock(app.settings)
+    )
     return QueueOut(left=queue.left, done_today=queue.done_today,
                     case_ids=[row.case_id for row in queue.rows])  # fmt: skip
 
@@ -108,7 +111,7 @@ def my_queue(user: AgentUser, app: AppDep) -> QueueOut:
 @router.post("/my/next", dependencies=[Csrf])
 def next_case(user: AgentUser, app: AppDep) -> Next:
     """Claim the agent's most urgent case that may be called now (null when none is due)."""
-    card = worklist.next_case(
+    card = claiming.next_case(
         engine=app.engine, agent_id=agent_of(user), desk=DESK, clock=app_clock(app.settings)
     )
     if card is None:
@@ -130,7 +133,7 @@ def record(case_id: CaseId, body: Record, user: AgentUser, app: AppDep) -> Recor
 
 @router.get("/recalls")
 def recalls(user: ReportUser, app: AppDep) -> list[RecallOut]:
-    return [RecallOut(**_fields(r, RecallOut)) for r in reading.list_recalls(engine=app.engine)]
+    return [RecallOut(**_fields(r, RecallOut)) for r in overview.list_recalls(engine=app.engine)]
 
 
 @router.get("/recalls/{recall_id}/completion")

@@ -9,7 +9,7 @@ from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException
 
 from recall.bootstrap import App, app_clock, build_app, dial_settings, telephony
-from recall.services.worklist import NotYourCase, WorkError
+from recall.calling.claiming import NotYourCase, WorkError
 from recall.web import agent_pages, api, lead_pages, pages, report_pages
 from recall.web.limits import BodyLimit
 from recall.web.pages import redirect, render

@@ -8,10 +8,11 @@ from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, Response
 
 from recall.bootstrap import App, app_clock
+from recall.calling import agents, assignment
+from recall.campaign import launches
+from recall.campaign.definitions import get_definition
 from recall.domain.definition import InvalidDefinition
-from recall.reporting import completion, progress
-from recall.services import agents, assignment, launches, reading
-from recall.services.recalls import get_definition
+from recall.reporting import completion, overview, progress
 from recall.web.pages import redirect, render
 from recall.web.security import AppDep, Csrf, LeadUser
 
@@ -115,7 +116,7 @@ def _recalls(
     request: Request, app: App, problems: list | None = None, status: int = 200
 ) -> Response:
     return render(
-        request, "recalls.html", status, recalls=reading.list_recalls(engine=app.engine),
+        request, "recalls.html", status, recalls=overview.list_recalls(engine=app.engine),
         launches=launches.recent_launches(logs=app.settings.data_dir / "launches"),
         problems=problems or [],
     )  # fmt: skip

@@ -8,9 +8,9 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
+from recall.accounts.users import LoginFailed, LoginThrottled, authenticate
 from recall.bootstrap import app_clock
 from recall.domain.access import home_of
-from recall.services.users import LoginFailed, LoginThrottled, authenticate
 from recall.web.security import CSRF_FIELD, AppDep, Csrf, UserDep, client_address, csrf_token
 
 

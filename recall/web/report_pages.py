@@ -6,8 +6,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
 from recall.bootstrap import app_clock
-from recall.reporting import completion, progress
-from recall.services import reading
+from recall.reporting import completion, overview, progress
 from recall.web import charts
 from recall.web.pages import render
 from recall.web.security import AppDep, ReportUser
@@ -17,7 +16,7 @@ router = APIRouter()
 
 @router.get("/reports", response_class=HTMLResponse)
 def reports(request: Request, user: ReportUser, app: AppDep) -> Response:
-    return render(request, "reports.html", recalls=reading.list_recalls(engine=app.engine))
+    return render(request, "reports.html", recalls=overview.list_recalls(engine=app.engine))
 
 
 @router.get("/reports/{recall_id}.csv")

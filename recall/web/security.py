@@ -15,9 +15,9 @@ from typing import Annotated
 
 from fastapi import Depends, Path, Request
 
+from recall.accounts.users import UserView
 from recall.bootstrap import App
 from recall.domain.access import Role, may_enter
-from recall.services.users import UserView
 from recall.web.sessions import session_user
 
 CSRF_FIELD = "csrf"

@@ -1,5 +1,5 @@
 """The console's sessions as an ASGI middleware: `request.session` as Starlette gives it, kept
-in the database (recall/services/sessions.py) with only an opaque token in the cookie."""
+in the database (recall/accounts/sessions.py) with only an opaque token in the cookie."""
 
 from __future__ import annotations
 
@@ -11,15 +11,15 @@ from typing import Any
 from sqlalchemy import Engine
 from starlette.concurrency import run_in_threadpool
 
-from recall.domain.access import Role
-from recall.services.sessions import (
+from recall.accounts.sessions import (
     ABSOLUTE_FOR,
     Loaded,
     load_session,
     needs_saving,
     save_session,
 )
-from recall.services.users import UserView
+from recall.accounts.users import UserView
+from recall.domain.access import Role
 from recall.web.limits import ASGIApp, Message, Receive, Scope, Send
 
 COOKIE = "recall_session"

@@ -17,8 +17,8 @@ from fastapi import APIRouter, Depends, HTTPException, Request, Response
 from sqlalchemy import Engine
 from twilio.request_validator import RequestValidator, get_signature_algorithm
 
-from recall.services import dialing
-from recall.services.dialing import DialSettings
+from recall.calling import dialing
+from recall.calling.dialing import DialSettings
 from recall.telephony.twilio import bridge_twiml
 from recall.web.security import RowId
 

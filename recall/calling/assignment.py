@@ -12,21 +12,21 @@ from typing import Any
 from sqlalchemy import Connection, Engine, func, insert, select
 from sqlalchemy.orm import Session
 
-from recall.clock import Clock, utc_now
-from recall.db.models import Agent, Case, CaseEvent, QueueEntry
-from recall.domain.assignment import AgentSlot, excess, plan_groups
-from recall.domain.calling import WORKABLE
-from recall.services import recalls
-from recall.services.agents import split_stored
-from recall.services.call_queue import add_entries, copy_rows, forget_callbacks, move_entries
-from recall.services.cases import record_move
-from recall.services.waiting import (
+from recall.calling.agents import split_stored
+from recall.calling.queue import add_entries, copy_rows, forget_callbacks, move_entries
+from recall.calling.waiting import (
     Waiting,
     by_need,
     held_by_agents,
     latest_movable,
     never_given,
 )
+from recall.campaign import definitions
+from recall.campaign.events import record_move
+from recall.clock import Clock, utc_now
+from recall.db.models import Agent, Case, CaseEvent, QueueEntry
+from recall.domain.assignment import AgentSlot, excess, plan_groups
+from recall.domain.calling import WORKABLE
 
 SYSTEM = "assignment"
 
@@ -82,7 +82,7 @@ def assign_call_list(
     fewest that bring every agent back to their fair share.
     """
     started = time.perf_counter()
-    definition = recalls.get_definition(engine=engine, recall_id=recall_id)
+    definition = definitions.get_definition(engine=engine, recall_id=recall_id)
     with Session(engine) as session, session.begin():
         connection = session.connection()
         loads = queue_loads(session)

@@ -8,9 +8,8 @@ code are drawn per letter. That keeps a batch fast to render and small on disk.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
-from functools import cache, lru_cache
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -19,18 +18,18 @@ from reportlab.lib.colors import Color, black
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 
-from recall.letters import qr
-from recall.letters import text as markup
-from recall.letters.templates import Template
+from recall import fonts
+from recall.fonts import BOLD, FONT
+from recall.notices import qr
+from recall.notices import text as markup
+from recall.notices.templates import Template
 
 PAGE_W, PAGE_H = A4
 LEFT = 20 * mm
 WIDTH = PAGE_W - 40 * mm
 BOTTOM = 22 * mm
-FONT, BOLD = "RecallSans", "RecallSans-Bold"
 RED = Color(0.72, 0.07, 0.09)
 GREY = Color(0.35, 0.35, 0.35)
 # A standard French DL window envelope (110 x 220 mm, window 45 x 100 mm, 20 mm from the right
@@ -47,14 +46,12 @@ class RenderError(RuntimeError):
     """A letter or poster could not be drawn."""
 
 
-@cache
 def register_fonts(folder: str) -> None:
-    """Embed the project's TTF fonts (accents, apostrophes, the euro sign) once per process."""
+    """The shared fonts, their failure said as a drawing one."""
     try:
-        pdfmetrics.registerFont(TTFont(FONT, os.path.join(folder, "DejaVuSans.ttf")))
-        pdfmetrics.registerFont(TTFont(BOLD, os.path.join(folder, "DejaVuSans-Bold.ttf")))
-    except Exception as exc:
-        raise RenderError(f"fonts in {folder} can't be loaded: {exc}") from exc
+        fonts.register_fonts(folder)
+    except fonts.FontsMissing as exc:
+        raise RenderError(str(exc)) from exc
 
 
 # Bounded: names and case references are new words on almost every letter.

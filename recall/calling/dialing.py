@@ -16,13 +16,13 @@ from sqlalchemy import Engine, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from recall.calling.claiming import WorkError, claimant
+from recall.calling.outcomes import apply_disposition, hold_case
+from recall.campaign.definitions import definition_of
 from recall.clock import Clock, utc_now
 from recall.db.models import Agent, CallAttempt, Case, Message
 from recall.domain.calling import Disposition, may_call_at, next_opening
 from recall.domain.contacts import normalise_phone
-from recall.services.calls import apply_disposition, hold_case
-from recall.services.recalls import definition_of
-from recall.services.worklist import WorkError, claimant
 from recall.telephony.port import CallRequest, MessageRequest, Telephony, TelephonyError
 
 log = logging.getLogger(__name__)

@@ -8,8 +8,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from recall.letters.pdf import LetterBatchWriter, LetterPage, register_fonts
-from recall.letters.templates import TemplateSet
+from recall.notices.letter_pdf import LetterBatchWriter, LetterPage, register_fonts
+from recall.notices.templates import TemplateSet
 
 
 @dataclass

@@ -11,7 +11,7 @@ import os
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from functools import cache, partial
+from functools import partial
 from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape
@@ -21,15 +21,13 @@ from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4, landscape
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
-from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import Flowable, LongTable, Paragraph, SimpleDocTemplate, Spacer, TableStyle
 
 from recall import spreadsheet
 from recall.filenames import file_part
+from recall.fonts import BOLD, FONT, register_fonts
 
-FONT, BOLD = "CallSheetSans", "CallSheetSans-Bold"
 PAGE_W, PAGE_H = landscape(A4)
 MARGIN = 8 * mm  # wider than the edge office printers cannot print on
 # SimpleDocTemplate's frame keeps 6 pt of padding on each side within the margins.
@@ -146,7 +144,7 @@ def _csv_values(row: SheetRow) -> tuple[object, ...]:
 
 def _write_pdf(path: Path, heading: _Heading, rows: Sequence[SheetRow], fonts: Path) -> None:
     try:
-        _register_fonts(str(fonts))
+        register_fonts(str(fonts))
         doc = SimpleDocTemplate(
             str(path), pagesize=(PAGE_W, PAGE_H), leftMargin=MARGIN, rightMargin=MARGIN,
             topMargin=MARGIN, bottomMargin=14 * mm, invariant=1, title=_title(heading),
@@ -156,14 +154,6 @@ def _write_pdf(path: Path, heading: _Heading, rows: Sequence[SheetRow], fonts: P
         doc.build(_story(heading, rows), canvasmaker=partial(_NumberedCanvas, footer=footer))
     except Exception as exc:
         raise SheetError(f"call sheet {path.name} can't be drawn: {exc}") from exc
-
-
-@cache
-def _register_fonts(folder: str) -> None:
-    """Embed DejaVu once per process so accents and apostrophes print."""
-    pdfmetrics.registerFont(TTFont(FONT, os.path.join(folder, "DejaVuSans.ttf")))
-    pdfmetrics.registerFont(TTFont(BOLD, os.path.join(folder, "DejaVuSans-Bold.ttf")))
-    pdfmetrics.registerFontFamily(FONT, normal=FONT, bold=BOLD, italic=FONT, boldItalic=BOLD)
 
 
 def _style(size: float, bold: bool = False, **more: Any) -> ParagraphStyle:

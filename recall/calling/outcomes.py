@@ -9,6 +9,20 @@ from dataclasses import dataclass
 from sqlalchemy import Engine, and_, or_, select, update
 from sqlalchemy.orm import Session
 
+from recall.calling.assignment import active_slots
+from recall.calling.case_card import recorded_calls
+from recall.calling.claiming import (
+    CLAIM_FOR,
+    AlreadyRecorded,
+    NotYourCase,
+    WorkError,
+    check_active,
+    claimant,
+    has_address,
+    letter_state,
+)
+from recall.campaign.definitions import definition_of
+from recall.campaign.events import change_status, record_move
 from recall.clock import Clock, utc_now
 from recall.db.models import CallAttempt, Case, Customer, QueueEntry
 from recall.domain.assignment import Item, plan_assignment
@@ -22,20 +36,6 @@ from recall.domain.calling import (
     plan_disposition,
 )
 from recall.domain.cases import Status
-from recall.services.assignment import active_slots
-from recall.services.cases import change_status, record_move
-from recall.services.recalls import definition_of
-from recall.services.work_view import recorded_calls
-from recall.services.worklist import (
-    CLAIM_FOR,
-    AlreadyRecorded,
-    NotYourCase,
-    WorkError,
-    check_active,
-    claimant,
-    has_address,
-    letter_state,
-)
 
 
 @dataclass(frozen=True)

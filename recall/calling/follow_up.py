@@ -16,16 +16,16 @@ from dataclasses import dataclass, field
 from sqlalchemy import ColumnElement, Engine, and_, func, or_, select
 from sqlalchemy.orm import Session
 
+from recall.calling import assignment
+from recall.calling.assignment import active_slots
+from recall.calling.queue import on_call_list
+from recall.campaign.definitions import definition_of
+from recall.campaign.events import record_move
 from recall.clock import Clock, utc_now
 from recall.db.models import Case, Customer, Letter, LetterBatch
 from recall.domain.assignment import AgentSlot, Item, plan_assignment
 from recall.domain.calling import NOT_WORKED_YET
 from recall.domain.cases import Status
-from recall.services import assignment
-from recall.services.assignment import active_slots
-from recall.services.call_queue import on_call_list
-from recall.services.cases import record_move
-from recall.services.recalls import definition_of
 
 log = logging.getLogger(__name__)
 SYSTEM = "follow-up"

@@ -25,10 +25,10 @@ from recall.clock import Clock, utc_now
 from recall.db.models import Case, Customer, Letter, LetterBatch, Product, Store
 from recall.domain import letters as rules
 from recall.domain.definition import RecallDefinition
-from recall.letters.pdf import LetterPage
-from recall.letters.render import BatchJob, BatchOutcome, render_batch
-from recall.letters.templates import TemplateSet
-from recall.letters.workers import die_with
+from recall.notices.letter_pdf import LetterPage
+from recall.notices.render import BatchJob, BatchOutcome, render_batch
+from recall.notices.templates import TemplateSet
+from recall.notices.workers import die_with
 from recall.spreadsheet import write_frame
 
 Progress = Callable[[int, int], None]  # (batches done, batches to do)

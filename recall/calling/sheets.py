@@ -9,11 +9,11 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Engine, case, select
 from sqlalchemy.orm import Session
 
-from recall.calls.sheets import SheetFiles, SheetRow, write_call_sheet
+from recall.calling.queue import held_by, listed_for, on_call_list
+from recall.calling.sheet_pdf import SheetFiles, SheetRow, write_call_sheet
+from recall.campaign.definitions import definition_of
 from recall.clock import Clock, utc_now
 from recall.db.models import Agent, Case, Customer
-from recall.services.call_queue import held_by, listed_for, on_call_list
-from recall.services.recalls import definition_of
 
 
 def write_agent_sheet(

@@ -11,8 +11,8 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from recall.campaign.definitions import MAX_DEFINITION_BYTES, load_definition
 from recall.domain.definition import FieldError, InvalidDefinition, RecallDefinition
-from recall.services.recalls import MAX_DEFINITION_BYTES, load_definition
 
 _STARTED = "launch started: "
 _ENDED = "launch ended: exit code "
@@ -60,7 +60,7 @@ def start_launch(*, definition_path: Path, logs: Path) -> Path:
         out.write(f"{_STARTED}{definition_path}\n".encode())
         out.flush()
         subprocess.Popen(
-            [sys.executable, "-m", "recall.services.launches", str(definition_path)],
+            [sys.executable, "-m", "recall.campaign.launches", str(definition_path)],
             stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
             env=dict(os.environ), start_new_session=True,
         )  # fmt: skip

@@ -11,9 +11,9 @@ import pandas as pd
 from sqlalchemy import Engine, case, func, select
 from sqlalchemy.orm import Session
 
+from recall.calling.queue import held_by, on_call_list
 from recall.db.models import CallAttempt, Case, ImportRun, Letter, LetterBatch, QueueEntry, Recall
 from recall.importing.service import unfinished_imports
-from recall.services.call_queue import held_by, on_call_list
 from recall.spreadsheet import write_frame
 
 CASE_COLUMNS = [

@@ -9,10 +9,10 @@ import pandas as pd
 from sqlalchemy import Engine, and_, insert, literal, select, update
 from sqlalchemy.orm import Session
 
+from recall.campaign.events import change_status, record_move
 from recall.clock import Clock, utc_now
 from recall.db.models import Case, CaseEvent, Customer, Letter, LetterBatch
 from recall.domain.cases import Status, check_transition
-from recall.services.cases import change_status, record_move
 from recall.spreadsheet import write_frame
 
 PRINT_HOUSE = "print-house"

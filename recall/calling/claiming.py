@@ -24,13 +24,13 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.dml import ReturningUpdate
 
+from recall.calling.case_card import CaseCard, card_for
+from recall.calling.queue import held_by, listed_for, on_call_list
+from recall.campaign.definitions import definition_of
 from recall.clock import Clock, utc_now
 from recall.db.models import Agent, Case, Customer, Letter, QueueEntry
 from recall.domain.calling import may_call_at
 from recall.domain.cases import usable_address
-from recall.services.call_queue import held_by, listed_for, on_call_list
-from recall.services.recalls import definition_of
-from recall.services.work_view import CaseCard, card_for
 
 CLAIM_FOR = dt.timedelta(minutes=20)
 

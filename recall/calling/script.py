@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from recall.calling.case_card import CaseCard
 from recall.domain.definition import RecallDefinition
-from recall.services.work_view import CaseCard
 
 REMEDY_WORDS = {
     "fr": {"refund": "un remboursement", "replacement": "un échange", "repair": "une réparation"},

@@ -13,12 +13,12 @@ import pyarrow as pa
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
+from recall.accounts.sessions import end_sessions, users_of_agents
 from recall.clock import Clock, utc_now
 from recall.db.models import Agent
 from recall.domain.contacts import normalise_phone, parse_flag
 from recall.importing.service import rejects_path
 from recall.importing.sources import BadFile, Source, open_source
-from recall.services.sessions import end_sessions, users_of_agents
 from recall.spreadsheet import write_frame
 
 REQUIRED = ("agent_id", "name", "languages")

@@ -1,21 +1,18 @@
-"""Cases: built from staged buyers, and every status change written as an event."""
+"""Cases: built from the staged buyers of a recall, each with its `identified` event."""
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass
 
 from sqlalchemy import Engine, String, TextClause, bindparam, text
-from sqlalchemy.orm import Session
 
+from recall.campaign.events import SYSTEM
 from recall.clock import Clock, utc_now
-from recall.db.models import Case, CaseEvent, UtcDateTime
+from recall.db.models import UtcDateTime
 from recall.db.spelling import Spelling, decided_by
 from recall.domain.calling import RECENCY_BASE, UNITS_CAP, hazard_rank
-from recall.domain.cases import Status, check_transition, choose_channels
+from recall.domain.cases import Status, choose_channels
 from recall.domain.definition import RecallDefinition
-
-SYSTEM = "system"
 
 
 @dataclass(frozen=True)
@@ -143,54 +140,3 @@ _IDENTIFIED_EVENTS = text(
     "WHERE b.recall_id = :r AND b.batch = :batch "
     "AND NOT EXISTS (SELECT 1 FROM case_events e WHERE e.case_id = x.id) ORDER BY x.id"
 ).bindparams(_NOW, _RECALL)
-
-
-def _event(
-    case_id: int,
-    old: Status | None,
-    new: Status,
-    at: dt.datetime,
-    *,
-    actor: str = SYSTEM,
-    channel: str | None = None,
-    note: str | None = None,
-) -> dict:
-    return {
-        "case_id": case_id, "at": at, "actor": actor, "channel": channel,
-        "old_status": old.value if old else None, "new_status": new.value, "note": note,
-    }  # fmt: skip
-
-
-def change_status(
-    session: Session,
-    case: Case,
-    new: Status | str,
-    *,
-    actor: str,
-    channel: str | None = None,
-    note: str | None = None,
-    clock: Clock = utc_now,
-) -> CaseEvent:
-    """Move a case to `new` if the lifecycle allows it, recording the event; else raise."""
-    old = Status(case.status)
-    target = check_transition(old, new)
-    now = clock()
-    event = CaseEvent(**_event(case.id, old, target, now, actor=actor, channel=channel, note=note))
-    session.add(event)
-    case.status, case.updated_at = target.value, now
-    return event
-
-
-def record_move(
-    session: Session, case: Case, *, actor: str, channel: str | None, note: str,
-    clock: Clock = utc_now,
-) -> CaseEvent:  # fmt: skip
-    """An event that keeps the status: a channel move or a fact worth keeping in the history."""
-    now = clock()
-    status = Status(case.status)
-    event = CaseEvent(
-        **_event(case.id, status, status, now, actor=actor, channel=channel, note=note)
-    )
-    session.add(event)
-    case.updated_at = now
-    return event

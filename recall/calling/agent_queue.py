@@ -8,10 +8,10 @@ from dataclasses import dataclass
 from sqlalchemy import Engine, case, func, select
 from sqlalchemy.orm import Session
 
+from recall.calling.queue import held_by, listed_for, on_call_list
 from recall.clock import Clock, utc_now
 from recall.db.models import CallAttempt, Case, CaseEvent, Customer, QueueEntry, Recall
 from recall.domain.contacts import normalise_phone
-from recall.services.call_queue import held_by, listed_for, on_call_list
 
 SHOWN = 100  # queue rows on one page: an agent works from the top
 

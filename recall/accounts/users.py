@@ -17,6 +17,7 @@ from sqlalchemy import Engine, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from recall.accounts.sessions import end_sessions
 from recall.clock import Clock, utc_now
 from recall.db.models import Agent, LoginThrottle, User
 from recall.domain.access import (
@@ -29,7 +30,6 @@ from recall.domain.access import (
     after_failure,
     locked,
 )
-from recall.services.sessions import end_sessions
 
 _SCRYPT = {"n": 2**14, "r": 8, "p": 1}
 _DUMMY_HASH = ""  # computed on first use: the cost of checking a password nobody has

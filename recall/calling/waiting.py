@@ -26,12 +26,12 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import ARRAY
 
+from recall.calling.queue import CHUNK, held_by, on_call_list, plain_rows
 from recall.db.models import Case, QueueEntry
 from recall.domain.assignment import Need
 from recall.domain.calling import NOT_WORKED_YET, SPECIALIST_SKILL, call_priority
 from recall.domain.cases import Status
 from recall.domain.definition import RecallDefinition
-from recall.services.call_queue import CHUNK, held_by, on_call_list, plain_rows
 
 Waiting = tuple[Any, ...]
 

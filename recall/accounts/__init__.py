@@ -1,0 +1,1 @@
+"""Console users, their logins and their sessions."""

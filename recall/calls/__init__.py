@@ -1,1 +1,0 @@
-"""Working the call list on paper or in another dialer."""

@@ -1,0 +1,1 @@
+"""Finding a recall's buyers in the purchase lines and building their cases."""

@@ -1,0 +1,1 @@
+"""Telling the customers: letters (planned, drawn, mailed, returned) and the stores' posters."""

@@ -1,1 +1,0 @@
-"""Use cases: short functions with keyword-only dependencies, returning small reports."""
