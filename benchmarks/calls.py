@@ -34,7 +34,7 @@ from recall.campaign.definitions import register_recall
 from recall.db.engine import make_engine, upgrade
 from recall.db.models import Agent, Case, CaseEvent, QueueEntry
 from recall.domain.calling import call_priority
-from recall.domain.definition import parse_definition
+from recall.domain.definition_parsing import parse_definition
 
 RAW = {
     "id": "R-CALLS", "title": "Perceuse X200 - risque de brûlure", "hazard": "high",

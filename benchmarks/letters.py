@@ -24,8 +24,8 @@ from benchmarks.run import write_section
 from recall.clock import utc_now
 from recall.db.engine import make_engine, upgrade
 from recall.db.models import Case, Customer, Recall
-from recall.domain.definition import parse_definition
-from recall.notices import letters
+from recall.domain.definition_parsing import parse_definition
+from recall.notices import letter_fields, letters
 from recall.notices import text as markup
 from recall.notices.letter_pdf import BOLD, FONT, LEFT, WIDTH, measure, register_fonts
 from recall.notices.render import render_batch
@@ -130,8 +130,10 @@ def main() -> None:
     planned_in = time.perf_counter() - started
 
     # One process, one batch: ours against the bare canvas with the same text.
-    shared = letters.shared_fields(engine, definition, templates, utc_now)
-    job = letters._job(engine, definition, config, templates, shared, letters._stores(engine), 1)
+    shared = letter_fields.shared_fields(engine, definition, templates, utc_now)
+    job = letter_fields.batch_job(
+        engine, definition, config, templates, shared, letter_fields.store_names(engine), 1
+    )
     lines = letter_lines(job, templates)
     job.path = work / "single.pdf"
     single_started = time.perf_counter()

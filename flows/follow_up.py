@@ -6,7 +6,7 @@ from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 
 from flows import artifact_key
-from recall.bootstrap import app_clock, current_app
+from recall.bootstrap import current_app
 from recall.calling import follow_up as service
 from recall.reporting import closing, overview
 
@@ -16,7 +16,7 @@ def follow_up_recall(recall_id: str) -> service.FollowUpReport:
     app = current_app()
     return service.follow_up(
         engine=app.engine, recall_id=recall_id, home_language=app.settings.home_language,
-        clock=app_clock(app.settings),
+        clock=app.clock,
     )  # fmt: skip
 
 
@@ -25,7 +25,7 @@ def purge(recall_id: str) -> closing.Purged:
     app = current_app()
     return closing.purge_personal_data(
         engine=app.engine, recall_id=recall_id, data_dir=app.settings.data_dir,
-        clock=app_clock(app.settings),
+        clock=app.clock,
     )  # fmt: skip
 
 
@@ -34,7 +34,7 @@ def follow_up(recall_ids: list[str] | None = None) -> list[service.FollowUpRepor
     """One pass over the given recalls (default: every recall still open); closed recalls
     past their retention period get their personal data pseudonymised."""
     app = current_app()
-    for recall_id in closing.purge_due(engine=app.engine, now=app_clock(app.settings)()):
+    for recall_id in closing.purge_due(engine=app.engine, now=app.clock()):
         purged = purge(recall_id)
         get_run_logger().info("%s: personal data of %d case(s) pseudonymised", recall_id,
                               purged.cases)  # fmt: skip

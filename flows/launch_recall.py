@@ -8,7 +8,7 @@ from typing import Any
 
 from prefect import flow, get_run_logger, task
 
-from recall.bootstrap import current_app, letter_config, letter_templates
+from recall.bootstrap import current_app
 from recall.calling import assignment
 from recall.campaign import definitions
 from recall.identification import buyers
@@ -65,8 +65,8 @@ def plan_letters(recall_id: str) -> letters.PlanReport:
     return letters.plan_letters(
         engine=app.engine,
         recall_id=recall_id,
-        config=letter_config(app.settings, recall_id),
-        templates=letter_templates(app.settings),
+        config=app.letter_settings(recall_id),
+        templates=app.templates,
     )
 
 
@@ -79,8 +79,8 @@ def render_letters(recall_id: str) -> letters.RenderReport:
     return letters.render_letters(
         engine=app.engine,
         definition=definition,
-        config=letter_config(app.settings, recall_id),
-        templates=letter_templates(app.settings),
+        config=app.letter_settings(recall_id),
+        templates=app.templates,
         progress=lambda done, total: logger.info("letter batches: %d/%d rendered", done, total),
     )
 
@@ -92,8 +92,8 @@ def public_notices(recall_id: str) -> posters.NoticeReport:
     return posters.make_notices(
         engine=app.engine,
         definition=definition,
-        config=letter_config(app.settings, recall_id),
-        templates=letter_templates(app.settings),
+        config=app.letter_settings(recall_id),
+        templates=app.templates,
     )
 
 

@@ -10,7 +10,7 @@ from prefect.artifacts import (
 )
 
 from flows import artifact_key
-from recall.bootstrap import app_clock, current_app
+from recall.bootstrap import current_app
 from recall.reporting import overview
 from recall.reporting.completion import STAGES
 from recall.reporting.files import ReportFiles, write_progress_report
@@ -22,7 +22,7 @@ def write_report(recall_id: str) -> ReportFiles:
     return write_progress_report(
         engine=app.engine, recall_id=recall_id,
         out_dir=app.settings.data_dir / "reports" / recall_id,
-        fonts_dir=app.settings.templates_dir / "fonts", clock=app_clock(app.settings),
+        fonts_dir=app.fonts_dir, clock=app.clock,
     )  # fmt: skip
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from prefect import flow, task
 from prefect_dask import DaskTaskRunner
 
-from recall.bootstrap import current_app, letter_config, letter_templates
+from recall.bootstrap import current_app
 from recall.campaign import definitions
 from recall.notices import letters
 
@@ -23,7 +23,7 @@ def render_batch(recall_id: str, batch_no: int) -> int:
     definition = definitions.get_definition(engine=app.engine, recall_id=recall_id)
     outcome = letters.render_one_batch(
         engine=app.engine, definition=definition,
-        config=letter_config(app.settings, recall_id), templates=letter_templates(app.settings),
+        config=app.letter_settings(recall_id), templates=app.templates,
         batch_no=batch_no,
     )  # fmt: skip
     return len(outcome.letters)
@@ -38,7 +38,7 @@ def render_letters_on_dask(recall_id: str) -> int:
     rendered = sum(future.result() for future in futures)
     letters.write_manifest(
         engine=app.engine, recall_id=recall_id,
-        out_dir=letter_config(app.settings, recall_id).out_dir,
+        out_dir=app.letter_settings(recall_id).out_dir,
     )  # fmt: skip
     return rendered
 

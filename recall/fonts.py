@@ -12,10 +12,12 @@ from functools import cache
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 
+from recall.domain.errors import Unavailable
+
 FONT, BOLD = "RecallSans", "RecallSans-Bold"
 
 
-class FontsMissing(RuntimeError):
+class FontsMissing(Unavailable):
     """The fonts folder lacks a font file, or holds one ReportLab can't read."""
 
 

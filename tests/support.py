@@ -9,7 +9,8 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from recall.db.models import Agent, Customer, Purchase
-from recall.domain.definition import RecallDefinition, parse_definition
+from recall.domain.definition import RecallDefinition
+from recall.domain.definition_parsing import parse_definition
 
 DRILL = "3276000123456"
 SANDER = "3276000999999"

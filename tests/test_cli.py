@@ -64,14 +64,12 @@ def run(database_url, tmp_path, monkeypatch):
     monkeypatch.setenv("RECALL_DATA_DIR", str(tmp_path / "var"))
     monkeypatch.setenv("RECALL_LETTER_WORKERS", "1")
     monkeypatch.setenv("RECALL_NOW", "2026-11-23T10:00+01:00")  # a Monday, within calling hours
-    current_app.cache_clear()
     runner = CliRunner()
 
     def invoke(*args):
         return runner.invoke(cli, [str(a) for a in args], catch_exceptions=False)
 
     yield invoke
-    current_app.cache_clear()
 
 
 @pytest.fixture
@@ -284,7 +282,6 @@ def test_follow_up_report_and_closing_from_the_command_line(
     keys = {artifact["key"] for artifact in found.json()}
     assert {"funnel-r-2026-014", "progress-r-2026-014"} <= keys
     monkeypatch.setenv("RECALL_NOW", "2027-01-04T10:00+01:00")  # weeks later, nobody called
-    current_app.cache_clear()
     late = run("follow-up")
     assert "high-hazard case(s) not contacted within 48 h" in late.output, late.output
     found = httpx.post(f"{PREFECT_API_URL.value()}/artifacts/filter", json=body, timeout=10)

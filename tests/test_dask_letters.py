@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from flows.render_letters import render_letters_on_dask
-from recall.bootstrap import current_app, letter_config, letter_templates
+from recall.bootstrap import current_app
 from recall.db.models import Letter, LetterBatch
 from recall.notices import letters
 from tests.support import customer, line, seed
@@ -21,16 +21,15 @@ def test_every_batch_is_rendered_once_by_the_cluster(
 ):
     monkeypatch.setenv("RECALL_DATABASE_URL", database_url)  # the workers inherit it
     monkeypatch.setenv("RECALL_DATA_DIR", str(tmp_path / "var"))
-    current_app.cache_clear()
     app = current_app()
     seed(app.engine, *(row for n in range(7)
                        for row in (customer(f"L{n}", postal_code=f"0{n}000"),
                                    line(f"L{n}", "2026-02-01"))))  # fmt: skip
     recall = launch(app.engine)
-    config = letter_config(app.settings, recall.id)
+    config = app.letter_settings(recall.id)
     config = type(config)(**{**config.__dict__, "batch_size": 3})
     letters.plan_letters(engine=app.engine, recall_id=recall.id, config=config,
-                         templates=letter_templates(app.settings))  # fmt: skip
+                         templates=app.templates)  # fmt: skip
     cluster = DaskTaskRunner(
         cluster_class="distributed.LocalCluster",
         cluster_kwargs={"n_workers": 2, "threads_per_worker": 1, "processes": True},
@@ -45,4 +44,3 @@ def test_every_batch_is_rendered_once_by_the_cluster(
     assert len(files) == 3
     pages = sum(len(PdfReader(config.out_dir / name).pages) for name in files)
     assert pages == 7 and (config.out_dir / "manifest.csv").exists()
-    current_app.cache_clear()

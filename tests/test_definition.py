@@ -3,7 +3,8 @@ import datetime as dt
 import pytest
 import yaml
 
-from recall.domain.definition import InvalidDefinition, parse_definition
+from recall.domain.definition import InvalidDefinition
+from recall.domain.definition_parsing import parse_definition
 
 SAMPLE = """
 id: R-2026-014

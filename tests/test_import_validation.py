@@ -180,10 +180,8 @@ def test_an_import_that_stops_is_named_and_left_marked_unfinished(engine, tmp_pa
 def run(database_url, tmp_path, monkeypatch):
     monkeypatch.setenv("RECALL_DATABASE_URL", database_url)
     monkeypatch.setenv("RECALL_DATA_DIR", str(tmp_path / "var"))
-    current_app.cache_clear()
     runner = CliRunner()
     yield lambda *args: runner.invoke(cli, [str(a) for a in args], catch_exceptions=False)
-    current_app.cache_clear()
 
 
 def test_a_launch_waits_for_a_file_partly_imported(run, tmp_path, monkeypatch):

@@ -18,6 +18,7 @@ from recall.calling.assignment import assign_call_list
 from recall.calling.claiming import WorkError, next_case
 from recall.calling.dialing import click_to_call
 from recall.calling.outcomes import record_disposition
+from recall.db.engine import make_engine
 from recall.db.models import CallAttempt, Case, CaseEvent, Message
 from recall.settings import PROJECT_TEMPLATES, Settings
 from recall.telephony.offline import OfflineTelephony
@@ -90,9 +91,7 @@ def desk(engine, twilio, webhooks):
     telephony = TwilioTelephony(
         account_sid=twilio.account_sid, auth_token=twilio.auth_token, api_base=twilio.base_url
     )
-    from recall.bootstrap import dial_settings
-
-    settings = dial_settings(webhooks)
+    settings = App(webhooks, engine).dial_settings
 
     def dial(customer_id: str, **options):
         case_id = _case_id(engine, customer_id)
@@ -217,14 +216,12 @@ def test_without_credentials_the_offline_adapter_records_what_it_would_do(engine
     seed(engine, line("C1", "2026-03-01"), agent("A1", phone=AGENT_PHONE))
     launch(engine, hotline=HOTLINE)
     assign_call_list(engine=engine, recall_id="R-2026-014", home_language="fr", clock=clock)
-    from recall.bootstrap import dial_settings, telephony
-
-    settings = Settings(data_dir=tmp_path, database_url=str(engine.url))
-    offline = telephony(settings)
+    app = App(Settings(data_dir=tmp_path, database_url=str(engine.url)), engine)
+    offline = app.telephony
     assert isinstance(offline, OfflineTelephony)
     card = next_case(engine=engine, agent_id="A1", clock=clock)
     dialled = click_to_call(
-        engine=engine, telephony=offline, settings=dial_settings(settings), agent_id="A1",
+        engine=engine, telephony=offline, settings=app.dial_settings, agent_id="A1",
         case_id=card.case_id, clock=clock,
     )  # fmt: skip
     assert dialled.call_sid.startswith("OFFLINE-call-")
@@ -243,9 +240,7 @@ def test_settings_without_twilio_credentials_mean_offline(tmp_path):
     settings = Settings.from_env({"RECALL_DATA_DIR": str(tmp_path)})
     assert settings.twilio_auth_token == ""
     changed = dataclasses.replace(settings, twilio_account_sid="AC1", twilio_auth_token="t")
-    from recall.bootstrap import telephony
-
-    assert isinstance(telephony(changed), TwilioTelephony)
+    assert isinstance(App(changed, make_engine("sqlite://")).telephony, TwilioTelephony)
 
 
 def test_dialling_outside_calling_hours_says_when_they_open(engine, tmp_path):
@@ -253,22 +248,18 @@ def test_dialling_outside_calling_hours_says_when_they_open(engine, tmp_path):
     seed(engine, line("C1", "2026-03-01"), agent("A1", phone=AGENT_PHONE))
     launch(engine, hotline=HOTLINE)
     assign_call_list(engine=engine, recall_id="R-2026-014", home_language="fr", clock=clock)
-    from recall.bootstrap import dial_settings
-
-    settings = Settings(data_dir=tmp_path, database_url=str(engine.url))
+    settings = App(Settings(data_dir=tmp_path, database_url=str(engine.url)), engine)
     sunday = dt.datetime(2026, 11, 22, 12, 0, tzinfo=dt.UTC)
     with pytest.raises(WorkError, match=r"they open Mon 09:00 \(Europe/Paris\)"):
         click_to_call(
-            engine=engine, telephony=OfflineTelephony(), settings=dial_settings(settings),
+            engine=engine, telephony=OfflineTelephony(), settings=settings.dial_settings,
             agent_id="A1", case_id=_case_id(engine, "C1"), clock=lambda: sunday,
         )  # fmt: skip
 
 
 def test_recall_now_fixes_the_clock_of_the_command_line(tmp_path):
-    from recall.bootstrap import app_clock
-
     settings = Settings.from_env({"RECALL_NOW": "2026-11-23T10:00+01:00"})
-    assert app_clock(settings)() == MONDAY_10H_PARIS
+    assert App(settings, make_engine("sqlite://")).clock() == MONDAY_10H_PARIS
     with pytest.raises(ValueError, match="needs a time zone offset"):
         Settings.from_env({"RECALL_NOW": "2026-11-23T10:00"})
 

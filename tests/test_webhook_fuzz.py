@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from twilio.request_validator import RequestValidator
 
-from recall.bootstrap import App, dial_settings, telephony
+from recall.bootstrap import App
 from recall.calling.claiming import next_case
 from recall.calling.dialing import click_to_call
 from recall.db.models import CallAttempt, Message
@@ -32,11 +32,11 @@ def hooks(request, tmp_path_factory):
         built, _ = build_console(url, data_dir)
         app = App(dataclasses.replace(built.settings, twilio_auth_token=TOKEN, public_url=BASE),
                   built.engine)  # fmt: skip
-        offline = telephony(app.settings)  # no account: calls go nowhere, their rows are real
+        offline = app.telephony  # no account: calls go nowhere, their rows are real
         for agent_id in ("A1", "A2"):
             card = next_case(engine=app.engine, agent_id=agent_id, clock=lambda: MONDAY_10H_PARIS)
             click_to_call(
-                engine=app.engine, telephony=offline, settings=dial_settings(app.settings),
+                engine=app.engine, telephony=offline, settings=app.dial_settings,
                 agent_id=agent_id, case_id=card.case_id, text_first=True,
                 clock=lambda: MONDAY_10H_PARIS,
             )  # fmt: skip

@@ -30,20 +30,21 @@ from recall.domain.access import (
     after_failure,
     locked,
 )
+from recall.domain.errors import NotFound, Refused
 
 _SCRYPT = {"n": 2**14, "r": 8, "p": 1}
 _DUMMY_HASH = ""  # computed on first use: the cost of checking a password nobody has
 
 
-class UserError(ValueError):
+class UserError(Refused):
     """A user that can't be created as asked; nothing was written."""
 
 
-class LoginFailed(PermissionError):
+class LoginFailed(Refused):
     """Wrong name or password (which one is not said)."""
 
 
-class LoginThrottled(PermissionError):
+class LoginThrottled(Refused):
     """Too many failed logins: refused until `until`, whatever the password."""
 
     def __init__(self, until: dt.datetime) -> None:
@@ -130,7 +131,7 @@ def set_user_active(*, engine: Engine, username: str, active: bool) -> UserView:
     with Session(engine) as session, session.begin():
         user = session.get(User, username)
         if user is None:
-            raise LookupError(f"no user {username!r}")
+            raise NotFound(f"no user {username!r}")
         user.active = active
         if not active:
             end_sessions(session, [username])
@@ -144,7 +145,7 @@ def set_password(*, engine: Engine, username: str, password: str) -> UserView:
     with Session(engine) as session, session.begin():
         user = session.get(User, username)
         if user is None:
-            raise LookupError(f"no user {username!r}")
+            raise NotFound(f"no user {username!r}")
         user.password_hash = hash_password(password)
         end_sessions(session, [username])
         return _view(user)

@@ -17,6 +17,7 @@ from recall.accounts.sessions import end_sessions, users_of_agents
 from recall.clock import Clock, utc_now
 from recall.db.models import Agent
 from recall.domain.contacts import normalise_phone, parse_flag
+from recall.domain.errors import NotFound, Refused
 from recall.importing.service import rejects_path
 from recall.importing.sources import BadFile, Source, open_source
 from recall.spreadsheet import write_frame
@@ -29,7 +30,7 @@ _SKILL = re.compile(r"[\w-]+")  # \w: letters (accented too), digits and _
 _CAPACITY = re.compile(r"[0-9]{1,5}")
 
 
-class AgentFileError(ValueError):
+class AgentFileError(Refused):
     """An agents file that can't be imported at all; nothing was written."""
 
 
@@ -85,7 +86,7 @@ def set_agent_active(
     with Session(engine) as session, session.begin():
         agent = session.get(Agent, agent_id)
         if agent is None:
-            raise LookupError(f"no agent with the id {agent_id!r}")
+            raise NotFound(f"no agent with the id {agent_id!r}")
         if not active:  # whoever works as this agent is logged out everywhere at once
             end_sessions(session, users_of_agents(session, [agent_id]))
         if agent.active == active:

@@ -27,6 +27,7 @@ from recall.clock import Clock, utc_now
 from recall.db.models import Agent, Case, CaseEvent, QueueEntry
 from recall.domain.assignment import AgentSlot, excess, plan_groups
 from recall.domain.calling import WORKABLE
+from recall.domain.errors import Refused
 
 SYSTEM = "assignment"
 
@@ -160,7 +161,7 @@ def _move_event(case_id: int, old: str, status: str, new: str, now: dt.datetime)
     }  # fmt: skip
 
 
-class ReassignError(ValueError):
+class ReassignError(Refused):
     """A case that can't be moved as asked; nothing was written."""
 
 

@@ -27,19 +27,21 @@ from sqlalchemy.sql.dml import ReturningUpdate
 from recall.calling.case_card import CaseCard, card_for
 from recall.calling.queue import held_by, listed_for, on_call_list
 from recall.campaign.definitions import definition_of
+from recall.campaign.events import record_move
 from recall.clock import Clock, utc_now
 from recall.db.models import Agent, Case, Customer, Letter, QueueEntry
 from recall.domain.calling import may_call_at
 from recall.domain.cases import usable_address
+from recall.domain.errors import NotFound, Refused
 
 CLAIM_FOR = dt.timedelta(minutes=20)
 
 
-class WorkError(ValueError):
+class WorkError(Refused):
     """A request on a case that can't be honoured; nothing was written."""
 
 
-class NotYourCase(LookupError):
+class NotYourCase(NotFound):
     """The case is not on this agent's list (or does not exist): shown as not found."""
 
 
@@ -212,3 +214,39 @@ def has_address(session: Session, customer_id: str) -> bool:
     if customer is None:
         return False
     return usable_address(customer.address_line1, customer.postal_code, customer.city)
+
+
+def hold_case(session: Session, case_id: int, agent_id: str, who: str, now: dt.datetime) -> Case:
+    """Hold the case for this desk, first statement of the transaction (a write lock on SQLite,
+    a row lock on PostgreSQL); the agent must own it or already hold it (an inbound call)."""
+    mine = or_(
+        and_(Case.claimed_by == who, Case.claimed_until > now),
+        and_(
+            Case.id.in_(select(QueueEntry.case_id).where(QueueEntry.agent_id == agent_id)),
+            or_(Case.claimed_until.is_(None), Case.claimed_until <= now, Case.claimed_by == who),
+        ),
+    )
+    held = session.execute(
+        update(Case)
+        .where(Case.id == case_id, mine)
+        .values(claimed_by=who, claimed_until=now + CLAIM_FOR)
+        .execution_options(synchronize_session=False)
+    ).rowcount  # type: ignore[attr-defined]
+    check_active(session, agent_id)  # after the update: its lock is the transaction's first
+    case = session.get(Case, case_id, populate_existing=True)
+    if case is None or (not held and case.agent_id != agent_id and case.claimed_by != who):
+        raise NotYourCase(f"case {case_id} is not on the list of agent {agent_id}")
+    if not held:
+        raise WorkError(f"case {case.case_ref} is being worked at another desk right now")
+    return case
+
+
+def take_over(session: Session, case: Case, agent_id: str, now: dt.datetime) -> None:
+    """The customer called in and this agent answered: the case leaves its old agent's list."""
+    if case.agent_id == agent_id:
+        return
+    note = f"customer called the hotline: case taken over by agent {agent_id}"
+    if case.agent_id:
+        note += f" from agent {case.agent_id}"
+    case.agent_id, case.callback_agent = agent_id, None
+    record_move(session, case, actor=agent_id, channel="hotline", note=note, clock=lambda: now)

@@ -16,14 +16,14 @@ from sqlalchemy import Engine, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from recall.calling.claiming import WorkError, claimant
-from recall.calling.outcomes import apply_disposition, hold_case
+from recall.calling.claiming import WorkError, claimant, hold_case
+from recall.calling.outcomes import apply_disposition
 from recall.campaign.definitions import definition_of
 from recall.clock import Clock, utc_now
 from recall.db.models import Agent, CallAttempt, Case, Message
 from recall.domain.calling import Disposition, may_call_at, next_opening
 from recall.domain.contacts import normalise_phone
-from recall.telephony.port import CallRequest, MessageRequest, Telephony, TelephonyError
+from recall.telephony.port import Callbacks, CallRequest, MessageRequest, Telephony, TelephonyError
 
 log = logging.getLogger(__name__)
 TWILIO = "twilio"
@@ -95,14 +95,15 @@ def click_to_call(
     request = CallRequest(
         agent_phone=agent_phone or "",
         caller_id=caller_id,
-        answer_url=f"{settings.public_url}/twilio/voice/{attempt_id}",
-        status_url=f"{settings.public_url}/twilio/agent-status/{attempt_id}",
+        answer_url=Callbacks(settings.public_url).voice(attempt_id),
+        status_url=Callbacks(settings.public_url).agent_status(attempt_id),
     )
     try:
         call_sid = telephony.place_call(request)
     except TelephonyError as exc:
         _not_placed(engine, attempt_id, str(exc), clock())
-        raise WorkError(str(exc)) from None
+        then = "calling again will not help" if exc.permanent else "try again in a moment"
+        raise WorkError(f"{exc}: {then}") from None
     with Session(engine) as session, session.begin():
         attempt = session.get_one(CallAttempt, attempt_id)
         attempt.call_sid, attempt.line_status = call_sid, attempt.line_status or "queued"
@@ -163,7 +164,7 @@ def send_text(
         to=to,
         sender=sender,
         body=text_body(settings.templates_dir, language, hotline=sender),
-        status_url=f"{settings.public_url}/twilio/message-status/{message_id}",
+        status_url=Callbacks(settings.public_url).message_status(message_id),
     )
     try:
         sid: str | None = telephony.send_message(request)

@@ -6,25 +6,24 @@ import dataclasses
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import Engine, and_, or_, select, update
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from recall.calling.assignment import active_slots
 from recall.calling.case_card import recorded_calls
 from recall.calling.claiming import (
-    CLAIM_FOR,
     AlreadyRecorded,
-    NotYourCase,
     WorkError,
-    check_active,
     claimant,
     has_address,
+    hold_case,
     letter_state,
+    take_over,
 )
 from recall.campaign.definitions import definition_of
 from recall.campaign.events import change_status, record_move
 from recall.clock import Clock, utc_now
-from recall.db.models import CallAttempt, Case, Customer, QueueEntry
+from recall.db.models import CallAttempt, Case, Customer
 from recall.domain.assignment import Item, plan_assignment
 from recall.domain.calling import (
     ESCALATED,
@@ -36,6 +35,7 @@ from recall.domain.calling import (
     plan_disposition,
 )
 from recall.domain.cases import Status
+from recall.domain.errors import Refused
 
 
 @dataclass(frozen=True)
@@ -47,42 +47,6 @@ class CallResult:
     next_call_at: dt.datetime | None
     agent_id: str | None  # who has the case now (a specialist after an escalation)
     note: str = ""
-
-
-def hold_case(session: Session, case_id: int, agent_id: str, who: str, now: dt.datetime) -> Case:
-    """Hold the case for this desk, first statement of the transaction (a write lock on SQLite,
-    a row lock on PostgreSQL); the agent must own it or already hold it (an inbound call)."""
-    mine = or_(
-        and_(Case.claimed_by == who, Case.claimed_until > now),
-        and_(
-            Case.id.in_(select(QueueEntry.case_id).where(QueueEntry.agent_id == agent_id)),
-            or_(Case.claimed_until.is_(None), Case.claimed_until <= now, Case.claimed_by == who),
-        ),
-    )
-    held = session.execute(
-        update(Case)
-        .where(Case.id == case_id, mine)
-        .values(claimed_by=who, claimed_until=now + CLAIM_FOR)
-        .execution_options(synchronize_session=False)
-    ).rowcount  # type: ignore[attr-defined]
-    check_active(session, agent_id)  # after the update: its lock is the transaction's first
-    case = session.get(Case, case_id, populate_existing=True)
-    if case is None or (not held and case.agent_id != agent_id and case.claimed_by != who):
-        raise NotYourCase(f"case {case_id} is not on the list of agent {agent_id}")
-    if not held:
-        raise WorkError(f"case {case.case_ref} is being worked at another desk right now")
-    return case
-
-
-def take_over(session: Session, case: Case, agent_id: str, now: dt.datetime) -> None:
-    """The customer called in and this agent answered: the case leaves its old agent's list."""
-    if case.agent_id == agent_id:
-        return
-    note = f"customer called the hotline: case taken over by agent {agent_id}"
-    if case.agent_id:
-        note += f" from agent {case.agent_id}"
-    case.agent_id, case.callback_agent = agent_id, None
-    record_move(session, case, actor=agent_id, channel="hotline", note=note, clock=lambda: now)
 
 
 def record_disposition(
@@ -202,7 +166,7 @@ def apply_disposition(
         plan = plan_disposition(
             state, disposition, now=now, policy=definition.call, callback_at=callback_at
         )
-    except ValueError as exc:
+    except Refused as exc:
         raise WorkError(str(exc)) from None
     step_note = plan.note or f"call: {disposition.value}"
     for target in plan.statuses:
@@ -245,7 +209,7 @@ def apply_outcome(
         )
     try:
         steps = outcome_statuses(status, outcome, definition.remedies)
-    except ValueError as exc:
+    except Refused as exc:
         raise WorkError(str(exc)) from None
     if outcome == ESCALATED and not (note or "").strip():
         raise WorkError("an escalation needs a reason for the specialist")

@@ -5,12 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from recall.calling.case_card import CaseCard
-from recall.domain.definition import RecallDefinition
-
-REMEDY_WORDS = {
-    "fr": {"refund": "un remboursement", "replacement": "un échange", "repair": "une réparation"},
-    "en": {"refund": "a refund", "replacement": "a replacement", "repair": "a repair"},
-}
+from recall.domain.definition import REMEDY_WORDS, RecallDefinition
 
 
 class _Blank(dict[str, str]):

@@ -25,6 +25,7 @@ from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import Flowable, LongTable, Paragraph, SimpleDocTemplate, Spacer, TableStyle
 
 from recall import spreadsheet
+from recall.domain.errors import Unavailable
 from recall.filenames import file_part
 from recall.fonts import BOLD, FONT, register_fonts
 
@@ -51,7 +52,7 @@ STRIPE = colors.Color(0.95, 0.95, 0.95)
 NOTHING_TO_CALL = "Nothing to call: no cases are assigned to this agent."
 
 
-class SheetError(RuntimeError):
+class SheetError(Unavailable):
     """A call sheet could not be written."""
 
 

@@ -14,6 +14,7 @@ from recall.calling.sheet_pdf import SheetFiles, SheetRow, write_call_sheet
 from recall.campaign.definitions import definition_of
 from recall.clock import Clock, utc_now
 from recall.db.models import Agent, Case, Customer
+from recall.domain.errors import NotFound
 
 
 def write_agent_sheet(
@@ -30,7 +31,7 @@ def write_agent_sheet(
     with Session(engine) as session:
         agent = session.get(Agent, agent_id)
         if agent is None:
-            raise LookupError(f"no agent {agent_id!r}: import the agents file first")
+            raise NotFound(f"no agent {agent_id!r}: import the agents file first")
         definition = definition_of(session, recall_id)
         found = session.execute(
             select(Case, Customer.first_name, Customer.last_name)

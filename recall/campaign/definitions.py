@@ -16,8 +16,9 @@ from recall.domain.definition import (
     FieldError,
     InvalidDefinition,
     RecallDefinition,
-    parse_definition,
 )
+from recall.domain.definition_parsing import parse_definition
+from recall.domain.errors import RecallNotFound
 
 # A definition is a page of YAML: anything larger, deeper or with aliases is not one, and a
 # 1 KiB "billion laughs" of aliases would otherwise expand to gigabytes.
@@ -122,7 +123,7 @@ def definition_of(session: Session, recall_id: str) -> RecallDefinition:
     """A launched recall's definition, parsed once per process for each stored version."""
     stored = session.scalar(select(Recall.definition).where(Recall.id == recall_id))
     if stored is None:
-        raise LookupError(f"no recall {recall_id!r} has been launched")
+        raise RecallNotFound(recall_id)
     return _parsed(recall_id, stored)
 
 

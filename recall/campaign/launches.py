@@ -13,6 +13,7 @@ from pathlib import Path
 
 from recall.campaign.definitions import MAX_DEFINITION_BYTES, load_definition
 from recall.domain.definition import FieldError, InvalidDefinition, RecallDefinition
+from recall.domain.errors import NotFound
 
 _STARTED = "launch started: "
 _ENDED = "launch ended: exit code "
@@ -34,7 +35,7 @@ class Launch:
         return self.state == "failed"
 
 
-class LaunchNotFound(LookupError):
+class LaunchNotFound(NotFound):
     """No console launch has this name."""
 
 

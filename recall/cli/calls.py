@@ -33,12 +33,9 @@ def agents_import(path: Path) -> None:
     from recall.calling import agents as agent_service
 
     app = build_app()
-    try:
-        report = agent_service.import_agents(
-            engine=app.engine, path=path, home_country=app.settings.home_country
-        )
-    except agent_service.AgentFileError as exc:
-        fail(str(exc))
+    report = agent_service.import_agents(
+        engine=app.engine, path=path, home_country=app.settings.home_country
+    )
     out.print(
         f"{report.rows_read:,} row(s): {report.added:,} added, {report.updated:,} updated, "
         f"{report.unchanged:,} unchanged, {report.rejected:,} rejected"
@@ -85,12 +82,9 @@ def _set_active(agent_id: str, active: bool) -> None:
     from recall.bootstrap import build_app
     from recall.calling import agents as agent_service
 
-    try:
-        changed = agent_service.set_agent_active(
-            engine=build_app().engine, agent_id=agent_id, active=active
-        )
-    except LookupError as exc:
-        fail(str(exc))
+    changed = agent_service.set_agent_active(
+        engine=build_app().engine, agent_id=agent_id, active=active
+    )
     state = "active" if active else "inactive"
     out.print(f"agent {agent_id} is {state}" + ("" if changed else " (no change)"))
 
@@ -100,17 +94,14 @@ def assign(
     rebalance: Annotated[bool, typer.Option(help="even loads out, moving unworked cases")] = False,
 ) -> None:
     """Give call-list cases without an active agent one; --rebalance after agents change."""
-    from recall.bootstrap import app_clock, build_app
+    from recall.bootstrap import build_app
     from recall.calling.assignment import assign_call_list
 
     app = build_app()
-    try:
-        report = assign_call_list(
-            engine=app.engine, recall_id=recall_id, home_language=app.settings.home_language,
-            rebalance=rebalance, clock=app_clock(app.settings),
-        )  # fmt: skip
-    except LookupError as exc:
-        fail(str(exc))
+    report = assign_call_list(
+        engine=app.engine, recall_id=recall_id, home_language=app.settings.home_language,
+        rebalance=rebalance, clock=app.clock,
+    )  # fmt: skip
     out.print(
         f"{report.assigned:,} case(s) assigned, {report.moved:,} moved, over {report.agents} "
         f"active agent(s) in {report.seconds:.2f} s"
@@ -122,16 +113,11 @@ def assign(
 @calls_cli.command("next")
 def calls_next(agent: AgentOpt, desk: DeskOpt = "") -> None:
     """Claim and show the agent's next case to call (nothing when none is due)."""
-    from recall.bootstrap import app_clock, build_app
-    from recall.calling.claiming import WorkError, next_case
+    from recall.bootstrap import build_app
+    from recall.calling.claiming import next_case
 
     app = build_app()
-    try:
-        card = next_case(
-            engine=app.engine, agent_id=agent, desk=desk, clock=app_clock(app.settings)
-        )
-    except WorkError as exc:
-        fail(str(exc))
+    card = next_case(engine=app.engine, agent_id=agent, desk=desk, clock=app.clock)
     if card is None:
         out.print("nothing to call now (outside calling hours, or every case is waiting)")
         return
@@ -153,32 +139,30 @@ def calls_record(
     desk: DeskOpt = "",
 ) -> None:
     """Record a call to a case: its disposition and, once reached, the outcome."""
-    from recall.bootstrap import app_clock, build_app
-    from recall.calling.claiming import NotYourCase, WorkError
+    from recall.bootstrap import build_app
     from recall.calling.outcomes import record_disposition, record_outcome
 
     app = build_app()
-    engine, clock = app.engine, app_clock(app.settings)
+    engine, clock = app.engine, app.clock
     try:
         when = dt.datetime.fromisoformat(callback_at) if callback_at else None
-        if when is not None and when.tzinfo is None:
-            fail("--callback-at needs a time zone offset, e.g. 2026-11-24T14:30+01:00")
-        case_id = _case_id(engine, case_ref)
-        if disposition is None:
-            if not outcome:
-                fail("give --disposition, or --outcome for a case already reached")
-                return
-            result = record_outcome(engine=engine, agent_id=agent, case_id=case_id,
-                                    outcome=outcome, skill=skill, note=note, desk=desk,
-                                    clock=clock)  # fmt: skip
-        else:
-            result = record_disposition(
-                engine=engine, agent_id=agent, case_id=case_id, disposition=disposition,
-                outcome=outcome, callback_at=when, skill=skill, note=note, desk=desk,
-                clock=clock,
-            )  # fmt: skip
-    except (WorkError, NotYourCase, ValueError) as exc:
-        fail(str(exc))
+    except ValueError:
+        fail(f"--callback-at {callback_at!r} is not an ISO time, e.g. 2026-11-24T14:30+01:00")
+    if when is not None and when.tzinfo is None:
+        fail("--callback-at needs a time zone offset, e.g. 2026-11-24T14:30+01:00")
+    case_id = _case_id(engine, case_ref)
+    if disposition is None:
+        if not outcome:
+            fail("give --disposition, or --outcome for a case already reached")
+        result = record_outcome(engine=engine, agent_id=agent, case_id=case_id,
+                                outcome=outcome, skill=skill, note=note, desk=desk,
+                                clock=clock)  # fmt: skip
+    else:
+        result = record_disposition(
+            engine=engine, agent_id=agent, case_id=case_id, disposition=disposition,
+            outcome=outcome, callback_at=when, skill=skill, note=note, desk=desk,
+            clock=clock,
+        )  # fmt: skip
     listed = "on the call list" if result.on_call_list else "off the call list"
     out.print(f"{result.case_ref}: {result.status}, {listed}. {result.note}".strip())
 
@@ -188,20 +172,16 @@ def calls_dial(
     case_ref: str, agent: AgentOpt, text_first: bool = False, desk: DeskOpt = ""
 ) -> None:
     """Click-to-call: ring the agent's phone, then bridge to the customer (Twilio or offline)."""
-    from recall.bootstrap import app_clock, build_app, dial_settings, telephony
-    from recall.calling.claiming import NotYourCase, WorkError
+    from recall.bootstrap import build_app
     from recall.calling.dialing import click_to_call
 
     app = build_app()
-    try:
-        dialled = click_to_call(
-            engine=app.engine, telephony=telephony(app.settings),
-            settings=dial_settings(app.settings), agent_id=agent,
-            case_id=_case_id(app.engine, case_ref), desk=desk, text_first=text_first,
-            clock=app_clock(app.settings),
-        )  # fmt: skip
-    except (WorkError, NotYourCase) as exc:
-        fail(str(exc))
+    dialled = click_to_call(
+        engine=app.engine, telephony=app.telephony,
+        settings=app.dial_settings, agent_id=agent,
+        case_id=_case_id(app.engine, case_ref), desk=desk, text_first=text_first,
+        clock=app.clock,
+    )  # fmt: skip
     out.print(
         f"call {dialled.call_sid} placed; your phone rings first (attempt {dialled.attempt_id})"
     )
@@ -214,19 +194,15 @@ def calls_sheet(
     out_dir: Annotated[Path | None, typer.Option("--out")] = None,
 ) -> None:
     """Write the agent's call list, in calling order, as PDF and CSV."""
-    from recall.bootstrap import app_clock, build_app
-    from recall.calling.sheet_pdf import SheetError
+    from recall.bootstrap import build_app
     from recall.calling.sheets import write_agent_sheet
 
     app = build_app()
-    try:
-        files = write_agent_sheet(
-            engine=app.engine, recall_id=recall_id, agent_id=agent,
-            out_dir=out_dir or app.settings.data_dir / "call-sheets" / recall_id,
-            fonts_dir=app.settings.templates_dir / "fonts", clock=app_clock(app.settings),
-        )  # fmt: skip
-    except (LookupError, SheetError) as exc:
-        fail(str(exc))
+    files = write_agent_sheet(
+        engine=app.engine, recall_id=recall_id, agent_id=agent,
+        out_dir=out_dir or app.settings.data_dir / "call-sheets" / recall_id,
+        fonts_dir=app.fonts_dir, clock=app.clock,
+    )  # fmt: skip
     out.print(f"{files.rows:,} case(s): {files.pdf} and {files.csv}")
 
 

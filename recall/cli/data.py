@@ -38,8 +38,7 @@ def import_command(
     from sqlalchemy.orm import Session
 
     from recall.bootstrap import build_app
-    from recall.importing.service import ImportStopped, import_export, unfinished_imports
-    from recall.importing.sources import BadFile
+    from recall.importing.service import import_export, unfinished_imports
 
     named = dict(customers=customers, purchases=purchases, products=products, stores=stores)
     files = {table: path for table, path in named.items() if path}
@@ -58,16 +57,13 @@ def import_command(
                 tasks[table] = bar.add_task(table, total=total or None)
             bar.update(tasks[table], completed=done)
 
-        try:
-            report = import_export(
-                engine=app.engine,
-                files=files,
-                home_country=app.settings.home_country,
-                home_language=app.settings.home_language,
-                progress=advance,
-            )
-        except (BadFile, ImportStopped) as exc:
-            fail(str(exc))
+        report = import_export(
+            engine=app.engine,
+            files=files,
+            home_country=app.settings.home_country,
+            home_language=app.settings.home_language,
+            progress=advance,
+        )
     _print_import(report)
 
 
@@ -124,10 +120,7 @@ def status(recall_id: str, as_json: Annotated[bool, typer.Option("--json")] = Fa
     from recall.bootstrap import build_app
     from recall.reporting import overview
 
-    try:
-        figures = overview.recall_status(engine=build_app().engine, recall_id=recall_id)
-    except LookupError as exc:
-        fail(str(exc))
+    figures = overview.recall_status(engine=build_app().engine, recall_id=recall_id)
     if as_json:
         sys.stdout.write(json.dumps(figures, indent=2, ensure_ascii=False) + "\n")
     else:
@@ -140,9 +133,6 @@ def cases(recall_id: str, csv: Annotated[Path, typer.Option("--csv")]) -> None:
     from recall.reporting import overview
 
     app = build_app()
-    try:
-        overview.recall_status(engine=app.engine, recall_id=recall_id)
-    except LookupError as exc:
-        fail(str(exc))
+    overview.recall_status(engine=app.engine, recall_id=recall_id)
     count = overview.export_cases(engine=app.engine, recall_id=recall_id, out=csv)
     out.print(f"{count:,} cases written to {csv}")

@@ -16,12 +16,8 @@ def launch(definition: Path) -> None:
     """Validate a recall YAML, find its buyers, build their cases; relaunching resumes."""
     from recall.campaign import definitions
     from recall.cli.flows import flow_engine
-    from recall.domain.definition import InvalidDefinition
 
-    try:
-        definitions.load_definition(definition)
-    except InvalidDefinition as exc:
-        fail(str(exc))
+    definitions.load_definition(definition)
     _refuse_partial_data()
     with flow_engine():
         from flows.launch_recall import launch_recall
@@ -49,18 +45,14 @@ def _refuse_partial_data() -> None:
 @letters_cli.command("render")
 def letters_render(recall_id: str) -> None:
     """Plan and render the letters not made yet, then the posters and press notice."""
-    from recall.bootstrap import build_app, letter_config, letter_templates
+    from recall.bootstrap import build_app
     from recall.campaign import definitions
     from recall.notices import letters, posters
-    from recall.notices.templates import TemplateProblem
 
     app = build_app()
-    try:
-        definition = definitions.get_definition(engine=app.engine, recall_id=recall_id)
-        templates = letter_templates(app.settings)
-    except (LookupError, TemplateProblem) as exc:
-        fail(str(exc))
-    config = letter_config(app.settings, recall_id)
+    definition = definitions.get_definition(engine=app.engine, recall_id=recall_id)
+    templates = app.templates
+    config = app.letter_settings(recall_id)
     planned = letters.plan_letters(
         engine=app.engine, recall_id=recall_id, config=config, templates=templates
     )
@@ -96,12 +88,9 @@ def letters_mailed(
 ) -> None:
     """Record that the print house posted the letters (all rendered batches, or --batch)."""
     from recall.bootstrap import build_app
-    from recall.notices.mailing import MailingError, mark_mailed
+    from recall.notices.mailing import mark_mailed
 
-    try:
-        report = mark_mailed(engine=build_app().engine, recall_id=recall_id, batch_file=batch)
-    except MailingError as exc:
-        fail(str(exc))
+    report = mark_mailed(engine=build_app().engine, recall_id=recall_id, batch_file=batch)
     if not report.batches:
         out.print("nothing to record: no rendered batch waiting to be posted")
         return
@@ -112,12 +101,9 @@ def letters_mailed(
 def letters_returned(path: Path) -> None:
     """Record letters returned undelivered (CSV with a case_ref column); cases change channel."""
     from recall.bootstrap import build_app
-    from recall.notices.mailing import MailingError, record_returned
+    from recall.notices.mailing import record_returned
 
-    try:
-        report = record_returned(engine=build_app().engine, path=path)
-    except MailingError as exc:
-        fail(str(exc))
+    report = record_returned(engine=build_app().engine, path=path)
     out.print(
         f"{report.to_call_list:,} moved to the call list, {report.unreachable:,} unreachable "
         f"(no phone), {report.reached_already:,} already reached, "

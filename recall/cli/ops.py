@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from recall.cli.output import fail, out
+from recall.cli.output import out
 
 OutOpt = Annotated[Path | None, typer.Option("--out", help="folder for the files")]
 engine_cli = typer.Typer(help="The local flow engine (a Prefect server) the flows run on.")
@@ -52,10 +52,7 @@ def report(recall_id: str) -> None:
     with flow_engine():
         from flows.progress_report import progress_report
 
-        try:
-            (files,) = progress_report([recall_id])
-        except LookupError as exc:
-            fail(str(exc))
+        (files,) = progress_report([recall_id])
     out.print(f"{files.pdf}")
     for path in files.csvs.values():
         out.print(f"{path}")
@@ -66,18 +63,15 @@ def report(recall_id: str) -> None:
 
 def close(recall_id: str, out_dir: OutOpt = None) -> None:
     """Close a recall: open cases leave the call list, the final report is written."""
-    from recall.bootstrap import app_clock, build_app
+    from recall.bootstrap import build_app
     from recall.reporting import closing
 
     app = build_app()
-    try:
-        closed = closing.close_recall(
-            engine=app.engine, recall_id=recall_id,
-            out_dir=out_dir or app.settings.data_dir / "reports" / recall_id / "final",
-            fonts_dir=app.settings.templates_dir / "fonts", clock=app_clock(app.settings),
-        )  # fmt: skip
-    except (LookupError, closing.ClosingError) as exc:
-        fail(str(exc))
+    closed = closing.close_recall(
+        engine=app.engine, recall_id=recall_id,
+        out_dir=out_dir or app.settings.data_dir / "reports" / recall_id / "final",
+        fonts_dir=app.fonts_dir, clock=app.clock,
+    )  # fmt: skip
     out.print(f"{recall_id} closed; {closed.left_call_list:,} open case(s) left the call list")
     out.print(f"final report: {closed.report.pdf}")
     out.print(f"personal data kept until {closed.purge_after:%Y-%m-%d}, then pseudonymised")
@@ -85,17 +79,14 @@ def close(recall_id: str, out_dir: OutOpt = None) -> None:
 
 def purge(recall_id: str) -> None:
     """Pseudonymise a closed recall's personal data once its retention period is over."""
-    from recall.bootstrap import app_clock, build_app
+    from recall.bootstrap import build_app
     from recall.reporting import closing
 
     app = build_app()
-    try:
-        purged = closing.purge_personal_data(
-            engine=app.engine, recall_id=recall_id, data_dir=app.settings.data_dir,
-            clock=app_clock(app.settings),
-        )  # fmt: skip
-    except (LookupError, closing.ClosingError) as exc:
-        fail(str(exc))
+    purged = closing.purge_personal_data(
+        engine=app.engine, recall_id=recall_id, data_dir=app.settings.data_dir,
+        clock=app.clock,
+    )  # fmt: skip
     out.print(f"{recall_id}: {purged.cases:,} case(s) pseudonymised, "
               f"{purged.files_removed} file(s) removed; the figures stay")  # fmt: skip
 

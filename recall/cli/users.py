@@ -30,13 +30,10 @@ def add(
     from recall.bootstrap import build_app
 
     password = _password(password_env)
-    try:
-        user = users.add_user(
-            engine=build_app().engine, username=username, password=password, role=role,
-            agent_id=agent or None,
-        )  # fmt: skip
-    except users.UserError as exc:
-        fail(str(exc))
+    user = users.add_user(
+        engine=build_app().engine, username=username, password=password, role=role,
+        agent_id=agent or None,
+    )  # fmt: skip
     linked = f", agent {user.agent_id}" if user.agent_id else ""
     out.print(f"user {user.username} added ({user.role}{linked})")
 
@@ -61,10 +58,7 @@ def deactivate(username: str) -> None:
     from recall.accounts import users
     from recall.bootstrap import build_app
 
-    try:
-        users.set_user_active(engine=build_app().engine, username=username, active=False)
-    except LookupError as exc:
-        fail(str(exc))
+    users.set_user_active(engine=build_app().engine, username=username, active=False)
     out.print(f"user {username} deactivated")
 
 
@@ -81,10 +75,7 @@ def password(
     from recall.bootstrap import build_app
 
     new = _password(password_env)
-    try:
-        users.set_password(engine=build_app().engine, username=username, password=new)
-    except (LookupError, users.UserError) as exc:
-        fail(str(exc))
+    users.set_password(engine=build_app().engine, username=username, password=new)
     out.print(f"user {username}: new password set, their sessions ended")
 
 

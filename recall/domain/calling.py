@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 from recall.domain.cases import Status
 from recall.domain.contacts import phone_zones
 from recall.domain.definition import CallingWindow, CallPolicy, parse_days, parse_hours
+from recall.domain.errors import Refused
 
 HAZARD_RANK = {"high": 0, "medium": 1, "low": 2}
 # Cases an agent still has to call: not yet reached, reached without an outcome yet, or
@@ -135,11 +136,11 @@ CALLBACK_HORIZON = dt.timedelta(days=366)  # further ahead is a typo, not a cust
 def _instant(at: dt.datetime) -> dt.datetime:
     """A callback time as a UTC instant; ValueError when it has no zone or none exists."""
     if at.tzinfo is None or at.utcoffset() is None:
-        raise ValueError("the callback time needs its time zone (or UTC offset)")
+        raise Refused("the callback time needs its time zone (or UTC offset)")
     try:
         return at.astimezone(dt.UTC)
     except OverflowError:  # 9999-12-31T23:59-12:00 is in year 10000 in UTC
-        raise ValueError(f"the callback time {at.isoformat()} is out of range") from None
+        raise Refused(f"the callback time {at.isoformat()} is out of range") from None
 
 
 def plan_disposition(
@@ -150,7 +151,7 @@ def plan_disposition(
     policy: CallPolicy,
     callback_at: dt.datetime | None = None,
 ) -> DispositionPlan:
-    """The contract's rules for one call; raise ValueError when the disposition can't apply."""
+    """The contract's rules for one call; raise Refused when the disposition can't apply."""
     first = (Status.NOTIFIED,) if state.status == Status.IDENTIFIED else ()
     if disposition in UNANSWERED:
         if state.attempts + 1 >= policy.max_attempts:
@@ -160,12 +161,12 @@ def plan_disposition(
         return _give_up(state, first, "wrong number")
     if disposition == Disposition.CALLBACK_REQUESTED:
         if callback_at is None:
-            raise ValueError("callback_requested needs the time the customer asked to be called")
+            raise Refused("callback_requested needs the time the customer asked to be called")
         at = _instant(callback_at)
         if at <= now:
-            raise ValueError(f"the callback time {callback_at:%Y-%m-%d %H:%M} is not in the future")
+            raise Refused(f"the callback time {callback_at:%Y-%m-%d %H:%M} is not in the future")
         if at > now + CALLBACK_HORIZON:
-            raise ValueError(f"the callback time {callback_at:%Y-%m-%d} is more than a year ahead")
+            raise Refused(f"the callback time {callback_at:%Y-%m-%d} is more than a year ahead")
         return DispositionPlan(first, counts=False, next_call_at=at, callback=True)
     reached = _reach(state.status, first)
     if disposition == Disposition.REACHED:
@@ -213,5 +214,5 @@ def outcome_statuses(status: Status, outcome: str, remedies: tuple[str, ...]) ->
         target = Status.ESCALATED
     else:
         offered = ", ".join((*remedies, NOT_IN_POSSESSION, DECLINED, ESCALATED))
-        raise ValueError(f"{outcome!r} is not an outcome of this recall ({offered})")
+        raise Refused(f"{outcome!r} is not an outcome of this recall ({offered})")
     return () if status == target else (target,)

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from recall.domain.errors import Refused
+
 
 class Status(StrEnum):
     IDENTIFIED = "identified"
@@ -30,7 +32,34 @@ ALLOWED: dict[Status | None, frozenset[Status]] = {
 }
 
 
-class IllegalTransition(ValueError):
+# The completion funnel of the reports: a case counts in every stage up to the one its status
+# has reached. Unreachable ones were notified (a letter went out) but never answered; a
+# declined or escalated customer was contacted. The figures never count a stage not reached.
+STAGES = ("identified", "notified", "contacted", "resolved")
+STAGE_REACHED: dict[Status, int] = {
+    Status.IDENTIFIED: 1,
+    Status.NOTIFIED: 2,
+    Status.UNREACHABLE: 2,
+    Status.CONTACTED: 3,
+    Status.ESCALATED: 3,
+    Status.DECLINED: 3,
+    Status.RESOLVED: 4,
+}
+SIDE_STATUSES = ("unreachable", "declined", "escalated")  # also counted on their own
+CLOSED = ("resolved", "declined", "unreachable")  # no more work for an agent
+
+
+def stages_of(status: Status | str) -> tuple[str, ...]:
+    """The funnel stages a case of this status counts in."""
+    return STAGES[: STAGE_REACHED[Status(status)]]
+
+
+def channel_of(letter: bool, call: bool) -> str:
+    """How the case is worked now: its call list, its letter, or the public notice alone."""
+    return "call" if call else "letter" if letter else "notice"
+
+
+class IllegalTransition(Refused):
     """A status change the case lifecycle does not allow."""
 
 

@@ -6,10 +6,12 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from recall.domain.errors import Refused
+
 _NUMBERED = re.compile(r"^(?P<prefix>.*?)(?P<number>\d+)$")
 
 
-class LotSpecError(ValueError):
+class LotSpecError(Refused):
     """A lot pattern of a recall definition that can't be understood."""
 
 

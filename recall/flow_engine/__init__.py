@@ -25,6 +25,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from recall.domain.errors import Unavailable
+
 TOKEN_HEADER = "x-recall-flow-engine"  # set by the engine on every response
 START_SECONDS = 600.0
 IDLE_MINUTES = 60.0
@@ -36,7 +38,7 @@ _STARTS = 3  # a port taken between choosing it and binding it: try another
 Say = Callable[[str], None]
 
 
-class FlowEngineUnavailable(RuntimeError):
+class FlowEngineUnavailable(Unavailable):
     """The flow engine can't be reached or started; the message says what to do."""
 
 

@@ -13,6 +13,7 @@ from sqlalchemy import Engine, func, select, update
 from sqlalchemy.orm import Session
 
 from recall.db.models import ImportRun
+from recall.domain.errors import Unavailable
 from recall.importing.checking import checked_batches
 from recall.importing.sources import BadFile, Source, open_source
 from recall.importing.tables import TABLES, Context, TableSpec
@@ -86,7 +87,7 @@ def import_export(
     return ImportReport(reports)
 
 
-class ImportStopped(RuntimeError):
+class ImportStopped(Unavailable):
     """A file's import stopped before its end; its run stays marked unfinished."""
 
     def __init__(self, spec: TableSpec, source: Source, cause: BaseException) -> None:

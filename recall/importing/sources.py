@@ -15,6 +15,8 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
+from recall.domain.errors import Refused
+
 BATCH_ROWS = 500_000
 BLOCK_BYTES = 32 << 20  # what pyarrow parses at once
 _SNIFF_BYTES = 64 * 1024
@@ -27,7 +29,7 @@ _BINARY_MAGICS = {
 }
 
 
-class BadFile(ValueError):
+class BadFile(Refused):
     """A file that can't be imported at all; nothing was written."""
 
     def __init__(self, path: Path, message: str) -> None:

@@ -21,6 +21,7 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfgen.canvas import Canvas
 
 from recall import fonts
+from recall.domain.errors import Unavailable
 from recall.fonts import BOLD, FONT
 from recall.notices import qr
 from recall.notices import text as markup
@@ -42,7 +43,7 @@ PICTURE_W, PICTURE_H = 40 * mm, 30 * mm
 rl_config.useA85 = 0  # binary streams: smaller files, no base-85 pass over every page
 
 
-class RenderError(RuntimeError):
+class RenderError(Unavailable):
     """A letter or poster could not be drawn."""
 
 

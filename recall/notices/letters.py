@@ -15,34 +15,23 @@ from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wai
 from dataclasses import dataclass, field
 from multiprocessing import get_context
 from pathlib import Path
-from typing import Any
 
 import pandas as pd
 from sqlalchemy import Engine, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from recall.clock import Clock, utc_now
-from recall.db.models import Case, Customer, Letter, LetterBatch, Product, Store
+from recall.db.models import Case, Customer, Letter, LetterBatch
 from recall.domain import letters as rules
 from recall.domain.definition import RecallDefinition
-from recall.notices.letter_pdf import LetterPage
+from recall.notices import letter_fields
+from recall.notices.letter_fields import LetterSettings
 from recall.notices.render import BatchJob, BatchOutcome, render_batch
 from recall.notices.templates import TemplateSet
 from recall.notices.workers import die_with
 from recall.spreadsheet import write_frame
 
 Progress = Callable[[int, int], None]  # (batches done, batches to do)
-
-
-@dataclass(frozen=True)
-class LetterSettings:
-    out_dir: Path  # $RECALL_DATA_DIR/letters/<recall_id>
-    templates_dir: Path
-    fonts_dir: Path
-    home_language: str = "fr"
-    home_country: str = "FR"
-    batch_size: int = 1000
-    workers: int = 2
 
 
 @dataclass
@@ -138,9 +127,12 @@ def render_letters(
     config.out_dir.mkdir(parents=True, exist_ok=True)
     todo = batches_to_render(engine=engine, recall_id=definition.id)
     report = RenderReport()
-    shared = shared_fields(engine, definition, templates, clock)
-    stores = _stores(engine)
-    jobs = (_job(engine, definition, config, templates, shared, stores, b) for b in todo)
+    shared = letter_fields.shared_fields(engine, definition, templates, clock)
+    stores = letter_fields.store_names(engine)
+    jobs = (
+        letter_fields.batch_job(engine, definition, config, templates, shared, stores, b)
+        for b in todo
+    )
     for outcome in _run(jobs, config.workers):
         _record(engine, definition.id, outcome, clock)
         report.batches += 1
@@ -178,8 +170,10 @@ def render_one_batch(
     """Render and record one batch, wherever this runs (a Dask worker of a cluster, say): the
     batch reads its letters from the database and writes its file under config.out_dir."""
     config.out_dir.mkdir(parents=True, exist_ok=True)
-    shared = shared_fields(engine, definition, templates, clock)
-    job = _job(engine, definition, config, templates, shared, _stores(engine), batch_no)
+    shared = letter_fields.shared_fields(engine, definition, templates, clock)
+    job = letter_fields.batch_job(
+        engine, definition, config, templates, shared, letter_fields.store_names(engine), batch_no
+    )
     outcome = render_batch(job)
     _record(engine, definition.id, outcome, clock)
     return outcome
@@ -223,135 +217,6 @@ def _record(engine: Engine, recall_id: str, outcome: BatchOutcome, clock: Clock)
             .where(LetterBatch.recall_id == recall_id, LetterBatch.batch_no == outcome.batch_no)
             .values(rendered_at=clock(), pages=outcome.pages)
         )
-
-
-def shared_fields(
-    engine: Engine, definition: RecallDefinition, templates: TemplateSet, clock: Clock
-) -> dict[str, dict[str, Any]]:
-    """Per letter language: the recall's fields, the same in every letter."""
-    retailer = templates.retailer
-    product = definition.product_name or _catalogue_name(engine, definition) or definition.skus[0]
-    today = clock().date()
-    shared = {}
-    for language in templates.languages("letter"):
-        template = templates.get("letter", language)
-        shared[language] = {
-            "recall_id": definition.id,
-            "recall_title": definition.title,
-            "product_name": product,
-            "skus": ", ".join(definition.skus),
-            "risk": definition.risk_in(language),
-            "hotline": definition.hotline or retailer.get("hotline", language),
-            "hotline_hours": retailer.get("hotline_hours", language),
-            "remedies": template.remedies(definition.remedies),
-            "retailer_name": retailer.get("name", language),
-            "website": retailer.get("website", language),
-            "signatory": retailer.get("signatory", language),
-            "signatory_title": retailer.get("signatory_title", language),
-            "place": retailer.get("place", language),
-            "letter_date": rules.long_date(today, language),
-            "letter_line": rules.dated_line(retailer.get("place", language), today, language),
-            "sold_from": rules.short_date(definition.sold_from, language),
-            "sold_to": rules.short_date(definition.sold_to, language),
-            "hazard": definition.hazard,
-        }
-    return shared
-
-
-def _catalogue_name(engine: Engine, definition: RecallDefinition) -> str | None:
-    with Session(engine) as session:
-        return session.scalar(select(Product.name).where(Product.sku.in_(definition.skus)).limit(1))
-
-
-_PERSONAL = (
-    select(
-        Letter.case_id,
-        Letter.language,
-        Case.case_ref,
-        Case.customer_id,
-        Case.quantity,
-        Case.lots,
-        Case.stores,
-        Case.first_purchase,
-        Customer.first_name,
-        Customer.last_name,
-        Customer.address_line1,
-        Customer.address_line2,
-        Customer.postal_code,
-        Customer.city,
-        Customer.country,
-    )
-    .join(Case, Case.id == Letter.case_id)
-    .join(Customer, Customer.customer_id == Case.customer_id)
-)
-
-
-def _job(
-    engine: Engine,
-    definition: RecallDefinition,
-    config: LetterSettings,
-    templates: TemplateSet,
-    shared: dict[str, dict[str, Any]],
-    stores: dict[str, tuple[str, str]],
-    batch_no: int,
-) -> BatchJob:
-    with Session(engine) as session:
-        rows = session.execute(
-            _PERSONAL.where(
-                Letter.recall_id == definition.id, Letter.batch_no == batch_no
-            ).order_by(Letter.position)
-        ).all()
-    retailer = templates.retailer
-    sender = [retailer.get("name", config.home_language), *retailer.values.get("address", [])]
-    return BatchJob(
-        batch_no=batch_no,
-        path=config.out_dir / rules.batch_file(batch_no),
-        templates_dir=config.templates_dir,
-        fonts_dir=config.fonts_dir,
-        home_language=config.home_language,
-        title=f"{definition.id} - letters, batch {batch_no}",
-        sender=sender,
-        footer=f"{sender[0]} - {retailer.get('website', config.home_language)}",
-        shared=shared,
-        letters=[(row.case_id, _page(row, stores, config.home_country)) for row in rows],
-    )
-
-
-def _stores(engine: Engine) -> dict[str, tuple[str, str]]:
-    """store_id -> (name, city), read once per run rather than once per batch."""
-    with Session(engine) as session:
-        rows = session.execute(select(Store.store_id, Store.name, Store.city)).all()
-    return {store_id: (name or store_id, city or "") for store_id, name, city in rows}
-
-
-def _page(row: Any, stores: dict[str, tuple[str, str]], home_country: str) -> LetterPage:
-    language = row.language
-    name = " ".join(p for p in (row.first_name, row.last_name) if p)
-    address = rules.PostalAddress(
-        name,
-        row.address_line1 or "",
-        row.address_line2 or "",
-        row.postal_code or "",
-        row.city or "",
-        row.country or "",
-    )
-    bought_at = [stores.get(s, (s, "")) for s in row.stores.split(",") if s]
-    lines = address.lines(home_country)
-    context = {
-        "salutation": rules.salutation(row.first_name, row.last_name, language),
-        "first_name": row.first_name or "",
-        "last_name": row.last_name or "",
-        "customer_id": row.customer_id,
-        "case_ref": row.case_ref,
-        "quantity": row.quantity,
-        "lots": row.lots.replace(",", ", ") or rules.NO_LOT.get(language, "-"),
-        "purchase_date": rules.short_date(row.first_purchase, language),
-        "store_name": ", ".join(name for name, _ in bought_at) or "-",
-        "store_city": ", ".join(dict.fromkeys(city for _, city in bought_at if city)),
-        "address": lines,
-        "reference_line": rules.reference_line(row.case_ref, language),
-    }
-    return LetterPage(row.case_ref, language, lines, context)
 
 
 def write_manifest(*, engine: Engine, recall_id: str, out_dir: Path) -> Path:

@@ -13,12 +13,13 @@ from recall.campaign.events import change_status, record_move
 from recall.clock import Clock, utc_now
 from recall.db.models import Case, CaseEvent, Customer, Letter, LetterBatch
 from recall.domain.cases import Status, check_transition
+from recall.domain.errors import Refused
 from recall.spreadsheet import write_frame
 
 PRINT_HOUSE = "print-house"
 
 
-class MailingError(ValueError):
+class MailingError(Refused):
     """A mailing record that can't be applied; nothing was written."""
 
 

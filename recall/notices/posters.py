@@ -14,8 +14,8 @@ from recall.db.models import Case, Recall, RecallStore, Store
 from recall.domain import letters as rules
 from recall.domain.definition import RecallDefinition
 from recall.filenames import file_part
+from recall.notices.letter_fields import LetterSettings, shared_fields
 from recall.notices.letter_pdf import register_fonts, write_poster
-from recall.notices.letters import LetterSettings, shared_fields
 from recall.notices.templates import TemplateSet
 from recall.spreadsheet import write_frame
 

@@ -17,6 +17,7 @@ import jinja2
 import yaml
 from jinja2 import meta
 
+from recall.domain.errors import Refused
 from recall.domain.letters import (
     LETTER_SECTIONS,
     NOTICE_FIELDS,
@@ -38,7 +39,7 @@ _ENV = jinja2.Environment(
 )
 
 
-class TemplateProblem(ValueError):
+class TemplateProblem(Refused):
     """A template that can't be used; the message names the file, and the line when known."""
 
 

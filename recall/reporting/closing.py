@@ -23,12 +23,13 @@ from recall.campaign.definitions import definition_of
 from recall.campaign.events import record_move
 from recall.clock import Clock, utc_now
 from recall.db.models import CallAttempt, Case, CaseEvent, Letter, Message, Recall, RecallBuyer
+from recall.domain.errors import RecallNotFound, Refused
 from recall.reporting.files import ReportFiles, write_progress_report
 
 SYSTEM = "closing"
 
 
-class ClosingError(ValueError):
+class ClosingError(Refused):
     """The recall can't be closed or purged now; nothing was changed."""
 
 
@@ -140,5 +141,5 @@ def _remove_files(data_dir: Path, recall_id: str) -> int:
 def _recall(session: Session, recall_id: str) -> Recall:
     recall = session.get(Recall, recall_id, with_for_update=True)
     if recall is None:
-        raise LookupError(f"no recall {recall_id!r} has been launched")
+        raise RecallNotFound(recall_id)
     return recall

@@ -20,18 +20,8 @@ from sqlalchemy.orm import Session
 from recall import spreadsheet
 from recall.calling.queue import held_by, on_call_list
 from recall.db.models import Agent, CallAttempt, Case, CaseEvent, QueueEntry, Recall
-from recall.domain.cases import Status
-
-STAGES = ("identified", "notified", "contacted", "resolved")
-_REACHED = {
-    Status.IDENTIFIED: 1,
-    Status.NOTIFIED: 2,
-    Status.UNREACHABLE: 2,
-    Status.CONTACTED: 3,
-    Status.ESCALATED: 3,
-    Status.DECLINED: 3,
-    Status.RESOLVED: 4,
-}
+from recall.domain.cases import SIDE_STATUSES, STAGES, channel_of, stages_of
+from recall.domain.errors import RecallNotFound
 
 
 @dataclass
@@ -45,10 +35,9 @@ class Funnel:
     escalated: int = 0
 
     def add(self, status: str, count: int) -> None:
-        stage = _REACHED[Status(status)]
-        for name in STAGES[:stage]:
+        for name in stages_of(status):
             setattr(self, name, getattr(self, name) + count)
-        if status in ("unreachable", "declined", "escalated"):
+        if status in SIDE_STATUSES:
             setattr(self, status, getattr(self, status) + count)
 
     @property
@@ -88,17 +77,12 @@ class Completion:
     outcomes: dict[str, int]
 
 
-def channel_of(letter: bool, call: bool) -> str:
-    """How the case is worked now: its call list, its letter, or the public notice alone."""
-    return "call" if call else "letter" if letter else "notice"
-
-
 def completion(*, engine: Engine, recall_id: str) -> Completion:
     """Where the recall stands: its funnel as a whole, by channel, agent, store and day."""
     with Session(engine) as session:
         recall = session.get(Recall, recall_id)
         if recall is None:
-            raise LookupError(f"no recall {recall_id!r} has been launched")
+            raise RecallNotFound(recall_id)
         mine = Case.recall_id == recall_id
         total = Funnel()
         by_channel: defaultdict[str, Funnel] = defaultdict(Funnel)
@@ -208,7 +192,7 @@ def completion_csv(report: Completion) -> str:
     """The completion figures as one CSV table: a row per (section, key)."""
     out = io.StringIO()
     writer = spreadsheet.writer(out, lineterminator="\n")
-    columns = (*STAGES, "unreachable", "declined", "escalated")
+    columns = (*STAGES, *SIDE_STATUSES)
     writer.writerow(("recall_id", "section", "key", *columns, "to_call", "calls", "cases"))
     rows: list[tuple[str, str, Funnel, tuple[object, ...]]] = [
         ("total", "all", report.total, ("", ""))

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from recall.calling.queue import held_by, on_call_list
 from recall.db.models import CallAttempt, Case, ImportRun, Letter, LetterBatch, QueueEntry, Recall
+from recall.domain.errors import RecallNotFound
 from recall.importing.service import unfinished_imports
 from recall.spreadsheet import write_frame
 
@@ -27,7 +28,7 @@ def recall_status(*, engine: Engine, recall_id: str) -> dict[str, Any]:
     with Session(engine) as session:
         recall = session.get(Recall, recall_id)
         if recall is None:
-            raise LookupError(f"no recall {recall_id!r} has been launched")
+            raise RecallNotFound(recall_id)
         mine = Case.recall_id == recall_id
         totals = session.execute(
             select(

@@ -27,10 +27,9 @@ from recall.db.models import (
     RecallStore,
 )
 from recall.domain.calling import NOT_IN_POSSESSION
+from recall.domain.cases import CLOSED
 from recall.domain.forecast import Forecast, Pace, forecast
 from recall.reporting.completion import Completion, as_date, completion, utc_day
-
-CLOSED = ("resolved", "declined", "unreachable")
 
 
 @dataclass(frozen=True)

@@ -22,8 +22,8 @@ from reportlab.platypus import (
     TableStyle,
 )
 
+from recall.domain.cases import STAGES
 from recall.fonts import BOLD, FONT, register_fonts
-from recall.reporting.completion import STAGES
 from recall.reporting.progress import Progress
 
 WIDTH = A4[0] - 36 * mm

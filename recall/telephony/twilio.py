@@ -78,3 +78,16 @@ def bridge_twiml(*, customer_phone: str, caller_id: str, leg_status_url: str) ->
     )
     response.append(dial)
     return str(response)
+
+
+def signature_is_valid(
+    *, auth_token: str, url: str, form: dict[str, str], signature: str, settings_header: str | None
+) -> bool:
+    """Whether Twilio signed this request: its signature over the URL it called and the form
+    it posted, with the algorithm the account's webhook settings name."""
+    from twilio.request_validator import RequestValidator, get_signature_algorithm
+
+    if not auth_token:
+        return False
+    algorithm = get_signature_algorithm(settings_header)
+    return RequestValidator(auth_token).validate(url, form, signature, algorithm)

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
 
 from recall.accounts.users import UserView
-from recall.bootstrap import App, app_clock, dial_settings
+from recall.bootstrap import App
 from recall.calling import agent_queue, claiming, dialing
 from recall.calling.case_card import CaseCard
 from recall.calling.claiming import AlreadyRecorded, WorkError
@@ -34,9 +34,7 @@ router = APIRouter()
 
 @router.get("/my/list", response_class=HTMLResponse)
 def my_list(request: Request, user: AgentUser, app: AppDep) -> Response:
-    queue = agent_queue.my_queue(
-        engine=app.engine, agent_id=agent_of(user), clock=app_clock(app.settings)
-    )
+    queue = agent_queue.my_queue(engine=app.engine, agent_id=agent_of(user), clock=app.clock)
     return render(request, "my_list.html", queue=queue)
 
 
@@ -54,7 +52,7 @@ def my_next(request: Request, user: AgentUser, app: AppDep) -> Response:
 
 def _open_next(request: Request, app: App, user: UserView, flash: str | None = None) -> Response:
     card = claiming.next_case(
-        engine=app.engine, agent_id=agent_of(user), desk=DESK, clock=app_clock(app.settings)
+        engine=app.engine, agent_id=agent_of(user), desk=DESK, clock=app.clock
     )
     if card is None:
         nothing = "Nothing to call right now."
@@ -113,7 +111,7 @@ def record(
             desk=DESK, callback_at=_callback_time(app, case_id, callback_at),
             outcome=outcome or None, skill=skill or None, note=note.strip() or None,
             attempt_id=dialled, inbound=bool(inbound), recorded=recorded,
-            clock=app_clock(app.settings),
+            clock=app.clock,
         )  # fmt: skip
     except AlreadyRecorded as repeat:  # the first save went through: carry on from there
         if inbound:
@@ -141,9 +139,9 @@ def call(
 ) -> Response:
     try:
         dialled = dialing.click_to_call(
-            engine=app.engine, telephony=request.app.state.telephony,
-            settings=dial_settings(app.settings), agent_id=agent_of(user), case_id=case_id,
-            desk=DESK, text_first=bool(text_first), clock=app_clock(app.settings),
+            engine=app.engine, telephony=app.telephony,
+            settings=app.dial_settings, agent_id=agent_of(user), case_id=case_id,
+            desk=DESK, text_first=bool(text_first), clock=app.clock,
         )  # fmt: skip
     except WorkError as exc:
         return redirect(f"/cases/{case_id}", f"Not called: {exc}", request)
@@ -168,7 +166,7 @@ def _open(
         raise claiming.NotYourCase(f"case {case_id} was not found by a hotline search")
     return claiming.claim_case(
         engine=app.engine, agent_id=agent_of(user), case_id=case_id, desk=DESK, inbound=inbound,
-        clock=app_clock(app.settings),
+        clock=app.clock,
     )  # fmt: skip
 
 

@@ -13,7 +13,6 @@ from typing import Any, Literal
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
-from recall.bootstrap import app_clock
 from recall.calling import agent_queue, claiming
 from recall.calling.outcomes import record_disposition
 from recall.domain.calling import Disposition
@@ -101,9 +100,7 @@ def me(request: Request, user: UserDep) -> Me:
 
 @router.get("/my/queue")
 def my_queue(user: AgentUser, app: AppDep) -> QueueOut:
-    queue = agent_queue.my_queue(
-        engine=app.engine, agent_id=agent_of(user), clock=app_clock(app.settings)
-    )
+    queue = agent_queue.my_queue(engine=app.engine, agent_id=agent_of(user), clock=app.clock)
     return QueueOut(left=queue.left, done_today=queue.done_today,
                     case_ids=[row.case_id for row in queue.rows])  # fmt: skip
 
@@ -112,7 +109,7 @@ def my_queue(user: AgentUser, app: AppDep) -> QueueOut:
 def next_case(user: AgentUser, app: AppDep) -> Next:
     """Claim the agent's most urgent case that may be called now (null when none is due)."""
     card = claiming.next_case(
-        engine=app.engine, agent_id=agent_of(user), desk=DESK, clock=app_clock(app.settings)
+        engine=app.engine, agent_id=agent_of(user), desk=DESK, clock=app.clock
     )
     if card is None:
         return Next(case=None)
@@ -126,7 +123,7 @@ def record(case_id: CaseId, body: Record, user: AgentUser, app: AppDep) -> Recor
         engine=app.engine, agent_id=agent_of(user), case_id=case_id, desk=DESK,
         disposition=body.disposition, outcome=body.outcome, skill=body.skill, note=body.note,
         callback_at=body.callback_at, attempt_id=body.attempt_id, recorded=body.recorded,
-        clock=app_clock(app.settings),
+        clock=app.clock,
     )  # fmt: skip
     return Recorded(**_fields(result, Recorded))
 

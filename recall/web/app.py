@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import logging
+
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException
 
-from recall.bootstrap import App, app_clock, build_app, dial_settings, telephony
-from recall.calling.claiming import NotYourCase, WorkError
+from recall.bootstrap import App, build_app
+from recall.domain.errors import NotFound, Refused, Unavailable
 from recall.web import agent_pages, api, lead_pages, pages, report_pages
 from recall.web.limits import BodyLimit
 from recall.web.pages import redirect, render
@@ -22,6 +24,7 @@ CONTENT_SECURITY_POLICY = (
     "default-src 'none'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
     "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 )
+log = logging.getLogger(__name__)
 HSTS = "max-age=31536000; includeSubDomains"  # a year, once served over https
 
 
@@ -29,12 +32,11 @@ def create_app(app: App) -> FastAPI:
     """The console (pages and JSON) and Twilio's webhooks; no page is served without login."""
     web = FastAPI(title="recall", docs_url=None, redoc_url=None, openapi_url=None)
     web.state.recall = app
-    web.state.telephony = telephony(app.settings)
     web.state.pages = Jinja2Templates(directory=app.settings.templates_dir / "pages")
     web.add_middleware(
         ServerSessions,
         engine=app.engine,
-        clock=app_clock(app.settings),
+        clock=app.clock,
         secure=app.settings.secure_cookies,
     )
     for router in CONSOLE_ROUTERS:
@@ -43,7 +45,7 @@ def create_app(app: App) -> FastAPI:
         twilio_router(
             engine=app.engine,
             auth_token=app.settings.twilio_auth_token,
-            settings=dial_settings(app.settings),
+            settings=app.dial_settings,
         )
     )
     _handle_errors(web)
@@ -52,9 +54,14 @@ def create_app(app: App) -> FastAPI:
     def health() -> dict[str, str]:
         return {"status": "ok"}
 
-    secure = app.settings.secure_cookies
+    web.middleware("http")(_protective_headers(secure=app.settings.secure_cookies))
+    web.add_middleware(BodyLimit)  # the outermost: nothing reads a body before it
+    return web
 
-    @web.middleware("http")
+
+def _protective_headers(*, secure: bool):
+    """Headers every answer carries: no caching, no framing, no sniffing, our own sources only."""
+
     async def protective_headers(request: Request, call_next):
         response = await call_next(request)
         response.headers.setdefault("Cache-Control", "no-store")
@@ -66,8 +73,7 @@ def create_app(app: App) -> FastAPI:
             response.headers.setdefault("Strict-Transport-Security", HSTS)
         return response
 
-    web.add_middleware(BodyLimit)  # the outermost: nothing reads a body before it
-    return web
+    return protective_headers
 
 
 def app_from_env() -> FastAPI:
@@ -85,32 +91,36 @@ def _problem(request: Request, status: int, heading: str, message: str) -> Respo
     return render(request, "error.html", status, heading=heading, message=message)
 
 
+# Each kind of error to its status, the page's heading and what it says (None: the error's
+# own words, which name what to do).
+_SAID: dict[type[Exception], tuple[int, str, str | None]] = {
+    NotFound: (404, "Not found", "There is nothing here for you."),
+    Refused: (409, "Not done", None),
+    Unavailable: (503, "Not available", None),
+    Forbidden: (403, "Not for your role", "This part of recall is not yours."),
+    BadCsrf: (403, "Form refused", "The form had expired or came from elsewhere: reload the "
+                                   "page and try again."),
+}  # fmt: skip
+
+
+async def _said(request: Request, exc: Exception) -> Response:
+    status, heading, message = next(said for kind, said in _SAID.items() if isinstance(exc, kind))
+    if isinstance(exc, Unavailable):
+        log.warning("%s %s: %s", request.method, request.url.path, exc)
+    return _problem(request, status, heading, message or str(exc))
+
+
 def _handle_errors(web: FastAPI) -> None:
+    """Each kind of RecallError to its status, once; any other exception is a bug: a 500."""
+
     @web.exception_handler(LoginRequired)
     async def login_required(request: Request, exc: LoginRequired) -> Response:
         if _is_api(request):
             return JSONResponse({"detail": "log in first"}, status_code=401)
         return redirect(f"/login?next={request.url.path}")
 
-    @web.exception_handler(Forbidden)
-    async def forbidden(request: Request, exc: Forbidden) -> Response:
-        return _problem(request, 403, "Not for your role", "This part of recall is not yours.")
-
-    @web.exception_handler(BadCsrf)
-    async def bad_csrf(request: Request, exc: BadCsrf) -> Response:
-        message = "The form had expired or came from elsewhere: reload the page and try again."
-        return _problem(request, 403, "Form refused", message)
-
-    @web.exception_handler(NotYourCase)
-    @web.exception_handler(LookupError)
-    async def not_found(request: Request, exc: LookupError) -> Response:
-        if isinstance(exc, KeyError | IndexError):  # a bug, not a missing recall or case
-            raise exc
-        return _problem(request, 404, "Not found", "There is nothing here for you.")
-
-    @web.exception_handler(WorkError)
-    async def work_error(request: Request, exc: WorkError) -> Response:
-        return _problem(request, 409, "Not done", str(exc))
+    for kind in _SAID:
+        web.exception_handler(kind)(_said)
 
     @web.exception_handler(HTTPException)
     async def http_error(request: Request, exc: HTTPException) -> Response:

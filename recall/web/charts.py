@@ -7,7 +7,8 @@ from html import escape
 
 from markupsafe import Markup
 
-from recall.reporting.completion import STAGES, DayLine, Funnel
+from recall.domain.cases import STAGES
+from recall.reporting.completion import DayLine, Funnel
 
 COLOURS = {"identified": "#7d8b96", "notified": "#4f83b8", "contacted": "#e0a400",
            "resolved": "#2f8f4e"}  # fmt: skip

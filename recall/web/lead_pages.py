@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, Response
 
-from recall.bootstrap import App, app_clock
+from recall.bootstrap import App
 from recall.calling import agents, assignment
 from recall.campaign import launches
 from recall.campaign.definitions import get_definition
@@ -58,9 +58,7 @@ def retry(request: Request, key: str, user: LeadUser, app: AppDep) -> Response:
 def recall_page(request: Request, recall_id: str, user: LeadUser, app: AppDep) -> Response:
     report = completion.completion(engine=app.engine, recall_id=recall_id)
     active = [a.agent_id for a in agents.list_agents(engine=app.engine) if a.active]
-    end = progress.expected_end(
-        engine=app.engine, recall_id=recall_id, clock=app_clock(app.settings)
-    )
+    end = progress.expected_end(engine=app.engine, recall_id=recall_id, clock=app.clock)
     return render(request, "recall_agents.html", report=report, active_agents=active, forecast=end)
 
 
@@ -70,9 +68,7 @@ def deactivate(
 ) -> Response:
     """Take an agent off every list; their open cases go to the others, evenly."""
     get_definition(engine=app.engine, recall_id=recall_id)  # an unknown recall changes nothing
-    agents.set_agent_active(
-        engine=app.engine, agent_id=agent_id, active=False, clock=app_clock(app.settings)
-    )
+    agents.set_agent_active(engine=app.engine, agent_id=agent_id, active=False, clock=app.clock)
     report = _rebalance(app, recall_id)
     flash = f"Agent {agent_id} deactivated; {report.assigned:,} case(s) given to other agents."
     return redirect(f"/recalls/{recall_id}", flash, request)
@@ -97,7 +93,7 @@ def reassign(
     try:
         old = assignment.reassign_case(
             engine=app.engine, case_ref=case_ref, agent_id=agent_id, actor=user.username,
-            clock=app_clock(app.settings),
+            clock=app.clock,
         )  # fmt: skip
     except assignment.ReassignError as exc:
         return redirect(f"/recalls/{recall_id}", f"Not reassigned: {exc}", request)
@@ -108,7 +104,7 @@ def reassign(
 def _rebalance(app: App, recall_id: str) -> assignment.AssignmentReport:
     return assignment.assign_call_list(
         engine=app.engine, recall_id=recall_id, home_language=app.settings.home_language,
-        rebalance=True, clock=app_clock(app.settings),
+        rebalance=True, clock=app.clock,
     )  # fmt: skip
 
 

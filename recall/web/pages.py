@@ -9,7 +9,6 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from recall.accounts.users import LoginFailed, LoginThrottled, authenticate
-from recall.bootstrap import app_clock
 from recall.domain.access import home_of
 from recall.web.security import CSRF_FIELD, AppDep, Csrf, UserDep, client_address, csrf_token
 
@@ -22,7 +21,7 @@ def render(request: Request, name: str, status: int = 200, **context: Any) -> HT
     context.update(
         user=getattr(request.state, "user", None),
         csrf=csrf_token(request),
-        now=app_clock(app.settings)(),
+        now=app.clock(),
     )
     return pages.TemplateResponse(request, name, context, status_code=status)
 
@@ -60,7 +59,7 @@ def login(
     try:
         user = authenticate(
             engine=app.engine, username=username, password=password,
-            client=client_address(request), clock=app_clock(app.settings),
+            client=client_address(request), clock=app.clock,
         )  # fmt: skip
     except LoginThrottled as exc:
         return render(request, "login.html", 429, error=str(exc), next=safe_next(next) or "")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
-from recall.bootstrap import app_clock
+from recall.domain.cases import STAGES
 from recall.reporting import completion, overview, progress
 from recall.web import charts
 from recall.web.pages import render
@@ -37,10 +37,8 @@ def report(request: Request, recall_id: str, user: ReportUser, app: AppDep) -> R
         "channels": charts.channel_chart(figures.by_channel),
         "days": charts.day_chart(figures.by_day),
     }
-    end = progress.expected_end(
-        engine=app.engine, recall_id=recall_id, clock=app_clock(app.settings)
-    )
+    end = progress.expected_end(engine=app.engine, recall_id=recall_id, clock=app.clock)
     return render(
-        request, "report.html", report=figures, charts=drawn, stages=completion.STAGES,
+        request, "report.html", report=figures, charts=drawn, stages=STAGES,
         forecast=end,
     )  # fmt: skip

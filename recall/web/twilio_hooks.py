@@ -15,54 +15,61 @@ from urllib.parse import parse_qsl
 
 from fastapi import APIRouter, Depends, HTTPException, Request, Response
 from sqlalchemy import Engine
-from twilio.request_validator import RequestValidator, get_signature_algorithm
 
 from recall.calling import dialing
 from recall.calling.dialing import DialSettings
-from recall.telephony.twilio import bridge_twiml
+from recall.telephony import port
+from recall.telephony.twilio import bridge_twiml, signature_is_valid
 from recall.web.security import RowId
 
 log = logging.getLogger(__name__)
 XML = "application/xml"
 
 
-def twilio_router(*, engine: Engine, auth_token: str, settings: DialSettings) -> APIRouter:
-    """The routes Twilio calls back, bound to one database and one account."""
-    validator = RequestValidator(auth_token)
+def _signed_form(auth_token: str, public_url: str):  # a FastAPI dependency
+    """The posted form, once its Twilio signature verifies; else 403 before anything is read."""
 
     async def signed_form(request: Request) -> dict[str, str]:
         body = (await request.body()).decode("utf-8", errors="replace")
         form = dict(parse_qsl(body, keep_blank_values=True))
         # Twilio signs the URL as it called it: the path as sent, escapes and all.
         path = request.scope.get("raw_path", b"").decode("latin-1") or request.url.path
-        url = settings.public_url + path
+        url = public_url + path
         if request.url.query:
             url += "?" + request.url.query
-        signature = request.headers.get("X-Twilio-Signature", "")
-        algorithm = get_signature_algorithm(
-            request.headers.get("X-Twilio-Webhooks-Signature-Settings")
-        )
-        if not auth_token or not validator.validate(url, form, signature, algorithm):
+        valid = signature_is_valid(
+            auth_token=auth_token, url=url, form=form,
+            signature=request.headers.get("X-Twilio-Signature", ""),
+            settings_header=request.headers.get("X-Twilio-Webhooks-Signature-Settings"),
+        )  # fmt: skip
+        if not valid:
             log.warning("refused a Twilio webhook with a bad signature on %s", request.url.path)
             raise HTTPException(status_code=403, detail="signature does not verify")
         return form
 
-    Form = Annotated[dict[str, str], Depends(signed_form)]
-    router = APIRouter(prefix="/twilio", tags=["twilio"])
+    return signed_form
 
-    @router.post("/voice/{attempt_id}", openapi_extra=_posted("CallSid", "CallStatus"))
+
+def twilio_router(*, engine: Engine, auth_token: str, settings: DialSettings) -> APIRouter:
+    """The routes Twilio calls back, bound to one database and one account."""
+
+    Form = Annotated[dict[str, str], Depends(_signed_form(auth_token, settings.public_url))]
+    router = APIRouter(tags=["twilio"])
+    callbacks = port.Callbacks(settings.public_url)
+
+    @router.post(port.VOICE, openapi_extra=_posted("CallSid", "CallStatus"))
     def voice(attempt_id: RowId, form: Form) -> Response:
         bridge = dialing.bridge_for(engine=engine, settings=settings, attempt_id=attempt_id)
         if bridge is None:  # the call is over or unknown: hang up politely
             return Response("<Response><Hangup/></Response>", media_type=XML)
-        leg_url = f"{settings.public_url}/twilio/leg-status/{attempt_id}"
+        leg_url = callbacks.leg_status(attempt_id)
         twiml = bridge_twiml(
             customer_phone=bridge.customer_phone, caller_id=bridge.caller_id, leg_status_url=leg_url
         )
         return Response(twiml, media_type=XML)
 
     @router.post(
-        "/leg-status/{attempt_id}",
+        port.LEG_STATUS,
         openapi_extra=_posted("CallSid", "CallStatus", "CallDuration", "AnsweredBy"),
     )
     def leg_status(attempt_id: RowId, form: Form) -> dict[str, str]:
@@ -77,16 +84,14 @@ def twilio_router(*, engine: Engine, auth_token: str, settings: DialSettings) ->
         log.info("call leg %s: %s (%s)", form.get("CallSid"), form.get("CallStatus"), done)
         return {"result": done}
 
-    @router.post("/agent-status/{attempt_id}", openapi_extra=_posted("CallSid", "CallStatus"))
+    @router.post(port.AGENT_STATUS, openapi_extra=_posted("CallSid", "CallStatus"))
     def agent_status(attempt_id: RowId, form: Form) -> dict[str, str]:
         done = dialing.record_agent_leg(
             engine=engine, attempt_id=attempt_id, status=form.get("CallStatus", "")
         )
         return {"result": done}
 
-    @router.post(
-        "/message-status/{message_id}", openapi_extra=_posted("MessageSid", "MessageStatus")
-    )
+    @router.post(port.MESSAGE_STATUS, openapi_extra=_posted("MessageSid", "MessageStatus"))
     def message_status(message_id: RowId, form: Form) -> dict[str, str]:
         done = dialing.record_message_status(
             engine=engine,
