@@ -500,11 +500,17 @@ def section(rows: list[Row], failed: list[str], args: argparse.Namespace) -> str
     return "\n".join(lines)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
+def scale_arguments(description: str | None) -> argparse.ArgumentParser:
+    """The options of a benchmark over a launched recall: its size, and whether PostgreSQL runs."""
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--cases", type=int, default=350_000)
     parser.add_argument("--agents", type=int, default=250)
     parser.add_argument("--skip-postgres", action="store_true")
+    return parser
+
+
+def main() -> None:
+    parser = scale_arguments(__doc__)
     parser.add_argument(
         "--profile", action="store_true", help="cProfile one run of each step; docs untouched"
     )

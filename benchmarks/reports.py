@@ -24,7 +24,7 @@ from pathlib import Path
 
 from sqlalchemy import Engine, insert, select, text, update
 
-from benchmarks.calls import NOW, RAW, seed
+from benchmarks.calls import NOW, RAW, scale_arguments, seed
 from benchmarks.run import machine, peak_mb, postgres_database, write_section
 from recall.calling.assignment import assign_call_list
 from recall.calling.follow_up import follow_up
@@ -161,11 +161,7 @@ def table(rows: list[tuple], args: argparse.Namespace) -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--cases", type=int, default=350_000)
-    parser.add_argument("--agents", type=int, default=250)
-    parser.add_argument("--skip-postgres", action="store_true")
-    args = parser.parse_args()
+    args = scale_arguments(__doc__).parse_args()
     rows: list[tuple] = []
     with tempfile.TemporaryDirectory(prefix="recall-reports-bench-") as folder:
         out = Path(folder)

@@ -12,7 +12,7 @@ from sqlalchemy.engine import make_url
 
 from recall import flow_engine
 from recall.db.engine import make_engine, upgrade
-from recall.db.models import Base
+from tests.support import empty_database
 
 POSTGRES_URL = os.environ.get(
     "RECALL_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -55,11 +55,7 @@ def database_url(request, tmp_path) -> Iterator[str]:
         return
     url = request.getfixturevalue("postgres_server_url")
     yield url
-    engine = make_engine(url)
-    with engine.begin() as connection:
-        names = ", ".join(t.name for t in Base.metadata.sorted_tables)
-        connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
-    engine.dispose()
+    empty_database(url)
 
 
 @pytest.fixture

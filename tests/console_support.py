@@ -10,16 +10,14 @@ from pathlib import Path
 
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import text
 
 from recall.accounts.users import add_user
 from recall.bootstrap import App
 from recall.calling.assignment import assign_call_list
 from recall.db.engine import make_engine, upgrade
-from recall.db.models import Base
 from recall.settings import Settings
 from recall.web.app import create_app
-from tests.support import agent, callers, launch, seed
+from tests.support import agent, callers, empty_database, launch, seed
 
 MONDAY_10H_PARIS = dt.datetime(2026, 11, 23, 9, 0, tzinfo=dt.UTC)
 PASSWORD = "correct horse battery"
@@ -58,11 +56,7 @@ def module_database(request, data_dir: Path) -> Iterator[str]:
         return
     url = request.getfixturevalue("postgres_server_url")
     yield url
-    engine = make_engine(url)
-    with engine.begin() as connection:
-        names = ", ".join(t.name for t in Base.metadata.sorted_tables)
-        connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
-    engine.dispose()
+    empty_database(url)
 
 
 def csrf_of(html: str) -> str:

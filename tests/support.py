@@ -5,10 +5,11 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 
-from recall.db.models import Agent, Customer, Purchase
+from recall.db.engine import make_engine
+from recall.db.models import Agent, Base, Customer, Purchase
 from recall.domain.definition import RecallDefinition
 from recall.domain.definition_parsing import parse_definition
 
@@ -107,3 +108,12 @@ def callers(count: int, start: int = 0, **fields) -> list:
         rows.append(customer(cid, phone=phone, address_line1=None, **fields))
         rows.append(line(cid, "2026-03-01"))
     return rows
+
+
+def empty_database(url: str) -> None:
+    """Empty every table of a shared test server's database, numbering included."""
+    engine = make_engine(url)
+    with engine.begin() as connection:
+        names = ", ".join(t.name for t in Base.metadata.sorted_tables)
+        connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    engine.dispose()
