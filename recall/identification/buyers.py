@@ -4,6 +4,12 @@ One scan of the purchase lines keeps the recall's candidate lines (products, sal
 stores, returns) in a temporary table; their distinct lots are matched by the domain's lot
 rules in Python (a few thousand values, not millions of lines); everything else is grouped
 by SQL, so identifying 345,000 buyers costs about one GROUP BY over the purchases.
+
+The two databases take different roads to the same rows. PostgreSQL tells known customers
+from unknown card numbers in its parallel scan of the purchases (a hash join), then groups,
+lists, numbers and stages the buyers in one statement. SQLite has neither parallel scans
+nor ordered aggregates: it looks each buyer's customer up once, grouped, and sorts in Python
+the lists of the one buyer in five who bought several lots, products or stores.
 """
 
 from __future__ import annotations
@@ -54,11 +60,15 @@ def identify_buyers(
             spell.roomy(connection)
             _stage_candidate_lines(connection, spell, definition)
             _drop_uncovered_lots(connection, definition)
-            spell.analyze(connection, "recall_lines")
-            already_returned = _stage_buyers(connection, spell)
-            anonymous, unknown = _untraceable(connection)
-            _write_stores(connection, definition.id)
-            buyers = _write_buyers(connection, spell, definition.id, batch_size)
+            already_returned = 0 if spell.postgres else _stage_buyers(connection, spell)
+            anonymous, unknown = _untraceable(connection, spell)
+            _write_stores(connection, spell, definition.id)
+            if spell.postgres:
+                buyers, already_returned = _write_grouped_buyers(
+                    connection, spell, definition.id, batch_size
+                )
+            else:
+                buyers = _write_buyers(connection, spell, definition.id, batch_size)
             spell.analyze(connection, "recall_buyers")
             untraceable = max(anonymous, 0) + max(unknown, 0)
             connection.execute(
@@ -84,15 +94,22 @@ def _stage_candidate_lines(
     connection: Connection, spell: Spelling, definition: RecallDefinition
 ) -> None:
     """The one scan of the purchases: the recall's products, sales in its window and stores,
-    and their returns; lots trimmed, an unrecorded one read as ''."""
+    and their returns; lots trimmed, an unrecorded one read as ''. On PostgreSQL each line
+    also says whether its customer is known."""
     in_stores = "AND p.store_id IN :stores" if definition.stores else ""
     lot = spell.binary("COALESCE(TRIM(p.lot), '')")
+    known = (
+        ", c.customer_id IS NOT NULL AS known FROM purchases p "
+        "LEFT JOIN customers c ON c.customer_id = p.customer_id"
+        if spell.postgres
+        else " FROM purchases p"
+    )
     query = text(
         spell.temp_table(
             "recall_lines",
             f"SELECT p.customer_id, {spell.binary('p.sku')} AS sku, "
-            f"{lot} AS lot, {spell.binary('p.store_id')} AS store_id, p.purchased_on, p.quantity "
-            "FROM purchases p WHERE p.sku IN :skus AND p.purchased_on >= :sold_from "
+            f"{lot} AS lot, {spell.binary('p.store_id')} AS store_id, p.purchased_on, p.quantity"
+            f"{known} WHERE p.sku IN :skus AND p.purchased_on >= :sold_from "
             f"AND (p.quantity < 0 OR (p.purchased_on <= :sold_to {in_stores}))",
         )
     ).bindparams(
@@ -127,9 +144,9 @@ def _drop_uncovered_lots(connection: Connection, definition: RecallDefinition) -
 
 
 def _stage_buyers(connection: Connection, spell: Spelling) -> int:
-    """Per card number, in one pass: net units, the span of the purchases, the lowest and
-    highest lot, product and store bought, and whether the customers table knows the card;
-    returns how many known customers have brought everything back (already_returned)."""
+    """SQLite: per card number, in one pass, net units, the span of the purchases, the lowest
+    and highest lot, product and store bought, and whether the customers table knows the
+    card; returns how many known customers have brought everything back (already_returned)."""
     bounds = ", ".join(
         f"MIN({column}) FILTER (WHERE {sold}) AS {column}_lo, "
         f"MAX({column}) FILTER (WHERE {sold}) AS {column}_hi"
@@ -148,7 +165,6 @@ def _stage_buyers(connection: Connection, spell: Spelling) -> int:
         "LEFT JOIN customers c ON c.customer_id = g.customer_id",
     ):
         connection.execute(text(statement))
-    spell.analyze(connection, "recall_net")
     _stage_several(connection, spell)
     return int(
         connection.scalar(text("SELECT COUNT(*) FROM recall_net WHERE known AND quantity <= 0"))
@@ -173,9 +189,6 @@ def _stage_several(connection: Connection, spell: Spelling) -> None:
         " GROUP BY l.customer_id",
     ):
         connection.execute(text(statement))
-    if spell.lists_sorted:
-        spell.analyze(connection, "recall_sorted")
-        return
     rows = connection.execute(text("SELECT customer_id, lots, skus, store_ids FROM recall_sorted"))
     ordered = [{"c": c, "lots": _sorted(lots), "skus": _sorted(skus), "stores": _sorted(stores)}
                for c, lots, skus, stores in rows]  # fmt: skip
@@ -186,24 +199,33 @@ def _stage_several(connection: Connection, spell: Spelling) -> None:
         )
 
 
-def _untraceable(connection: Connection) -> tuple[int, int]:
-    """Units sold with no loyalty card, and to card numbers the customers table lacks."""
-    anonymous = connection.scalar(
-        text("SELECT COALESCE(SUM(quantity), 0) FROM recall_lines WHERE customer_id IS NULL")
+def _unknown(spell: Spelling) -> str:
+    """A candidate line no known customer bought: with no card, or a card the customers
+    table lacks (known per line on PostgreSQL, per card number on SQLite)."""
+    if spell.postgres:
+        return "NOT known"
+    return (
+        "(customer_id IS NULL OR customer_id IN "
+        "(SELECT customer_id FROM recall_net WHERE NOT known))"
     )
-    unknown = connection.scalar(
-        text("SELECT COALESCE(SUM(quantity), 0) FROM recall_net WHERE NOT known")
-    )
+
+
+def _untraceable(connection: Connection, spell: Spelling) -> tuple[int, int]:
+    """Net units sold with no loyalty card, and to card numbers the customers table lacks."""
+    anonymous, unknown = connection.execute(
+        text(
+            "SELECT COALESCE(SUM(CASE WHEN customer_id IS NULL THEN quantity END), 0), "
+            "COALESCE(SUM(CASE WHEN customer_id IS NOT NULL THEN quantity END), 0) "
+            f"FROM recall_lines WHERE {_unknown(spell)}"
+        )
+    ).one()
     return int(anonymous), int(unknown)
 
 
-def _write_stores(connection: Connection, recall_id: str) -> None:
+def _write_stores(connection: Connection, spell: Spelling, recall_id: str) -> None:
     """Per store: affected units sold, and how many of them went to no known customer (few
-    card numbers are unknown, so they are looked up as a set)."""
-    untraceable = (
-        "quantity > 0 AND (customer_id IS NULL OR customer_id IN "
-        "(SELECT customer_id FROM recall_net WHERE NOT known))"
-    )
+    card numbers are unknown, so on SQLite they are looked up as a set)."""
+    untraceable = f"quantity > 0 AND {_unknown(spell)}"
     connection.execute(text("DELETE FROM recall_stores WHERE recall_id = :r"), {"r": recall_id})
     connection.execute(
         text(
@@ -227,34 +249,75 @@ def _write_buyers(connection: Connection, spell: Spelling, recall_id: str, batch
         f"CASE WHEN n.{c}_lo = n.{c}_hi THEN n.{c}_lo ELSE s.{c}s END AS {c}s" for c in _LISTED
     )
     source = "recall_net n LEFT JOIN recall_sorted s ON s.customer_id = n.customer_id"
+    params = _restage(connection, recall_id, batch_size)
+    insert = _numbered_insert(spell, source, lists, "n.customer_id", bool(params["last_seq"]))
+    return int(connection.execute(text(insert), params).rowcount)
+
+
+def _write_grouped_buyers(
+    connection: Connection, spell: Spelling, recall_id: str, batch_size: int
+) -> tuple[int, int]:
+    """PostgreSQL, in one statement: the lines grouped by card number with their sorted lists,
+    every known buyer still holding affected units numbered and staged; nothing is written
+    in between (a temporary table of the groups, then a join for the lists, cost twice as
+    much). Returns (buyers staged, known customers who brought everything back)."""
+    lists = ", ".join(f"{spell.list_of(c, sold)} AS {c}s" for c, sold in _LISTED.items())
+    key = spell.binary("customer_id")
+    grouped = (
+        f"SELECT {key} AS customer_id, known, SUM(quantity) AS quantity, "
+        "MIN(purchased_on) FILTER (WHERE quantity > 0) AS first_purchase, "
+        f"MAX(purchased_on) FILTER (WHERE quantity > 0) AS last_purchase, {lists} "
+        f"FROM recall_lines WHERE customer_id IS NOT NULL GROUP BY {key}, known"
+    )
+    params = _restage(connection, recall_id, batch_size)
+    # The groups are C-collated: compared with a cases row, they take the column's collation.
+    customer = 'n.customer_id COLLATE "default"'
+    insert = _numbered_insert(spell, "net n", "n.lots, n.skus, n.store_ids", customer,
+                              bool(params["last_seq"]))  # fmt: skip
+    buyers, returned = connection.execute(
+        text(
+            f"WITH net AS MATERIALIZED ({grouped}), written AS ({insert} RETURNING 1) "
+            "SELECT (SELECT COUNT(*) FROM written), "
+            "(SELECT COUNT(*) FROM net WHERE known AND quantity <= 0)"
+        ),
+        params,
+    ).one()
+    return int(buyers), int(returned)
+
+
+def _restage(connection: Connection, recall_id: str, batch_size: int) -> dict[str, object]:
+    """The recall's staged buyers emptied; the parameters of its numbered insert."""
     connection.execute(text("DELETE FROM recall_buyers WHERE recall_id = :r"), {"r": recall_id})
     last_seq = connection.scalar(
         text("SELECT COALESCE(MAX(seq), 0) FROM cases WHERE recall_id = :r"), {"r": recall_id}
     )
+    return {"r": recall_id, "last_seq": last_seq, "size": batch_size}
+
+
+def _numbered_insert(spell: Spelling, source: str, lists: str, customer: str, again: bool) -> str:
+    """INSERT of the known buyers of `source` (alias n) still holding affected units, numbered
+    1, 2, ... in card-number order; `again`: existing cases keep their number, new buyers
+    follow on, and the batches are cut anew."""
     in_order = f"ORDER BY {spell.binary('n.customer_id')}"
-    if last_seq:  # existing cases keep their number, new buyers follow on
-        source += " LEFT JOIN cases c ON c.recall_id = :r AND c.customer_id = n.customer_id"
+    if again:
+        source += f" LEFT JOIN cases c ON c.recall_id = :r AND c.customer_id = {customer}"
         new = f"ROW_NUMBER() OVER (PARTITION BY c.seq IS NULL {in_order})"
         seq = f"COALESCE(c.seq, :last_seq + {new})"
         batch = "(ROW_NUMBER() OVER (ORDER BY seq) - 1) / :size"
-    else:  # a first launch: numbered 1, 2, ... in customer order
+    else:
         seq = f"ROW_NUMBER() OVER ({in_order})"
         batch = "(seq - 1) / :size"
     numbered = (
         f"SELECT n.customer_id, n.quantity, n.first_purchase, n.last_purchase, {lists}, "
         f"{seq} AS seq FROM {source} WHERE n.known AND n.quantity > 0"
     )
-    written = connection.execute(
-        text(
-            "INSERT INTO recall_buyers (recall_id, customer_id, seq, batch, quantity, lots, skus, "
-            "stores, first_purchase, last_purchase) "
-            f"SELECT :r, customer_id, seq, {batch}, quantity, COALESCE(lots, ''), "
-            "COALESCE(skus, ''), COALESCE(store_ids, ''), first_purchase, last_purchase "
-            f"FROM ({numbered}) AS b"
-        ),
-        {"r": recall_id, "last_seq": last_seq, "size": batch_size},
+    return (
+        "INSERT INTO recall_buyers (recall_id, customer_id, seq, batch, quantity, lots, skus, "
+        "stores, first_purchase, last_purchase) "
+        f"SELECT :r, customer_id, seq, {batch}, quantity, COALESCE(lots, ''), "
+        "COALESCE(skus, ''), COALESCE(store_ids, ''), first_purchase, last_purchase "
+        f"FROM ({numbered}) AS b"
     )
-    return int(written.rowcount)
 
 
 def _drop_temporary(connection: Connection, spell: Spelling) -> None:
