@@ -1,6 +1,7 @@
 """Importing the loyalty export per the data contract, on SQLite and PostgreSQL."""
 
 import json
+import threading
 
 import pandas as pd
 import pyarrow as pa
@@ -255,6 +256,27 @@ def test_a_large_file_is_checked_in_a_helper_process_with_the_same_result(
     assert (report.tables[0].rows_written, report.tables[0].rows_rejected) == (1, 2)
 
 
+def test_beside_other_threads_the_helper_is_spawned_with_the_same_result(
+    engine, tmp_path, monkeypatch
+):
+    monkeypatch.setattr(checking, "PARALLEL_FROM_BYTES", 0)
+    path = purchases_file(
+        tmp_path,
+        "T1,1,42,3276000123456,L4415,S001,2026-02-01,1",
+        "T1,1,42,3276000123456,L4415,S001,2026-02-01,1",
+    )
+    release = threading.Event()
+    other = threading.Thread(target=release.wait, daemon=True)
+    other.start()
+    try:
+        assert checking._start_method() == "spawn"  # a fork could inherit a held lock
+        report = import_export(engine=engine, files={"purchases": path})
+    finally:
+        release.set()
+        other.join()
+    assert (report.tables[0].rows_written, report.tables[0].rows_rejected) == (1, 1)
+
+
 def line_rows(first, last, quantity=1):
     return [f"T{i:03d},1,42,3276000123456,L4415,S001,2026-02-01,{quantity}" for i in
             range(first, last)]  # fmt: skip
@@ -300,6 +322,21 @@ def test_a_first_load_is_keyed_once_loaded_and_a_second_finds_every_line(
     assert again.tables[0].rows_written == 0
     assert [p.transaction_id for p in purchases_in(engine)] == [f"T{i:03d}" for i in range(60)]
     assert key_of(engine, "purchases") == ["transaction_id", "line_no"]
+
+
+def test_a_first_load_on_postgresql_leaves_its_lines_frozen_for_their_first_reader(
+    engine, tmp_path, monkeypatch
+):
+    if engine.dialect.name != "postgresql":
+        pytest.skip("COPY FREEZE is PostgreSQL's")
+    monkeypatch.setattr(writers, "FIRST_LOAD_FROM_BYTES", 0)
+    import_export(engine=engine, files={"purchases": purchases_file(tmp_path, *line_rows(0, 60))})
+    with engine.begin() as connection:
+        connection.execute(text("ANALYZE purchases"))  # counts the pages marked all-visible
+        pages, visible = connection.execute(
+            text("SELECT relpages, relallvisible FROM pg_class WHERE relname = 'purchases'")
+        ).one()
+    assert pages > 0 and visible == pages
 
 
 def test_an_interrupted_first_load_is_undone_and_run_again_whole(engine, tmp_path, monkeypatch):

