@@ -22,6 +22,11 @@ def main() -> None:
     url, *tables = sys.argv[1:]
     files = {name: Path(path) for name, path in (table.split("=", 1) for table in tables)}
     engine = make_engine(url)
+    if engine.dialect.name == "postgresql":
+        # The same start as the bare COPY it is compared with: the dirty pages of the import
+        # before (the customers) are not written on this import's clock.
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            connection.exec_driver_sql("CHECKPOINT")
     started = time.perf_counter()
     report = import_export(engine=engine, files=files)
     seconds = time.perf_counter() - started

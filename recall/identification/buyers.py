@@ -8,8 +8,9 @@ by SQL, so identifying 345,000 buyers costs about one GROUP BY over the purchase
 The two databases take different roads to the same rows. PostgreSQL tells known customers
 from unknown card numbers in its parallel scan of the purchases (a hash join), then groups,
 lists, numbers and stages the buyers in one statement. SQLite has neither parallel scans
-nor ordered aggregates: it looks each buyer's customer up once, grouped, and sorts in Python
-the lists of the one buyer in five who bought several lots, products or stores.
+nor ordered aggregates: it groups the lines by card number with their lists in one pass,
+looks each buyer's customer up once, and sorts in Python the lists of the one buyer in five
+who bought several lots, products or stores.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from recall.db.spelling import Spelling
 from recall.domain.definition import RecallDefinition
 
 BATCH_SIZE = 50_000
-_TEMPORARY = ("recall_lines", "recall_net", "recall_sorted")
+_TEMPORARY = ("recall_lines", "recall_net")
 
 
 @dataclass(frozen=True)
@@ -144,28 +145,24 @@ def _drop_uncovered_lots(connection: Connection, definition: RecallDefinition) -
 
 
 def _stage_buyers(connection: Connection, spell: Spelling) -> int:
-    """SQLite: per card number, in one pass, net units, the span of the purchases, the lowest
-    and highest lot, product and store bought, and whether the customers table knows the
-    card; returns how many known customers have brought everything back (already_returned)."""
-    bounds = ", ".join(
-        f"MIN({column}) FILTER (WHERE {sold}) AS {column}_lo, "
-        f"MAX({column}) FILTER (WHERE {sold}) AS {column}_hi"
-        for column, sold in _LISTED.items()
-    )
+    """SQLite: per card number, in one pass, net units, the span of the purchases, the lots,
+    products and stores bought, and whether the customers table knows the card; returns how
+    many known customers have brought everything back (already_returned)."""
+    lists = ", ".join(f"{spell.list_of(c, sold)} AS {c}s" for c, sold in _LISTED.items())
     columns = ["customer_id", "quantity", "first_purchase", "last_purchase",
-               *(f"{c}_{end}" for c in _LISTED for end in ("lo", "hi")), "known"]  # fmt: skip
+               *(f"{c}s" for c in _LISTED), "known"]  # fmt: skip
     for statement in spell.keyed_temp_table(
         "recall_net",
         columns,
         "SELECT g.*, c.customer_id IS NOT NULL AS known FROM (SELECT customer_id, "
         "SUM(quantity) AS quantity, "
         "MIN(CASE WHEN quantity > 0 THEN purchased_on END) AS first_purchase, "
-        f"MAX(CASE WHEN quantity > 0 THEN purchased_on END) AS last_purchase, {bounds} "
+        f"MAX(CASE WHEN quantity > 0 THEN purchased_on END) AS last_purchase, {lists} "
         "FROM recall_lines WHERE customer_id IS NOT NULL GROUP BY customer_id) g "
         "LEFT JOIN customers c ON c.customer_id = g.customer_id",
     ):
         connection.execute(text(statement))
-    _stage_several(connection, spell)
+    _sort_several(connection)
     return int(
         connection.scalar(text("SELECT COUNT(*) FROM recall_net WHERE known AND quantity <= 0"))
     )
@@ -176,26 +173,25 @@ def _stage_buyers(connection: Connection, spell: Spelling) -> int:
 _LISTED = {"lot": "quantity > 0 AND lot <> ''", "sku": "quantity > 0", "store_id": "quantity > 0"}
 
 
-def _stage_several(connection: Connection, spell: Spelling) -> None:
-    """The sorted lists of the buyers of several lots, products or stores (about one in five;
-    the others' single value is their lowest): grouped again, from their lines only."""
-    several = " OR ".join(f"{column}_lo <> {column}_hi" for column in _LISTED)
-    lists = ", ".join(f"{spell.list_of(c, sold)} AS {c}s" for c, sold in _LISTED.items())
-    for statement in spell.keyed_temp_table(
-        "recall_sorted",
-        ["customer_id", *(f"{c}s" for c in _LISTED)],
-        f"SELECT l.customer_id, {lists} FROM recall_lines l WHERE l.customer_id IN "
-        f"(SELECT customer_id FROM recall_net WHERE known AND quantity > 0 AND ({several}))"
-        " GROUP BY l.customer_id",
-    ):
-        connection.execute(text(statement))
-    rows = connection.execute(text("SELECT customer_id, lots, skus, store_ids FROM recall_sorted"))
+def _sort_several(connection: Connection) -> None:
+    """SQLite 3.40 has no ORDER BY inside an aggregate: the lists of the buyers of several
+    lots, products or stores (about one in five) are sorted here."""
+    several = " OR ".join(f"instr({c}s, ',') > 0" for c in _LISTED)
+    rows = connection.execute(
+        text(
+            "SELECT customer_id, lots, skus, store_ids FROM recall_net "
+            f"WHERE known AND quantity > 0 AND ({several})"
+        )
+    )
     ordered = [{"c": c, "lots": _sorted(lots), "skus": _sorted(skus), "stores": _sorted(stores)}
                for c, lots, skus, stores in rows]  # fmt: skip
-    connection.execute(text("DELETE FROM recall_sorted"))
-    if ordered:  # SQLite has no ORDER BY inside an aggregate: sorted here
+    if ordered:
         connection.execute(
-            text("INSERT INTO recall_sorted VALUES (:c, :lots, :skus, :stores)"), ordered
+            text(
+                "UPDATE recall_net SET lots = :lots, skus = :skus, store_ids = :stores "
+                "WHERE customer_id = :c"
+            ),
+            ordered,
         )
 
 
@@ -245,12 +241,9 @@ def _sorted(values: str | None) -> str | None:
 
 def _write_buyers(connection: Connection, spell: Spelling, recall_id: str, batch_size: int) -> int:
     """Stage every buyer still holding affected units, numbered and split into batches."""
-    lists = ", ".join(
-        f"CASE WHEN n.{c}_lo = n.{c}_hi THEN n.{c}_lo ELSE s.{c}s END AS {c}s" for c in _LISTED
-    )
-    source = "recall_net n LEFT JOIN recall_sorted s ON s.customer_id = n.customer_id"
     params = _restage(connection, recall_id, batch_size)
-    insert = _numbered_insert(spell, source, lists, "n.customer_id", bool(params["last_seq"]))
+    insert = _numbered_insert(spell, "recall_net n", "n.lots, n.skus, n.store_ids",
+                              "n.customer_id", bool(params["last_seq"]))  # fmt: skip
     return int(connection.execute(text(insert), params).rowcount)
 
 
