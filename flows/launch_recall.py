@@ -137,6 +137,16 @@ def launch_recall(definition_path: str) -> dict[str, Any]:
             "no letter template for %s: those letters use the home language",
             ", ".join(f"{lang} ({n})" for lang, n in planned.fallback.items()),
         )
+    aside = planned.set_aside
+    if aside.cases:
+        logger.warning(
+            "addresses: %d case(s) can't be printed as NF Z10-011 asks: %d moved to the call "
+            "list, %d to the public notice; the list: %s", aside.cases, aside.to_call,
+            aside.to_notice, planned.review_list,
+        )  # fmt: skip
+    if aside.to_call:
+        again = assign_call_list(recall_id)
+        logger.info("call list: %d more case(s) assigned", again.assigned)
     address = current_app().settings.dask_address
     if address:  # batches fanned out to a Dask cluster
         from flows.render_letters import on_cluster, render_letters_on_dask

@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from recall.db.engine import make_engine
-from recall.db.models import Agent, Case, CaseEvent, Letter, LetterBatch, QueueEntry
+from recall.db.models import AddressReview, Agent, Case, CaseEvent, Letter, LetterBatch, QueueEntry
 from recall.domain.calling import WORKABLE
 
 pytestmark = [pytest.mark.flow, pytest.mark.slow]
@@ -100,10 +100,14 @@ def test_a_launch_killed_at_every_step_ends_as_one_uninterrupted(
         refs = dict(session.execute(select(Case.customer_id, Case.case_ref)).tuples().all())
         assert refs == references  # every case once, none missing, references unchanged
         identified = session.execute(
-            select(CaseEvent.case_id, func.count()).where(CaseEvent.new_status == "identified")
+            select(CaseEvent.case_id, func.count()).where(CaseEvent.old_status.is_(None))
             .group_by(CaseEvent.case_id)
         ).tuples().all()  # fmt: skip
         assert len(identified) == len(refs) and {n for _, n in identified} == {1}
+        set_aside = session.scalars(select(CaseEvent.case_id).where(
+            CaseEvent.note.like("address can't be printed%"))).all()  # fmt: skip
+        reviewed = session.scalars(select(AddressReview.case_id)).all()
+        assert sorted(set_aside) == sorted(reviewed) and reviewed  # each once, across the kills
         assert_one_letter_each(session, Path(env["RECALL_DATA_DIR"]) / "letters" / "R-2026-014")
         assert_one_active_agent_each(session)
     engine.dispose()

@@ -73,6 +73,20 @@ def letters_render(recall_id: str) -> None:
         f"{planned.planned:,} letter(s) planned, {report.letters:,} rendered in "
         f"{report.batches:,} batch(es), {report.seconds:.1f} s ({rate:,.0f}/s)"
     )
+    aside = planned.set_aside
+    if aside.cases:
+        out.print(
+            f"warning: {aside.cases:,} address(es) can't be printed as NF Z10-011 asks: "
+            f"{aside.to_call:,} moved to the call list, {aside.to_notice:,} to the public "
+            f"notice; the list: {planned.review_list}"
+        )
+    if aside.to_call:
+        from recall.calling import assignment
+
+        assigned = assignment.assign_call_list(
+            engine=app.engine, recall_id=recall_id, home_language=app.settings.home_language
+        )
+        out.print(f"call list: {assigned.assigned:,} more case(s) assigned")
     for language, count in planned.fallback.items():
         out.print(
             f"warning: no letter template for '{language}': {count:,} letter(s) in "

@@ -344,6 +344,19 @@ class Letter(Base):
     returned_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime())
 
 
+class AddressReview(Base):
+    """A letter case whose address can't be printed as NF Z10-011 asks: why, and where the
+    case went instead (the call list or the public notice)."""
+
+    __tablename__ = "address_reviews"
+
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), primary_key=True)
+    recall_id: Mapped[str] = mapped_column(String(64), index=True)
+    reason: Mapped[str] = mapped_column(Text)
+    moved_to: Mapped[str] = mapped_column(String(16))  # call | notice
+    found_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
+
+
 class Agent(Base):
     """A call-centre agent: who they are, what they speak, how much they take on."""
 

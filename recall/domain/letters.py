@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
 
 # Fields a letter template may use. Those that differ from one customer to the next are
 # "personal": a section that uses none of them is the same in every letter of a recall and is
@@ -49,27 +48,6 @@ def salutation(first_name: str | None, last_name: str | None, language: str) -> 
     if not name:
         return _DEFAULT_SALUTATION.get(language, _DEFAULT_SALUTATION["en"])
     return _SALUTATION.get(language, _SALUTATION["en"]).format(name=name)
-
-
-@dataclass(frozen=True)
-class PostalAddress:
-    name: str
-    line1: str
-    line2: str
-    postal_code: str
-    city: str
-    country: str
-
-    def lines(self, home_country: str) -> list[str]:
-        """The address block as La Poste wants it: no blank line, town in capitals."""
-        lines = [self.name, self.line1, self.line2, f"{self.postal_code} {self.city.upper()}"]
-        if self.country and self.country != home_country:
-            lines.append(COUNTRY_NAMES.get(self.country, self.country))
-        return [line.strip() for line in lines if line and line.strip()]
-
-
-COUNTRY_NAMES = {"BE": "BELGIQUE", "CH": "SUISSE", "LU": "LUXEMBOURG", "DE": "ALLEMAGNE",
-                 "ES": "ESPAGNE", "IT": "ITALIE", "GB": "ROYAUME-UNI", "MC": "MONACO"}  # fmt: skip
 
 
 def presort_key(country: str | None, postal_code: str | None, seq: int) -> tuple[str, str, int]:

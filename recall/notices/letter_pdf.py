@@ -33,9 +33,14 @@ WIDTH = PAGE_W - 40 * mm
 BOTTOM = 22 * mm
 RED = Color(0.72, 0.07, 0.09)
 GREY = Color(0.35, 0.35, 0.35)
-# A standard French DL window envelope (110 x 220 mm, window 45 x 100 mm, 20 mm from the right
-# and 15 mm from the bottom): an A4 letter folded in three shows this box whatever its slack.
-WINDOW_X, WINDOW_TOP = 105 * mm, 52 * mm
+# The window of a DL window envelope (ISO 269 DL, 110 x 220 mm; window 45 x 100 mm, 20 mm from
+# the right edge and 15 mm from the bottom, La Poste's usual layout), the A4 sheet folded in
+# three resting against the envelope's top and right edges: its left, top, right and bottom on
+# the page, from the page's top-left corner. The address keeps clear of the window's edges
+# by the sheet's slack in the envelope.
+WINDOW = (90 * mm, 50 * mm, 190 * mm, 95 * mm)
+WINDOW_QUIET = 5 * mm
+ADDRESS_SIZE, ADDRESS_LEADING = 10.0, 1.2  # points; leading as a multiple of the size
 QR_SIZE = 26 * mm
 PICTURE_W, PICTURE_H = 40 * mm, 30 * mm
 
@@ -255,10 +260,14 @@ class LetterBatchWriter:
         c.drawCentredString(PAGE_W / 2, 0, self.footer)
 
     def _address(self, lines: list[str]) -> None:
-        text = self.canvas.beginText(WINDOW_X, PAGE_H - WINDOW_TOP)
-        text.setFont(FONT, 10.5)
-        text.setLeading(13)
-        for line in lines[:6]:
+        left, top, right, _ = WINDOW
+        room = right - left - 2 * WINDOW_QUIET
+        widest = max((measure(line, False) for line in lines), default=1.0)
+        size = min(ADDRESS_SIZE, room / widest)  # 38 wide capitals (W, M) get a smaller size
+        text = self.canvas.beginText(left + WINDOW_QUIET, PAGE_H - top - WINDOW_QUIET - size)
+        text.setFont(FONT, size)
+        text.setLeading(size * ADDRESS_LEADING)
+        for line in lines:  # at most 7: the block was checked when the letter was planned
             text.textLine(line)
         self.canvas.drawText(text)
 
@@ -266,9 +275,10 @@ class LetterBatchWriter:
         c = self.canvas
         c.setFillColor(black)
         c.setFont(FONT, 9.5)
-        c.drawString(LEFT, PAGE_H - 62 * mm, letter.context["letter_line"])
+        # Above the window's top: nothing but the address may show through it.
+        c.drawString(LEFT, PAGE_H - 38 * mm, letter.context["letter_line"])
         c.setFont(BOLD, 9.5)
-        c.drawString(LEFT, PAGE_H - 68 * mm, letter.context["reference_line"])
+        c.drawString(LEFT, PAGE_H - 44 * mm, letter.context["reference_line"])
 
     def _room(self, y: float, height: float) -> float:
         """Start a new page when the next block would run into the footer."""

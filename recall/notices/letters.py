@@ -25,6 +25,7 @@ from recall.db.models import Case, Customer, Letter, LetterBatch
 from recall.domain import letters as rules
 from recall.domain.definition import RecallDefinition
 from recall.notices import letter_fields
+from recall.notices.address_review import SetAside, set_aside, write_review_list
 from recall.notices.letter_fields import LetterSettings
 from recall.notices.render import BatchJob, BatchOutcome, render_batch
 from recall.notices.templates import TemplateSet
@@ -40,6 +41,8 @@ class PlanReport:
     batches: int
     languages: Counter[str] = field(default_factory=Counter)
     fallback: Counter[str] = field(default_factory=Counter)  # language asked -> letters
+    set_aside: SetAside = field(default_factory=SetAside)  # addresses that can't be printed
+    review_list: Path | None = None
 
 
 @dataclass
@@ -60,23 +63,26 @@ def plan_letters(
     templates: TemplateSet,
     clock: Clock = utc_now,
 ) -> PlanReport:
-    """Give every letter case without a letter its batch and place, in postal presort order."""
+    """Give every letter case without a letter its batch and place, in postal presort order;
+    a case whose address can't be printed goes to the address-review list instead."""
     available = set(templates.languages("letter"))
     with Session(engine) as session, session.begin():
-        rows = list(
-            session.execute(
-                select(Case.id, Case.seq, Case.language, Customer.country, Customer.postal_code)
-                .join(Customer, Customer.customer_id == Case.customer_id)
-                .outerjoin(Letter, Letter.case_id == Case.id)
-                .where(Case.recall_id == recall_id, Case.letter.is_(True), Letter.case_id.is_(None))
-            ).all()
-        )
+        found = session.execute(
+            select(Case.id, Case.seq, Case.language, *_ADDRESS)
+            .join(Customer, Customer.customer_id == Case.customer_id)
+            .outerjoin(Letter, Letter.case_id == Case.id)
+            .where(Case.recall_id == recall_id, Case.letter.is_(True), Letter.case_id.is_(None))
+        ).all()
+        rows, aside = set_aside(
+            session, found, recall_id=recall_id, home_country=config.home_country,
+            sender_language=config.home_language, clock=clock,
+        )  # fmt: skip
         rows.sort(key=lambda r: rules.presort_key(r.country, r.postal_code, r.seq))
         last = session.scalar(
             select(func.max(LetterBatch.batch_no)).where(LetterBatch.recall_id == recall_id)
         )
         plan = rules.batch_plan(len(rows), config.batch_size, (last or 0) + 1)
-        report = PlanReport(planned=len(rows), batches=len({b for b, _ in plan}))
+        report = PlanReport(planned=len(rows), batches=len({b for b, _ in plan}), set_aside=aside)
         letters = []
         for row, (batch_no, position) in zip(rows, plan, strict=True):
             language = row.language if row.language in available else config.home_language
@@ -110,7 +116,17 @@ def plan_letters(
                     for b, n in sorted(sizes.items())
                 ],
             )
+    if aside.cases:
+        report.review_list = write_review_list(
+            engine=engine, recall_id=recall_id, out_dir=config.out_dir
+        )
     return report
+
+
+_ADDRESS = (
+    Customer.first_name, Customer.last_name, Customer.address_line1, Customer.address_line2,
+    Customer.postal_code, Customer.city, Customer.country, Customer.do_not_call,
+)  # fmt: skip
 
 
 def render_letters(
