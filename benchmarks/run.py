@@ -129,6 +129,7 @@ def recall_yaml(folder: Path, recall_id: str) -> Path:
         f'id: {recall_id}\ntitle: "Gamme X200 - risque de brûlure"\nhazard: high\n'
         f"products:\n{products}\nsold_from: 2025-09-01\nsold_to: 2026-10-31\n"
         'remedies: [refund, replacement, repair]\nhotline: "0 800 123 456"\n'
+        'product_name: "Gamme X200"\nrisk: "La batterie peut surchauffer et brûler."\n'
         "call:\n  max_attempts: 5\n  retry_after: 4h\n  timezone: Europe/Paris\n",
         encoding="utf-8",
     )

@@ -19,10 +19,11 @@ from recall.reporting import overview
 
 @task(name="register-recall")
 def register(definition_path: str) -> str:
-    definition, raw = definitions.load_definition(definition_path)
-    created = definitions.register_recall(
-        engine=current_app().engine, definition=definition, raw=raw
+    app = current_app()
+    definition, raw = definitions.load_definition(
+        definition_path, templates_dir=app.settings.templates_dir
     )
+    created = definitions.register_recall(engine=app.engine, definition=definition, raw=raw)
     get_run_logger().info("recall %s %s", definition.id, "registered" if created else "resumed")
     return definition.id
 

@@ -148,6 +148,13 @@ risk:
   fr: "La batterie peut surchauffer pendant la charge et provoquer brûlures ou départ de feu."
   en: "The battery can overheat while charging and cause burns or a fire."
 hotline: "0 800 123 456"
+category: "Maison-Habitat"
+brand: "Brico Maison"
+model: "X200 18 V"
+lot_location:
+  fr: "sous la batterie, après la mention LOT"
+  en: "under the battery, after the word LOT"
+ends_on: 2027-06-30
 remedies: [refund, replacement, repair]
 call_policy: without_letter
 call:

@@ -62,6 +62,12 @@ def sample_recall(**changes) -> dict:
         "products": [{"sku": DRILL, "lots": ["L4410..L4420", "L4433"]}],
         "sold_from": "2026-01-01",
         "sold_to": "2026-06-30",
+        "product_name": "Perceuse-visseuse X200 18 V",
+        "risk": {
+            "fr": "La batterie peut surchauffer pendant la charge et brûler.",
+            "en": "The battery can overheat while charging and burn.",
+        },
+        "hotline": "0 800 123 456",
     }
     return raw | changes
 

@@ -45,6 +45,8 @@ sold_from: 2026-01-01
 sold_to: 2026-06-30
 remedies: [refund, replacement, repair]
 hotline: "01 80 00 00 00"
+product_name: "Perceuse-visseuse X200 18 V"
+risk: "La batterie peut surchauffer pendant la charge et brûler."
 """
 AGENTS = (
     "agent_id;name;languages;skills;capacity;phone;active\n"

@@ -17,8 +17,10 @@ from recall.domain.definition import (
     InvalidDefinition,
     RecallDefinition,
 )
+from recall.domain.definition_law import read_word_list
 from recall.domain.definition_parsing import parse_definition
 from recall.domain.errors import RecallNotFound
+from recall.settings import PROJECT_TEMPLATES
 
 # A definition is a page of YAML: anything larger, deeper or with aliases is not one, and a
 # 1 KiB "billion laughs" of aliases would otherwise expand to gigabytes.
@@ -71,8 +73,22 @@ _DefinitionLoader.yaml_implicit_resolvers = {
 }
 
 
-def load_definition(path: Path | str) -> tuple[RecallDefinition, dict]:
-    """Read and validate a recall YAML file; errors name the file and each field."""
+MINIMISING_WORDS = Path("definition") / "minimising-words.txt"
+
+
+def minimising_words(templates_dir: Path = PROJECT_TEMPLATES) -> list[str]:
+    """The words a recall notice must not use, as the retailer keeps them in its templates."""
+    listed = templates_dir / MINIMISING_WORDS
+    if not listed.exists():  # a templates folder of an earlier version: the shipped list
+        listed = PROJECT_TEMPLATES / MINIMISING_WORDS
+    return read_word_list(listed.read_text(encoding="utf-8"))
+
+
+def load_definition(
+    path: Path | str, *, templates_dir: Path = PROJECT_TEMPLATES
+) -> tuple[RecallDefinition, dict]:
+    """Read and validate a recall YAML file, held to what the law asks of a recall notice;
+    errors name the file and each field."""
     path = Path(path)
     try:
         if path.stat().st_size > MAX_DEFINITION_BYTES:
@@ -88,7 +104,29 @@ def load_definition(path: Path | str) -> tuple[RecallDefinition, dict]:
         line = f"line {where.line + 1}: " if where else ""
         problem = getattr(exc, "problem", None) or str(exc)
         raise InvalidDefinition([FieldError("(yaml)", f"{line}{problem}")], str(path)) from None
-    return parse_definition(raw, str(path)), raw
+    words, hotline = minimising_words(templates_dir), _hotline(templates_dir)
+    if isinstance(raw, dict) and isinstance(raw.get("image"), str) and raw["image"].strip():
+        raw["image"] = _photo(path, raw["image"].strip())
+    return parse_definition(raw, str(path), minimising=words, retailer_hotline=hotline), raw
+
+
+def _photo(definition: Path, image: str) -> str:
+    """The product photo's path, read beside the definition file when relative."""
+    found = (definition.parent / image).resolve()
+    if not found.is_file():
+        problem = FieldError("image", f"no such file: {found}")
+        raise InvalidDefinition([problem], str(definition))
+    return str(found)
+
+
+def _hotline(templates_dir: Path) -> str:
+    """The retailer's hotline (templates/letters/retailer.yaml), the contact of a recall that
+    names none."""
+    try:
+        retailer = yaml.safe_load((templates_dir / "letters" / "retailer.yaml").read_text("utf-8"))
+    except (OSError, yaml.YAMLError):
+        return ""
+    return str(retailer.get("hotline") or "") if isinstance(retailer, dict) else ""
 
 
 def register_recall(

@@ -14,6 +14,7 @@ from pathlib import Path
 from recall.campaign.definitions import MAX_DEFINITION_BYTES, load_definition
 from recall.domain.definition import FieldError, InvalidDefinition, RecallDefinition
 from recall.domain.errors import NotFound
+from recall.settings import PROJECT_TEMPLATES
 
 _STARTED = "launch started: "
 _ENDED = "launch ended: exit code "
@@ -39,7 +40,9 @@ class LaunchNotFound(NotFound):
     """No console launch has this name."""
 
 
-def check_upload(*, uploads: Path, filename: str, content: bytes) -> tuple[RecallDefinition, Path]:
+def check_upload(
+    *, uploads: Path, filename: str, content: bytes, templates_dir: Path = PROJECT_TEMPLATES
+) -> tuple[RecallDefinition, Path]:
     """Keep the uploaded definition and validate it; InvalidDefinition lists every problem."""
     if len(content) > MAX_DEFINITION_BYTES:
         problem = FieldError("(file)", f"larger than {MAX_DEFINITION_BYTES // 1024} KiB")
@@ -49,7 +52,7 @@ def check_upload(*, uploads: Path, filename: str, content: bytes) -> tuple[Recal
     safe = re.sub(r"[^A-Za-z0-9._-]+", "_", Path(filename or "recall.yaml").name)[:80]
     path = uploads / f"{stamp}-{safe}"
     path.write_bytes(content)
-    definition, _ = load_definition(path)
+    definition, _ = load_definition(path, templates_dir=templates_dir)
     return definition, path
 
 
@@ -68,7 +71,7 @@ def start_launch(*, definition_path: Path, logs: Path) -> Path:
     return log
 
 
-def retry_launch(*, logs: Path, key: str) -> Path:
+def retry_launch(*, logs: Path, key: str, templates_dir: Path = PROJECT_TEMPLATES) -> Path:
     """Launch again the definition of a failed console launch; its log (the same file)."""
     log = next((path for path in logs.glob("*.log") if path.stem == key), None)
     if log is None:
@@ -77,7 +80,7 @@ def retry_launch(*, logs: Path, key: str) -> Path:
     started = [line[len(_STARTED) :] for line in lines if line.startswith(_STARTED)]
     if not started or not Path(started[-1]).is_file():
         raise LaunchNotFound(f"the definition of launch {key!r} is no longer there")
-    load_definition(started[-1])  # still valid (InvalidDefinition otherwise)
+    load_definition(started[-1], templates_dir=templates_dir)  # InvalidDefinition otherwise
     return start_launch(definition_path=Path(started[-1]), logs=logs)
 
 

@@ -25,6 +25,7 @@ def register(cli: typer.Typer) -> None:
     cli.command("launch")(launching.launch)
     cli.command("status")(status)
     cli.add_typer(launching.letters_cli, name="letters")
+    cli.add_typer(launching.notice_cli, name="notice")
     cli.command("cases")(cases)
 
 

@@ -16,8 +16,9 @@ def launch(definition: Path) -> None:
     """Validate a recall YAML, find its buyers, build their cases; relaunching resumes."""
     from recall.campaign import definitions
     from recall.cli.flows import flow_engine
+    from recall.settings import Settings
 
-    definitions.load_definition(definition)
+    definitions.load_definition(definition, templates_dir=Settings.from_env().templates_dir)
     _refuse_partial_data()
     with flow_engine():
         from flows.launch_recall import launch_recall
@@ -125,3 +126,27 @@ def letters_returned(path: Path) -> None:
     )
     if report.rejected:
         out.print(f"{report.rejected:,} line(s) rejected: see {report.rejects_file}")
+
+
+notice_cli = typer.Typer(help="Declarations and public notices of a recall.")
+
+
+@notice_cli.command("rappelconso")
+def notice_rappelconso(
+    recall_id: str,
+    out_dir: Annotated[
+        Path | None, typer.Option("--out", help="folder (default: the recall's letters folder)")
+    ] = None,
+) -> None:
+    """What France's recall declaration (RappelConso) asks, as JSON and CSV to hand over."""
+    from recall.bootstrap import build_app
+    from recall.campaign import definitions
+    from recall.notices import rappelconso
+
+    app = build_app()
+    definition = definitions.get_definition(engine=app.engine, recall_id=recall_id)
+    declared = rappelconso.declare(
+        engine=app.engine, definition=definition, templates=app.templates,
+        out_dir=out_dir or app.letter_settings(recall_id).out_dir,
+    )  # fmt: skip
+    out.print(f"RappelConso declaration: {declared.json_path} and {declared.csv_path}")

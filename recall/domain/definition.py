@@ -98,6 +98,14 @@ class RecallDefinition:
     risk: dict[str, str] = field(default_factory=dict)  # language -> text; "" for any language
     hotline: str = ""  # else the retailer's hotline
     follow_up: FollowUpPolicy = field(default_factory=FollowUpPolicy)
+    single_remedy_reason: str = ""  # why only one remedy can be offered (GPSR art. 37)
+    # What the French declaration (RappelConso) and the notices say of the product.
+    category: str = ""  # RappelConso's product category, e.g. "Maison-Habitat"
+    brand: str = ""
+    model: str = ""
+    image: str = ""  # a photo of the product: a file path
+    lot_location: dict[str, str] = field(default_factory=dict)  # where the lot is printed
+    ends_on: dt.date | None = None  # the planned end of the recall procedure
 
     def risk_in(self, language: str) -> str:
         """The risk as told in `language`, else in any language, else the recall's title."""
@@ -150,3 +158,23 @@ def parse_hours(text: str) -> tuple[dt.time, dt.time]:
     if end <= start:
         raise ValueError(f"{text!r}: the end is not after the start")
     return start, end
+
+
+_LOT_WORDS = {
+    "fr": {"one": "lot", "many": "lots", "range": "{0} à {1}", "and": "et",
+           "every": "tous les lots"},
+    "en": {"one": "lot", "many": "lots", "range": "{0} to {1}", "and": "and",
+           "every": "all lots"},
+}  # fmt: skip
+
+
+def lots_in_words(product: RecalledProduct, language: str) -> str:
+    """The product's recalled lots as a customer reads them: lots L4410 à L4420 et L4433."""
+    words = _LOT_WORDS.get(language, _LOT_WORDS["en"])
+    if not product.lot_patterns:
+        return words["every"]
+    parts = [words["range"].format(*p.split("..", 1)) if ".." in p else p
+             for p in product.lot_patterns]  # fmt: skip
+    listed = f"{', '.join(parts[:-1])} {words['and']} {parts[-1]}" if parts[1:] else parts[0]
+    single = len(parts) == 1 and ".." not in product.lot_patterns[0]
+    return f"{words['one'] if single else words['many']} {listed}"

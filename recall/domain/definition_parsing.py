@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -22,11 +23,13 @@ from recall.domain.definition import (
     parse_duration,
     parse_hours,
 )
+from recall.domain.definition_law import legal_problems
 from recall.domain.lots import LotSpecError, parse_lots
 
 _TOP_FIELDS = {
     "id", "title", "hazard", "products", "sold_from", "sold_to", "stores",
     "remedies", "call_policy", "call", "product_name", "risk", "hotline", "follow_up",
+    "single_remedy_reason", "category", "brand", "model", "image", "lot_location", "ends_on",
 }  # fmt: skip
 _CALL_FIELDS = {"max_attempts", "retry_after", "calling_hours", "timezone"}
 _FOLLOW_UP_FIELDS = {"call_letters_after", "callback_grace", "contact_sla", "retention"}
@@ -181,8 +184,18 @@ def _string_list(check: _Checker, raw: Any, name: str) -> list[str]:
     return [str(v).strip() for v in raw]
 
 
-def parse_definition(raw: Any, source: str = "recall definition") -> RecallDefinition:
-    """Validate a loaded YAML document; raise InvalidDefinition listing every field error."""
+def parse_definition(
+    raw: Any,
+    source: str = "recall definition",
+    *,
+    minimising: Iterable[str] | None = None,
+    retailer_hotline: str = "",
+) -> RecallDefinition:
+    """Validate a loaded YAML document; raise InvalidDefinition listing every field error.
+
+    With `minimising` (the words a notice must not use), a new definition is also held to
+    what the law asks of a recall notice; a stored one is read as it was accepted.
+    """
     check = _Checker()
     if not isinstance(raw, dict):
         raise InvalidDefinition([FieldError("(document)", "must be a mapping of fields")], source)
@@ -210,6 +223,13 @@ def parse_definition(raw: Any, source: str = "recall definition") -> RecallDefin
     hotline = check.text(raw, "hotline", required=False)
     risk = _risk(check, raw.get("risk"))
     follow_up = _follow_up(check, raw.get("follow_up"))
+    single_reason = check.text(raw, "single_remedy_reason", required=False)
+    product = {name: check.text(raw, name, required=False)
+               for name in ("category", "brand", "model", "image")}  # fmt: skip
+    lot_location = _per_language(check, raw.get("lot_location"), "lot_location")
+    ends_on = check.date(raw, "ends_on") if raw.get("ends_on") is not None else None
+    if minimising is not None:
+        check.errors.extend(legal_problems(raw, minimising, retailer_hotline=retailer_hotline))
     if check.errors or sold_from is None or sold_to is None:
         raise InvalidDefinition(check.errors, source)
     return RecallDefinition(
@@ -227,11 +247,20 @@ def parse_definition(raw: Any, source: str = "recall definition") -> RecallDefin
         risk=risk,
         hotline=hotline,
         follow_up=follow_up,
+        single_remedy_reason=single_reason,
+        lot_location=lot_location,
+        ends_on=ends_on,
+        **product,
     )
 
 
 def _risk(check: _Checker, raw: Any) -> dict[str, str]:
     """`risk: "text"` or `risk: {fr: "texte", en: "text"}`."""
+    return _per_language(check, raw, "risk")
+
+
+def _per_language(check: _Checker, raw: Any, name: str) -> dict[str, str]:
+    """`name: "text"` or `name: {fr: "texte", en: "text"}`."""
     if raw is None:
         return {}
     if isinstance(raw, str) and raw.strip():
@@ -240,9 +269,9 @@ def _risk(check: _Checker, raw: Any) -> dict[str, str]:
         texts = {}
         for language, text in raw.items():
             if not isinstance(text, str) or not text.strip():
-                check.fail(f"risk.{language}", "must be a non-empty text")
+                check.fail(f"{name}.{language}", "must be a non-empty text")
             else:
                 texts[str(language).lower()] = text.strip()
         return texts
-    check.fail("risk", "must be a text, or a text per language like {fr: ..., en: ...}")
+    check.fail(name, "must be a text, or a text per language like {fr: ..., en: ...}")
     return {}

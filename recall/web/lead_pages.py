@@ -33,7 +33,7 @@ async def launch(
     try:
         checked, path = launches.check_upload(
             uploads=app.settings.data_dir / "uploads", filename=definition.filename or "",
-            content=content,
+            content=content, templates_dir=app.settings.templates_dir,
         )  # fmt: skip
     except InvalidDefinition as exc:
         return _recalls(request, app, problems=exc.errors, status=400)
@@ -46,7 +46,10 @@ async def launch(
 def retry(request: Request, key: str, user: LeadUser, app: AppDep) -> Response:
     """Launch again a definition whose launch failed (the flow engine was not there, say)."""
     try:
-        log = launches.retry_launch(logs=app.settings.data_dir / "launches", key=key)
+        log = launches.retry_launch(
+            logs=app.settings.data_dir / "launches", key=key,
+            templates_dir=app.settings.templates_dir,
+        )  # fmt: skip
     except InvalidDefinition as exc:
         return _recalls(request, app, problems=exc.errors, status=400)
     except launches.LaunchNotFound as exc:
