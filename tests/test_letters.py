@@ -101,7 +101,7 @@ def test_a_letter_names_the_customer_their_purchase_and_case_reference(engine, t
     assert "3 RUE DE L EGLISE" in text and "69007 LYON" in text
     assert "l4418" in text and "20/02/2026" in text and "Brico Lyon Part-Dieu" in text
     assert row["case_ref"] in text
-    assert "Rappel de produit / Product safety recall" in text
+    assert "Rappel de produit" in text and "Product" not in text
     assert RISK["fr"] in text and "0 800 123 456" in text
     assert "Le remboursement intégral" in text and "Le remplacement" in text
 

@@ -14,7 +14,8 @@ PERSONAL_FIELDS = frozenset({
 RECALL_FIELDS = frozenset({
     "recall_id", "recall_title", "product_name", "skus", "risk", "hotline", "hotline_hours",
     "remedies", "retailer_name", "website", "signatory", "signatory_title", "letter_date",
-    "place", "sold_from", "sold_to", "hazard",
+    "place", "sold_from", "sold_to", "hazard", "brand", "model", "eans", "recalled_lots",
+    "lot_location", "image",
 })  # fmt: skip
 NOTICE_FIELDS = frozenset({"untraceable_units", "notice_only", "stores"})
 LETTER_SECTIONS = ("title", "subject", "opening", "body", "answer", "signature")
@@ -66,7 +67,6 @@ def batch_file(batch_no: int) -> str:
     return f"letters-{batch_no:04d}.pdf"
 
 
-NO_LOT = {"fr": "non relevé", "en": "not recorded"}
 ALL_LOTS = {"fr": "tous les lots", "en": "all lots"}
 _REFERENCE = {"fr": "Référence du dossier : {ref}", "en": "Case reference: {ref}"}
 _DATED = {"fr": "{place}, le {date}", "en": "{place}, {date}"}

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from recall.clock import Clock
 from recall.db.models import Case, Customer, Letter, Product, Store
 from recall.domain import letters as rules
-from recall.domain.definition import RecallDefinition
+from recall.domain.definition import RecallDefinition, lots_in_words
 from recall.notices.address_review import block_of
 from recall.notices.letter_pdf import LetterPage
 from recall.notices.render import BatchJob
@@ -60,8 +60,23 @@ def shared_fields(
             "sold_from": rules.short_date(definition.sold_from, language),
             "sold_to": rules.short_date(definition.sold_to, language),
             "hazard": definition.hazard,
+            "brand": definition.brand,
+            "model": definition.model,
+            "eans": ", ".join(definition.skus),
+            "recalled_lots": _recalled_lots(definition, language),
+            "lot_location": definition.lot_location.get(language)
+            or definition.lot_location.get("")
+            or "",
+            "image": definition.image,
         }
     return shared
+
+
+def _recalled_lots(definition: RecallDefinition, language: str) -> str:
+    """lots L4410 à L4420 et L4433; with several products, each by its EAN."""
+    if len(definition.products) == 1:
+        return lots_in_words(definition.products[0], language)
+    return "; ".join(f"EAN {p.sku} : {lots_in_words(p, language)}" for p in definition.products)
 
 
 def _catalogue_name(engine: Engine, definition: RecallDefinition) -> str | None:
@@ -142,7 +157,7 @@ def _page(row: Any, stores: dict[str, tuple[str, str]], config: LetterSettings) 
         "customer_id": row.customer_id,
         "case_ref": row.case_ref,
         "quantity": row.quantity,
-        "lots": row.lots.replace(",", ", ") or rules.NO_LOT.get(language, "-"),
+        "lots": row.lots.replace(",", ", "),  # the customer's own, when the till recorded it
         "purchase_date": rules.short_date(row.first_purchase, language),
         "store_name": ", ".join(name for name, _ in bought_at) or "-",
         "store_city": ", ".join(dict.fromkeys(city for _, city in bought_at if city)),

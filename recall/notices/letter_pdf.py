@@ -164,7 +164,7 @@ class LetterBatchWriter:
         y = top
         for name in ("title", "subject", "opening", "body", "answer", "signature"):
             y = self._section(template, name, letter, y)
-            if name == "subject":  # the text goes on below the product picture
+            if name == "subject" and letter.context.get("image"):  # text below the photo
                 y = min(y, top - PICTURE_H - 6 * mm)
         self.canvas.showPage()
         return first, self.page - first + 1
@@ -180,8 +180,9 @@ class LetterBatchWriter:
 
     def _section(self, template: Template, name: str, letter: LetterPage, y: float) -> float:
         section = template.sections[name]
+        picture = letter.context.get("image") or ""
         width = WIDTH - (QR_SIZE + 6 * mm if name == "answer" else 0)
-        width -= PICTURE_W + 4 * mm if name in ("title", "subject") else 0
+        width -= PICTURE_W + 4 * mm if picture and name in ("title", "subject") else 0
         if section.personal:
             laid = self.flow.layout(markup.parse(template.render(name, letter.context)), width)
             height = self.flow.height(laid)
@@ -193,7 +194,9 @@ class LetterBatchWriter:
         key = (template.language, name)
         if key not in self.forms:
             blocks = markup.parse(template.render(name, letter.context))
-            self.forms[key] = self._form(f"{template.language}-{name}", blocks, width, name)
+            self.forms[key] = self._form(
+                f"{template.language}-{name}", blocks, width, name, picture
+            )
         height = self.forms[key]
         y = self._room(y, height)
         self.canvas.saveState()
@@ -202,13 +205,15 @@ class LetterBatchWriter:
         self.canvas.restoreState()
         return y - height - 8
 
-    def _form(self, name: str, blocks: list[markup.Block], width: float, section: str) -> float:
+    def _form(
+        self, name: str, blocks: list[markup.Block], width: float, section: str, picture: str
+    ) -> float:
         """Draw a section that is the same in every letter once, as a form; return its height."""
         title = section == "title"
         flow = Flow(self.canvas, LETTER_TITLE if title else LETTER_TEXT)
         laid = flow.layout(blocks, width)
         height = flow.height(laid) + (6 if title else 0)
-        low = min(-4.0, height - PICTURE_H) if title else -4.0  # room for descenders
+        low = min(-4.0, height - PICTURE_H) if title and picture else -4.0  # descenders
         self.canvas.beginForm(name, 0, low, WIDTH, max(height, 1))
         self.canvas.setFillColor(RED if title else black)
         flow.draw(laid, 0, height)
@@ -216,20 +221,18 @@ class LetterBatchWriter:
             self.canvas.setStrokeColor(RED)
             self.canvas.setLineWidth(1.2)
             self.canvas.line(0, 1, width, 1)
-            self._picture_placeholder(WIDTH - PICTURE_W, height - PICTURE_H)
+            if picture:
+                self._picture(picture, WIDTH - PICTURE_W, height - PICTURE_H)
         self.canvas.endForm()
         return height
 
-    def _picture_placeholder(self, x: float, y: float) -> None:
-        c = self.canvas
-        c.setStrokeColor(GREY)
-        c.setDash(3, 2)
-        c.setLineWidth(0.6)
-        c.rect(x, y, PICTURE_W, PICTURE_H)
-        c.setDash()
-        c.setFillColor(GREY)
-        c.setFont(FONT, 7)
-        c.drawCentredString(x + PICTURE_W / 2, y + PICTURE_H / 2 - 2, "[ photo ]")
+    def _picture(self, path: str, x: float, y: float) -> None:
+        """The product's photo, whole, in its box (no photo given, no box at all)."""
+        try:
+            self.canvas.drawImage(path, x, y, PICTURE_W, PICTURE_H, preserveAspectRatio=True,
+                                  anchor="c", mask="auto")  # fmt: skip
+        except (OSError, ValueError) as exc:
+            raise RenderError(f"the product photo {path} can't be drawn: {exc}") from exc
 
     def _static(self, language: str, name: str, draw: Any, y: float) -> None:
         key = (language, name)
