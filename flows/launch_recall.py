@@ -166,8 +166,8 @@ def launch_recall(definition_path: str) -> dict[str, Any]:
         )
     made = public_notices(recall_id)
     logger.info(
-        "%d in-store poster(s), press notice in %d language(s); letters and notices done %.1f s "
-        "after the launch started", len(made.posters), len(made.press),
+        "%d in-store poster(s), public notice in %d language(s); letters and notices done %.1f s "
+        "after the launch started", len(made.posters), len(made.public) // 2,
         time.perf_counter() - started,
     )  # fmt: skip
     return summarise(recall_id)

@@ -100,3 +100,19 @@ def test_a_photo_given_by_the_definition_is_printed_and_none_means_no_box(engine
             connection.exec_driver_sql("DELETE FROM letters")
             connection.exec_driver_sql("DELETE FROM letter_batches")
     assert images["with"] == images["without"] + 1
+
+
+def test_posters_and_the_public_page_show_the_photo_given_by_the_definition(engine, tmp_path):
+    from recall.notices.posters import make_notices
+
+    seed(engine, customer("FR1", address_line1=None), line("FR1", "2026-02-14"))
+    photo = tmp_path / "x200.png"
+    Image.new("RGB", (400, 300), (200, 30, 30)).save(photo)
+    recall = launch(engine, **PRODUCT, image=str(photo))
+    config = config_for(tmp_path)
+    report = make_notices(engine=engine, definition=recall, config=config,
+                          templates=TemplateSet(config.templates_dir), clock=clock)  # fmt: skip
+    assert all(len(PdfReader(p).pages[0].images) == 1 for p in report.posters)
+    page = (config.out_dir / "public-notice.fr.html").read_text(encoding="utf-8")
+    assert '<img src="product-photo.png" alt="Photo du produit rappelé">' in page
+    assert (config.out_dir / "product-photo.png").read_bytes() == photo.read_bytes()

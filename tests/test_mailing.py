@@ -1,5 +1,7 @@
 """After printing: letters posted, letters returned undelivered, and the public notices."""
 
+import re
+
 import pandas as pd
 import pytest
 from pypdf import PdfReader
@@ -142,22 +144,40 @@ def notices(engine, mailed_recall):
     )
 
 
-def test_each_store_that_sold_affected_units_gets_a_poster(notices):
+def test_each_store_that_sold_affected_units_gets_a_poster_in_each_language(notices):
     report = notices
-    assert [p.name for p in report.posters] == ["poster-S001.pdf", "poster-S002.pdf"]
-    poster = PdfReader(report.posters[1])
+    names = [p.name for p in report.posters]
+    assert sorted(names) == [
+        "poster-S001.en.pdf", "poster-S001.pdf", "poster-S002.en.pdf", "poster-S002.pdf"
+    ]  # fmt: skip
+    poster = PdfReader(report.posters[names.index("poster-S002.pdf")])
     assert len(poster.pages) == 1
-    text = poster.pages[0].extract_text()
-    assert "RAPPEL DE PRODUIT" in text and "Perceuse X200" in text and "Brico Gap" in text
-    assert "0 800 123 456" in text and "L4410..L4420" in text
+    text = " ".join(poster.pages[0].extract_text().split())
+    for said in ("RAPPEL DE PRODUIT", "Perceuse X200", "Brico Gap", "0 800 123 456",
+                 "EAN 3276000123456", "lots L4410 à L4420 et L4433", "Vendus du 01/01/2026",
+                 "Le danger", "le remboursement, l'échange", "Partagez cet avis"):  # fmt: skip
+        assert said in text, said
+    english_poster = PdfReader(report.posters[names.index("poster-S002.en.pdf")])
+    english = " ".join(english_poster.pages[0].extract_text().split())
+    assert "PRODUCT RECALL" in english and "Share this notice" in english
+    assert "L4410..L4420" not in text + english  # our notation, not a customer's
 
 
-def test_the_press_notice_counts_untraceable_units_and_notice_only_buyers(mailed_recall, notices):
+def test_the_public_notice_is_text_and_a_page_with_no_internal_figure(mailed_recall, notices):
     _, config = mailed_recall
     report = notices
-    french = (config.out_dir / "press-notice.fr.txt").read_text(encoding="utf-8")
-    assert "3 unités vendues sans carte de fidélité et 1 clients" in french
-    assert "le remboursement, l'échange" in french
+    assert sorted(p.name for p in report.public) == [
+        "public-notice.en.html", "public-notice.en.txt",
+        "public-notice.fr.html", "public-notice.fr.txt",
+    ]  # fmt: skip
+    french = (config.out_dir / "public-notice.fr.txt").read_text(encoding="utf-8")
+    assert "le remboursement, l'échange" in french and "Partagez cet avis" in french
+    assert "lots L4410 à L4420 et L4433" in french
+    assert not re.search(r"\bunités vendues|clients sans|\b3\b", french)  # no internal figure
+    page = (config.out_dir / "public-notice.fr.html").read_text(encoding="utf-8")
+    assert '<html lang="fr">' in page and "<script" not in page
+    assert "<h1>RAPPEL DE PRODUIT - Perceuse X200</h1>" in page
+    assert "l&#39;échange" in page  # the text escaped, as any page must
     notice_only = pd.read_csv(report.notice_only, dtype=str)
     assert notice_only["customer_id"].tolist() == ["NOTICE"]
 
@@ -173,6 +193,8 @@ def test_store_ids_that_are_not_file_names_still_get_a_poster_each(engine, tmp_p
         templates=TemplateSet(config.templates_dir), clock=clock,
     )  # fmt: skip
     folder = config.out_dir / "posters"
-    assert len({p.name for p in report.posters}) == len(odd) == len(list(folder.iterdir()))
+    languages = 2  # a poster in French and one in English per store
+    assert len({p.name for p in report.posters}) == len(odd) * languages
+    assert len(list(folder.iterdir())) == len(odd) * languages
     assert all(p.parent == folder and p.is_file() for p in report.posters)
     assert "poster-S_1.pdf" in {p.name for p in report.posters}  # a safe id keeps its name

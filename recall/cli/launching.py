@@ -94,7 +94,7 @@ def letters_render(recall_id: str) -> None:
             f"'{app.settings.home_language}'"
         )
     out.print(f"manifest: {report.manifest}")
-    out.print(f"{len(made.posters)} poster(s), press notice: {', '.join(map(str, made.press))}")
+    out.print(f"{len(made.posters)} poster(s), public notice: {', '.join(map(str, made.public))}")
 
 
 @letters_cli.command("mailed")

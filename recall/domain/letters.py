@@ -17,7 +17,9 @@ RECALL_FIELDS = frozenset({
     "place", "sold_from", "sold_to", "hazard", "brand", "model", "eans", "recalled_lots",
     "lot_location", "image",
 })  # fmt: skip
-NOTICE_FIELDS = frozenset({"untraceable_units", "notice_only", "stores"})
+# Public notices carry no internal figure (units sold without a card, customers with no
+# contact): the stores that sold the product, and the recall's own fields.
+NOTICE_FIELDS = frozenset({"stores"})
 LETTER_SECTIONS = ("title", "subject", "opening", "body", "answer", "signature")
 POSTER_SECTIONS = ("title", "product", "risk", "action")
 PRESS_SECTIONS = ("notice",)

@@ -43,6 +43,7 @@ WINDOW_QUIET = 5 * mm
 ADDRESS_SIZE, ADDRESS_LEADING = 10.0, 1.2  # points; leading as a multiple of the size
 QR_SIZE = 26 * mm
 PICTURE_W, PICTURE_H = 40 * mm, 30 * mm
+POSTER_PHOTO = 55 * mm  # the product photo on a poster: a square it fits in
 
 
 rl_config.useA85 = 0  # binary streams: smaller files, no base-85 pass over every page
@@ -322,8 +323,9 @@ def draw_qr(canvas: Canvas, payload: str, x: float, y: float, size: float) -> No
     )
 
 
-def write_poster(path: Path, sections: dict[str, str], footer: str) -> None:
-    """One A4 page in large type: a red banner, the product, the risk and what to do."""
+def write_poster(path: Path, sections: dict[str, str], footer: str, picture: str = "") -> None:
+    """One A4 page in large type: a red banner, the product (beside its photo when there is
+    one), the danger and what to do."""
     canvas = Canvas(str(path), pagesize=A4, invariant=1, pageCompression=1)
     canvas.setTitle(sections["title"])
     banner = 42 * mm
@@ -340,18 +342,31 @@ def write_poster(path: Path, sections: dict[str, str], footer: str) -> None:
             Style(17 * scale, 22 * scale, 22 * scale, 6 * scale),
             Style(17 * scale, 22 * scale, 22 * scale, 6 * scale),
         ]
-        laid = [Flow(canvas, s).layout(b, WIDTH) for s, b in zip(styles, blocks, strict=True)]
+        widths = [WIDTH - (POSTER_PHOTO + 6 * mm if picture else 0), WIDTH, WIDTH]
+        laid = [Flow(canvas, s).layout(b, w)
+                for s, b, w in zip(styles, blocks, widths, strict=True)]  # fmt: skip
         heights = [Flow.height(one) for one in laid]
         room = PAGE_H - banner - 2 * BOTTOM - 16 * mm
         if sum(heights) + 24 * scale <= room or scale < 0.4:
             break
         scale *= 0.92
     y = PAGE_H - banner - 14 * mm
+    if picture:
+        _poster_photo(canvas, picture, PAGE_W - LEFT - POSTER_PHOTO, y - POSTER_PHOTO)
     canvas.setFillColor(black)
     for style, one in zip(styles, laid, strict=True):
         y = Flow(canvas, style).draw(one, LEFT, y) - 12 * scale
+        y = min(y, PAGE_H - banner - 20 * mm - POSTER_PHOTO) if picture else y
     canvas.setFillColor(GREY)
     canvas.setFont(FONT, 10)
     canvas.drawCentredString(PAGE_W / 2, BOTTOM, footer)
     canvas.showPage()
     canvas.save()
+
+
+def _poster_photo(canvas: Canvas, path: str, x: float, y: float) -> None:
+    try:
+        canvas.drawImage(path, x, y, POSTER_PHOTO, POSTER_PHOTO, preserveAspectRatio=True,
+                         anchor="c", mask="auto")  # fmt: skip
+    except (OSError, ValueError) as exc:
+        raise RenderError(f"the product photo {path} can't be drawn: {exc}") from exc

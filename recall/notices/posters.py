@@ -1,29 +1,31 @@
-"""Public notices for buyers no letter or call can reach: in-store posters, a press notice."""
+"""Public notices for buyers no letter or call can reach: in-store posters, a public notice."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from recall.clock import Clock, utc_now
-from recall.db.models import Case, Recall, RecallStore, Store
+from recall.db.models import Case, RecallStore, Store
 from recall.domain import letters as rules
 from recall.domain.definition import RecallDefinition
 from recall.filenames import file_part
 from recall.notices.letter_fields import LetterSettings, shared_fields
 from recall.notices.letter_pdf import register_fonts, write_poster
-from recall.notices.templates import TemplateSet
+from recall.notices.public_notice import write_public_notice
+from recall.notices.templates import Template, TemplateSet
 from recall.spreadsheet import write_frame
 
 
 @dataclass
 class NoticeReport:
     posters: list[Path] = field(default_factory=list)
-    press: list[Path] = field(default_factory=list)
+    public: list[Path] = field(default_factory=list)  # the public notice: .txt and .html
     notice_only: Path | None = None
 
 
@@ -35,49 +37,53 @@ def make_notices(
     templates: TemplateSet,
     clock: Clock = utc_now,
 ) -> NoticeReport:
-    """A poster per store that sold affected units, the press notice, the notice-only list."""
+    """Posters for each store that sold affected units, in every language with a poster
+    template; the public notice, as text and a page to publish; the notice-only list."""
     register_fonts(str(config.fonts_dir))
     out = config.out_dir
     (out / "posters").mkdir(parents=True, exist_ok=True)
-    language = config.home_language
     shared = shared_fields(engine, definition, templates, clock)
-    fields = dict(shared[language])
     with Session(engine) as session:
-        recall = session.get(Recall, definition.id)
         stores = session.execute(
             select(RecallStore.store_id, Store.name, Store.city)
             .outerjoin(Store, Store.store_id == RecallStore.store_id)
             .where(RecallStore.recall_id == definition.id)
             .order_by(RecallStore.store_id)
         ).all()
-        notice_only = session.scalar(
-            select(func.count()).where(Case.recall_id == definition.id, Case.notice_only.is_(True))
-        )
+    names = ", ".join(name or store_id for store_id, name, _ in stores)
+    report = NoticeReport()
+    for language in templates.languages("poster"):
+        poster = templates.get("poster", language)
+        fields = _fields(shared, language, config.home_language, definition, poster, names)
+        sections = {name: poster.render(name, fields) for name in poster.sections}
+        for store_id, name, city in stores:
+            suffix = "" if language == config.home_language else f".{language}"
+            path = out / "posters" / f"poster-{file_part(store_id)}{suffix}.pdf"
+            where = " - ".join(p for p in (name or store_id, city) if p)
+            write_poster(path, sections, f"{fields['retailer_name']} - {where}", definition.image)
+            report.posters.append(path)
+    for language in templates.languages("press"):
+        notice = templates.get("press", language)
+        fields = _fields(shared, language, config.home_language, definition, notice, names)
+        text = notice.render("notice", fields)
+        report.public += write_public_notice(out, language, text, definition.image)
+    report.notice_only = _notice_only_list(engine, definition.id, out)
+    return report
+
+
+def _fields(
+    shared: dict[str, dict[str, Any]], language: str, home: str,
+    definition: RecallDefinition, template: Template, stores: str,
+) -> dict[str, Any]:  # fmt: skip
+    """The recall's fields in `language` (else the home one), with the template's remedies."""
+    fields = dict(shared.get(language) or shared[home])
     fields |= {
         "lots": ", ".join(p for product in definition.products for p in product.lot_patterns)
         or rules.ALL_LOTS.get(language, "-"),
-        "untraceable_units": recall.untraceable_units if recall else 0,
-        "notice_only": notice_only or 0,
-        "stores": ", ".join(name or store_id for store_id, name, _ in stores),
+        "stores": stores,
+        "remedies": template.remedies(definition.remedies),
     }
-    report = NoticeReport()
-    poster = templates.get("poster", language)
-    sections = {name: poster.render(name, fields) for name in poster.sections}
-    for store_id, name, city in stores:
-        path = out / "posters" / f"poster-{file_part(store_id)}.pdf"
-        where = " - ".join(p for p in (name or store_id, city) if p)
-        write_poster(path, sections, f"{fields['retailer_name']} - {where}")
-        report.posters.append(path)
-    for press_language in templates.languages("press"):
-        press = templates.get("press", press_language)
-        local = dict(shared.get(press_language, fields))
-        local |= {k: fields[k] for k in ("lots", "untraceable_units", "notice_only", "stores")}
-        local["remedies"] = press.remedies(definition.remedies)
-        path = out / f"press-notice.{press_language}.txt"
-        path.write_text(press.render("notice", local) + "\n", encoding="utf-8")
-        report.press.append(path)
-    report.notice_only = _notice_only_list(engine, definition.id, out)
-    return report
+    return fields
 
 
 def _notice_only_list(engine: Engine, recall_id: str, out: Path) -> Path:
