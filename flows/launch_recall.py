@@ -167,7 +167,7 @@ def launch_recall(definition_path: str) -> dict[str, Any]:
     made = public_notices(recall_id)
     logger.info(
         "%d in-store poster(s), public notice in %d language(s); letters and notices done %.1f s "
-        "after the launch started", len(made.posters), len(made.public) // 2,
+        "after the launch started", len(made.posters), len(made.public_languages),
         time.perf_counter() - started,
     )  # fmt: skip
     return summarise(recall_id)

@@ -170,6 +170,7 @@ def test_the_public_notice_is_text_and_a_page_with_no_internal_figure(mailed_rec
         "public-notice.en.html", "public-notice.en.txt",
         "public-notice.fr.html", "public-notice.fr.txt",
     ]  # fmt: skip
+    assert report.public_languages == ["en", "fr"]
     french = (config.out_dir / "public-notice.fr.txt").read_text(encoding="utf-8")
     assert "le remboursement, l'échange" in french and "Partagez cet avis" in french
     assert "lots L4410 à L4420 et L4433" in french

@@ -53,10 +53,6 @@ class Spelling:
             return f"string_agg(DISTINCT {column}, ',' ORDER BY {column}) FILTER (WHERE {where})"
         return f"group_concat(DISTINCT {column}) FILTER (WHERE {where})"
 
-    @property
-    def lists_sorted(self) -> bool:
-        return self.postgres
-
     def day_number(self, date_expr: str) -> str:
         """Python's date.toordinal(): 0001-01-01 is day 1."""
         if self.postgres:

@@ -148,7 +148,7 @@ def _stage_buyers(connection: Connection, spell: Spelling) -> int:
     """SQLite: per card number, in one pass, net units, the span of the purchases, the lots,
     products and stores bought, and whether the customers table knows the card; returns how
     many known customers have brought everything back (already_returned)."""
-    lists = ", ".join(f"{spell.list_of(c, sold)} AS {c}s" for c, sold in _LISTED.items())
+    lists = _lists(spell)
     columns = ["customer_id", "quantity", "first_purchase", "last_purchase",
                *(f"{c}s" for c in _LISTED), "known"]  # fmt: skip
     for statement in spell.keyed_temp_table(
@@ -171,6 +171,11 @@ def _stage_buyers(connection: Connection, spell: Spelling) -> int:
 # What a case lists (lots, skus, stores): values of its sales; a product always has a sku,
 # a store id is NULL or a value (the import strips them), a lot may be ''.
 _LISTED = {"lot": "quantity > 0 AND lot <> ''", "sku": "quantity > 0", "store_id": "quantity > 0"}
+
+
+def _lists(spell: Spelling) -> str:
+    """The lots, products and stores a buyer bought, each as a list (lots, skus, store_ids)."""
+    return ", ".join(f"{spell.list_of(c, sold)} AS {c}s" for c, sold in _LISTED.items())
 
 
 def _sort_several(connection: Connection) -> None:
@@ -254,7 +259,7 @@ def _write_grouped_buyers(
     every known buyer still holding affected units numbered and staged; nothing is written
     in between (a temporary table of the groups, then a join for the lists, cost twice as
     much). Returns (buyers staged, known customers who brought everything back)."""
-    lists = ", ".join(f"{spell.list_of(c, sold)} AS {c}s" for c, sold in _LISTED.items())
+    lists = _lists(spell)
     key = spell.binary("customer_id")
     grouped = (
         f"SELECT {key} AS customer_id, known, SUM(quantity) AS quantity, "

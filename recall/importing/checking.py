@@ -14,6 +14,7 @@ import threading
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from multiprocessing.context import ForkContext, SpawnContext
 from typing import Any
 
 import pandas as pd
@@ -115,24 +116,20 @@ def _put(results: multiprocessing.Queue, item: object) -> None:
                 raise SystemExit(1) from None
 
 
-def _start_method() -> str:
+def _helper_context() -> ForkContext | SpawnContext:
     """fork when this process runs one thread: the helper starts at once with everything
     imported, where spawn pays 1.5 s of start-up while the database waits for its first
     rows (a tenth of a large import). With other threads about (a flow engine's, a web
     server's) a forked child could inherit a lock held mid-way: spawn then."""
     if threading.active_count() == 1 and "fork" in multiprocessing.get_all_start_methods():
-        return "fork"
-    return "spawn"
+        return multiprocessing.get_context("fork")
+    return multiprocessing.get_context("spawn")
 
 
 def _in_helper_process(
     table: str, source: Source, ctx: Context, encode: Encode
 ) -> Iterator[CheckedBatch]:
-    context = (
-        multiprocessing.get_context("fork")
-        if _start_method() == "fork"
-        else multiprocessing.get_context("spawn")
-    )
+    context = _helper_context()
     results = context.Queue(maxsize=2)
     helper = context.Process(
         target=_produce, args=(results, table, source, ctx, encode), daemon=True

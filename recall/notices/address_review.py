@@ -14,14 +14,13 @@ import pandas as pd
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from recall.campaign.events import record_move
+from recall.campaign.events import SYSTEM, record_move
 from recall.clock import Clock, utc_now
 from recall.db.models import AddressReview, Case, Customer
 from recall.domain.addresses import AddressBlock, address_block
 from recall.spreadsheet import write_frame
 
 REVIEW_FILE = "address-review.csv"
-SYSTEM = "system"
 
 
 @dataclass

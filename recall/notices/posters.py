@@ -28,6 +28,11 @@ class NoticeReport:
     public: list[Path] = field(default_factory=list)  # the public notice: .txt and .html
     notice_only: Path | None = None
 
+    @property
+    def public_languages(self) -> list[str]:
+        """public-notice.fr.txt and .html -> fr."""
+        return sorted({path.stem.rsplit(".", 1)[-1] for path in self.public})
+
 
 def make_notices(
     *,
