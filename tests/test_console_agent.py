@@ -131,7 +131,7 @@ def claimed_by_api(client, username) -> tuple[dict, dict]:
 
 
 def test_the_api_gives_the_next_case_and_records_it(console):
-    _, web = console
+    app, web = console
     with TestClient(web) as client:
         headers, claimed = claimed_by_api(client, "bruno")
         assert claimed["recall_id"] == RECALL
@@ -140,9 +140,17 @@ def test_the_api_gives_the_next_case_and_records_it(console):
             json={"disposition": "no_answer"},
         )  # fmt: skip
         assert done.status_code == 200, done.text
-        assert done.json()["status"] == "notified"
+        assert done.json()["status"] == "identified"  # an attempt: it notified nobody
         queue = client.get("/api/my/queue").json()
         assert queue["done_today"] == 1 and queue["left"] == 2  # a retry later: still to call
+    with Session(app.engine) as session:
+        case = session.get(Case, claimed["case_id"])
+        assert (case.attempts, case.notified_by) == (1, None)
+        steps = session.execute(
+            select(CaseEvent.old_status, CaseEvent.new_status)
+            .where(CaseEvent.case_id == case.id).order_by(CaseEvent.id)
+        ).all()  # fmt: skip
+        assert [tuple(s) for s in steps[1:]] == [("identified", "identified")]
 
 
 def test_opening_the_next_case_by_a_link_or_a_prefetch_claims_nothing(console):

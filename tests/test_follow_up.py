@@ -97,8 +97,11 @@ def test_letters_unanswered_after_the_recall_s_delay_join_the_call_list(engine, 
     answered = case(engine, "ANSWERED")
     clock = running.to(days=3)
     claim_case(engine=engine, agent_id="A1", case_id=answered.id, inbound=True, clock=clock)
+    # Reached, and asked to talk it over the next day: the case stays contacted and open.
     record_disposition(engine=engine, agent_id="A1", case_id=answered.id, disposition="reached",
-                       inbound=True, clock=clock)  # fmt: skip
+                       callback_at=clock.now + dt.timedelta(days=1), inbound=True,
+                       clock=clock)  # fmt: skip
+    assert case(engine, "ANSWERED").status == "contacted"
     before = follow_up(engine=engine, recall_id=RECALL, home_language="fr", clock=clock.to(days=9))
     assert before.letters_to_calls == 0
     after = follow_up(engine=engine, recall_id=RECALL, home_language="fr", clock=clock.to(days=10))

@@ -97,12 +97,21 @@ def test_a_returned_letter_moves_the_case_to_the_call_list_or_ends_it(
     refs = [case_of(engine, c).case_ref for c in ("PHONE", "NOPHONE", "DNC")]
     report = record_returned(engine=engine, path=returned_file(tmp_path, *refs), clock=clock)
     assert (report.to_call_list, report.unreachable) == (1, 2)
+    # The letter never reached the customer: the case it alone notified goes back to identified.
     phone = case_of(engine, "PHONE")
-    assert (phone.status, phone.call, phone.letter) == ("notified", True, True)
+    assert (phone.status, phone.call, phone.letter) == ("identified", True, True)
+    assert phone.notified_by is None
     assert case_of(engine, "NOPHONE").status == "unreachable"
     assert case_of(engine, "DNC").status == "unreachable"  # do_not_call is never called
+    assert [e[:2] for e in history(engine, "PHONE")] == [
+        (None, "identified"), ("identified", "notified"), ("notified", "identified"),
+        ("identified", "identified"),
+    ]  # fmt: skip
     assert history(engine, "PHONE")[-1][3] == "letter returned undelivered: moved to the call list"
-    assert replay([e[1] for e in history(engine, "PHONE")]).value == "notified"
+    assert replay([e[1] for e in history(engine, "PHONE")]).value == "identified"
+    assert [e[:2] for e in history(engine, "NOPHONE")][-2:] == [
+        ("notified", "identified"), ("identified", "unreachable"),
+    ]  # fmt: skip
 
 
 def test_the_same_returns_file_applied_twice_moves_nothing_more(engine, mailed_recall, tmp_path):
@@ -112,7 +121,8 @@ def test_the_same_returns_file_applied_twice_moves_nothing_more(engine, mailed_r
     record_returned(engine=engine, path=path)
     again = record_returned(engine=engine, path=path)
     assert (again.to_call_list, again.already_recorded) == (0, 1)
-    assert len(history(engine, "PHONE")) == 3
+    # identified, notified (posted), back to identified (returned), moved to the call list
+    assert len(history(engine, "PHONE")) == 4
 
 
 def test_an_unknown_reference_is_rejected_with_its_reason_and_the_rest_applied(

@@ -153,10 +153,19 @@ def test_no_answer_and_voicemail_become_attempts_without_the_agent(engine, twili
     assert attempt(engine, nobody.attempt_id).disposition == "no_answer"
     assert attempt(engine, machine.attempt_id).disposition == "voicemail"
     with Session(engine) as session:
-        for case_id in (nobody_id, machine_id):
+        for case_id, channel, why in (
+            (nobody_id, "phone", "call: no_answer"), (machine_id, "voicemail", "call: voicemail")
+        ):  # fmt: skip
             case = session.get(Case, case_id)
-            assert (case.status, case.attempts, case.claimed_by) == ("notified", 1, None)
-            assert case.next_call_at is not None
+            # Attempts, not notices: the cases stay identified, the attempt in their history.
+            assert (case.status, case.attempts, case.claimed_by) == ("identified", 1, None)
+            assert case.notified_by is None and case.next_call_at is not None
+            events = session.execute(
+                select(CaseEvent.old_status, CaseEvent.new_status, CaseEvent.channel,
+                       CaseEvent.note)
+                .where(CaseEvent.case_id == case_id).order_by(CaseEvent.id)
+            ).all()  # fmt: skip
+            assert [tuple(e) for e in events[1:]] == [("identified", "identified", channel, why)]
 
 
 def test_a_replayed_callback_changes_nothing(engine, twilio, desk):

@@ -50,6 +50,18 @@ def case_of(engine, case_id) -> Case:
         return session.get(Case, case_id)
 
 
+def events_of(engine, case_id) -> list[tuple[str | None, str, str | None]]:
+    with Session(engine) as session:
+        return [
+            tuple(row)
+            for row in session.execute(
+                select(CaseEvent.old_status, CaseEvent.new_status, CaseEvent.note)
+                .where(CaseEvent.case_id == case_id)
+                .order_by(CaseEvent.id)
+            )
+        ]
+
+
 def test_calling_hours_follow_the_customers_clock_across_a_dst_change():
     policy = CallPolicy()  # mon-fri 09:00-20:00, sat 10:00-18:00
     # 07:30 UTC is 09:30 in Paris on Friday 23 October (summer time), 08:30 on Monday 26 (winter).
@@ -104,7 +116,11 @@ def test_an_unanswered_call_waits_out_retry_after(engine, clock):
     result = record_disposition(
         engine=engine, agent_id="A1", case_id=card.case_id, disposition="no_answer", clock=clock
     )
-    assert result.status == "notified"  # a first call attempted notifies (the contract)
+    # An unanswered call is an attempt, never a notice (the contract): the case stays identified
+    # and the attempt is in its history, an event that keeps the status.
+    assert result.status == "identified"
+    assert events_of(engine, card.case_id)[1:] == [("identified", "identified", "call: no_answer")]
+    assert case_of(engine, card.case_id).notified_by is None
     assert result.next_call_at == clock.now + dt.timedelta(hours=4)
     clock.advance(hours=3, minutes=59)
     assert next_case(engine=engine, agent_id="A1", clock=clock) is None
@@ -124,6 +140,9 @@ def test_max_attempts_without_an_address_ends_unreachable(engine, clock):
     assert (result.status, result.on_call_list) == ("unreachable", False)
     assert next_case(engine=engine, agent_id="A1", clock=clock) is None
     assert case_of(engine, card.case_id).attempts == 3
+    # Straight from identified: no call ever reached the customer.
+    steps = [(old, new) for old, new, _ in events_of(engine, card.case_id) if old != new]
+    assert steps == [(None, "identified"), ("identified", "unreachable")]
 
 
 def test_max_attempts_with_an_address_sends_a_letter_instead(engine, clock):
@@ -136,7 +155,10 @@ def test_max_attempts_with_an_address_sends_a_letter_instead(engine, clock):
         engine=engine, agent_id="A1", case_id=card.case_id, disposition="no_answer", clock=clock
     )
     case = case_of(engine, card.case_id)
-    assert (case.call, case.letter, case.status) == (False, True, "notified")
+    # The unanswered call notified nobody: the case waits, identified, for its letter.
+    assert (case.call, case.letter, case.status) == (False, True, "identified")
+    assert case.notified_by is None and case.attempts == 1
+    assert "notified" not in [new for _, new, _ in events_of(engine, card.case_id)]
 
 
 def test_a_wrong_number_leaves_the_call_list_at_once(engine, clock):
@@ -208,15 +230,15 @@ def test_an_escalation_goes_to_a_specialist_with_the_skill(engine, clock):
     work(engine, clock, count=1, agents=("A1",))
     seed(engine, agent("DOC", skills="health"))
     card = next_case(engine=engine, agent_id="A1", clock=clock)
-    record_disposition(
-        engine=engine, agent_id="A1", case_id=card.case_id, disposition="reached", clock=clock
-    )
     with pytest.raises(WorkError, match="needs a reason"):
-        record_outcome(
-            engine=engine, agent_id="A1", case_id=card.case_id, outcome="escalated", clock=clock
-        )
-    result = record_outcome(
-        engine=engine, agent_id="A1", case_id=card.case_id, outcome="escalated", skill="health",
+        record_disposition(
+            engine=engine, agent_id="A1", case_id=card.case_id, disposition="reached",
+            outcome="escalated", clock=clock,
+        )  # fmt: skip
+    assert case_of(engine, card.case_id).status == "identified"  # refused: nothing written
+    result = record_disposition(
+        engine=engine, agent_id="A1", case_id=card.case_id, disposition="reached",
+        outcome="escalated", skill="health",
         note="customer is pregnant and was exposed to the fumes", clock=clock,
     )  # fmt: skip
     assert (result.status, result.agent_id) == ("escalated", "DOC")
@@ -234,7 +256,15 @@ def test_do_not_call_takes_the_customer_off_every_call_list(engine, clock):
     result = record_disposition(
         engine=engine, agent_id="A1", case_id=card.case_id, disposition="do_not_call", clock=clock
     )
-    assert (result.status, result.on_call_list) == ("declined", False)
+    # Its own outcome, not a refusal of the remedy: reached (so notified, then contacted), and
+    # off the call list; with no letter either, the public notice is all that is left.
+    assert (result.status, result.on_call_list) == ("contacted", False)
+    case = case_of(engine, card.case_id)
+    assert (case.outcome, case.call, case.letter, case.notice_only) == (
+        "do_not_call", False, False, True,
+    )  # fmt: skip
+    steps = [(old, new) for old, new, _ in events_of(engine, card.case_id) if old != new]
+    assert steps == [(None, "identified"), ("identified", "notified"), ("notified", "contacted")]
     with Session(engine) as session:
         assert session.scalar(select(Customer.do_not_call).where(Customer.customer_id == "C00000"))
 
@@ -244,8 +274,9 @@ def test_an_agent_cannot_touch_another_agents_case(engine, clock):
     mine = next_case(engine=engine, agent_id="A1", clock=clock)
     with pytest.raises(NotYourCase):
         record_disposition(
-            engine=engine, agent_id="A2", case_id=mine.case_id, disposition="reached", clock=clock
-        )
+            engine=engine, agent_id="A2", case_id=mine.case_id, disposition="reached",
+            outcome="refund", clock=clock,
+        )  # fmt: skip
     with pytest.raises(NotYourCase):
         claim_case(engine=engine, agent_id="A2", case_id=mine.case_id, clock=clock)
     with pytest.raises(WorkError, match="another desk"):  # an inbound call while A1 holds it

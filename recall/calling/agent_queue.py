@@ -23,7 +23,7 @@ class QueueRow:
     customer: str
     language: str
     status: str
-    attempts: int
+    calls: int  # calls recorded on the case, answered or not
     callback_at: dt.datetime | None
     next_call_at: dt.datetime | None
     callback_due: bool
@@ -70,7 +70,6 @@ def my_queue(*, engine: Engine, agent_id: str, clock: Clock = utc_now) -> Queue:
                 Customer.last_name,
                 Case.language,
                 Case.status,
-                Case.attempts,
                 Case.callback_at,
                 Case.next_call_at,
             )
@@ -80,6 +79,18 @@ def my_queue(*, engine: Engine, agent_id: str, clock: Clock = utc_now) -> Queue:
             .order_by(due, Case.priority, Case.id)
             .limit(SHOWN)
         ).all()
+        calls = dict(  # every call recorded, answered or not: as the case's history shows them
+            session.execute(
+                select(CallAttempt.case_id, func.count())
+                .where(
+                    CallAttempt.case_id.in_([r.id for r in rows]),
+                    CallAttempt.disposition.is_not(None),
+                )
+                .group_by(CallAttempt.case_id)
+            )
+            .tuples()
+            .all()
+        )
         left = session.scalar(select(func.count()).select_from(Case).join(*held_by()).where(*mine))
         left = left or 0
         midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
@@ -99,7 +110,7 @@ def my_queue(*, engine: Engine, agent_id: str, clock: Clock = utc_now) -> Queue:
                 _name(r.first_name, r.last_name),
                 r.language,
                 r.status,
-                r.attempts,
+                calls.get(r.id, 0),
                 r.callback_at,
                 r.next_call_at,
                 r.callback_at is not None and r.callback_at <= now,

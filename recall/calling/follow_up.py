@@ -43,6 +43,7 @@ class SlaBreach:
 @dataclass
 class FollowUpReport:
     recall_id: str
+    till_returns: int = 0  # cases closed by a return at the till (filled in by the flow)
     letters_to_calls: int = 0
     callbacks_overdue: int = 0
     callbacks_moved: int = 0

@@ -37,6 +37,8 @@ from recall.domain.calling import (
 from recall.domain.cases import Status
 from recall.domain.errors import Refused
 
+PHONE, HOTLINE, VOICEMAIL = "phone", "hotline", "voicemail"  # the events' channels of a call
+
 
 @dataclass(frozen=True)
 class CallResult:
@@ -80,6 +82,10 @@ def record_disposition(
         raise WorkError(f"{disposition!r} is not a call disposition ({choices})") from None
     if outcome and disposition != Disposition.REACHED:
         raise WorkError("an outcome can only follow a call where the customer was reached")
+    if disposition == Disposition.REACHED and not outcome and callback_at is None:
+        raise WorkError(
+            "a reached call needs its outcome, or the time the customer asked to be called back"
+        )
     now = clock()
     with Session(engine) as session, session.begin():
         case = hold_case(session, case_id, agent_id, claimant(agent_id, desk), now)
@@ -91,14 +97,16 @@ def record_disposition(
         if inbound:
             take_over(session, case, agent_id, now)
         attempt = _attempt(session, case, attempt_id, agent_id, now)
+        channel = HOTLINE if inbound else PHONE
         result = apply_disposition(
             session, case, disposition, actor=agent_id, attempt=attempt, now=now,
-            callback_at=callback_at, note=note,
+            callback_at=callback_at, note=note, channel=channel,
         )  # fmt: skip
         if outcome:
             result = apply_outcome(
-                session, case, outcome, actor=agent_id, skill=skill, note=note, now=now
-            )
+                session, case, outcome, actor=agent_id, skill=skill, note=note, now=now,
+                channel=channel,
+            )  # fmt: skip
         attempt.outcome = case.outcome
         session.flush()
         return dataclasses.replace(result, attempt_id=attempt.id)
@@ -140,8 +148,9 @@ def record_outcome(
         if inbound:
             take_over(session, case, agent_id, now)
         return apply_outcome(
-            session, case, outcome, actor=agent_id, skill=skill, note=note, now=now
-        )
+            session, case, outcome, actor=agent_id, skill=skill, note=note, now=now,
+            channel=HOTLINE if inbound else PHONE,
+        )  # fmt: skip
 
 
 def apply_disposition(
@@ -154,8 +163,13 @@ def apply_disposition(
     now: dt.datetime,
     callback_at: dt.datetime | None = None,
     note: str | None = None,
+    channel: str = "phone",
 ) -> CallResult:
-    """The contract's consequences of one call, on a case this transaction holds."""
+    """The contract's consequences of one call, on a case this transaction holds.
+
+    `channel` is the events' channel: `phone` for a call the agent made, `hotline` for the
+    customer calling in; a voicemail the recall counts as a notice is written `voicemail`.
+    """
     status = Status(case.status)
     if status not in WORKABLE:
         raise WorkError(f"case {case.case_ref} is {status}: there is nobody left to call")
@@ -169,9 +183,16 @@ def apply_disposition(
     except Refused as exc:
         raise WorkError(str(exc)) from None
     step_note = plan.note or f"call: {disposition.value}"
+    if disposition == Disposition.VOICEMAIL:
+        channel = VOICEMAIL
     for target in plan.statuses:
-        change_status(session, case, target, actor=actor, channel="phone", note=step_note,
+        change_status(session, case, target, actor=actor, channel=channel, note=step_note,
                       clock=lambda: now)  # fmt: skip
+    if not plan.statuses:  # an attempt: in the history, never a step
+        record_move(session, case, actor=actor, channel=channel, note=step_note,
+                    clock=lambda: now)  # fmt: skip
+    if plan.outcome:
+        case.outcome = plan.outcome
     attempt.disposition, attempt.note = disposition.value, note
     case.attempts += 1 if plan.counts else 0
     case.next_call_at = plan.next_call_at
@@ -181,9 +202,10 @@ def apply_disposition(
     if plan.leave_call_list:
         case.call = False
         if plan.needs_letter:
-            case.letter, case.notice_only = True, False
-        if not plan.statuses or plan.statuses[-1] != Status.UNREACHABLE:
-            record_move(session, case, actor=actor, channel="phone", note=plan.note,
+            case.letter = True
+        case.notice_only = not case.letter
+        if plan.statuses and plan.statuses[-1] != Status.UNREACHABLE:
+            record_move(session, case, actor=actor, channel=channel, note=plan.note,
                         clock=lambda: now)  # fmt: skip
     if plan.do_not_call:
         _never_call_again(session, case.customer_id, actor, now)
@@ -199,6 +221,7 @@ def apply_outcome(
     now: dt.datetime,
     skill: str | None = None,
     note: str | None = None,
+    channel: str = "phone",
 ) -> CallResult:
     """Move a reached case to the status its outcome leads to; an escalation finds a specialist."""
     definition = definition_of(session, case.recall_id)
@@ -215,9 +238,13 @@ def apply_outcome(
         raise WorkError("an escalation needs a reason for the specialist")
     text = f"outcome: {outcome}" + (f" - {note}" if note else "")
     for target in steps:
-        change_status(session, case, target, actor=actor, channel="phone", note=text,
+        change_status(session, case, target, actor=actor, channel=channel, note=text,
                       clock=lambda: now)  # fmt: skip
+    if not steps:
+        record_move(session, case, actor=actor, channel=channel, note=text, clock=lambda: now)
     case.outcome = outcome
+    if outcome in definition.remedies:
+        case.agreed_at = case.agreed_at or now
     case.claimed_by = case.claimed_until = None
     result_note = ""
     if outcome == ESCALATED:

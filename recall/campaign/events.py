@@ -11,6 +11,10 @@ from recall.db.models import Case, CaseEvent
 from recall.domain.cases import Status, check_transition
 
 SYSTEM = "system"  # the actor of the events no person made
+# Statuses that say the customer knows of the recall: a notice reached them, or they answered.
+REACHED = frozenset(
+    {Status.NOTIFIED, Status.CONTACTED, Status.RESOLVED, Status.ESCALATED, Status.DECLINED}
+)
 
 
 def _event(
@@ -39,13 +43,22 @@ def change_status(
     note: str | None = None,
     clock: Clock = utc_now,
 ) -> CaseEvent:
-    """Move a case to `new` if the lifecycle allows it, recording the event; else raise."""
+    """Move a case to `new` if the lifecycle allows it, recording the event; else raise.
+
+    The case's `notified_by` follows: the channel of the notice that reached the customer (a
+    step to notified, or a customer in touch before any notice), cleared when the notice
+    turns out not to have arrived (notified back to identified).
+    """
     old = Status(case.status)
     target = check_transition(old, new)
     now = clock()
     event = CaseEvent(**_event(case.id, old, target, now, actor=actor, channel=channel, note=note))
     session.add(event)
     case.status, case.updated_at = target.value, now
+    if target == Status.IDENTIFIED:
+        case.notified_by = None
+    elif target in REACHED and case.notified_by is None:
+        case.notified_by = channel or SYSTEM
     return event
 
 

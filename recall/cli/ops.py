@@ -34,7 +34,8 @@ def follow_up(recall_id: Annotated[str | None, typer.Argument()] = None) -> None
         reports = flow([recall_id] if recall_id else None)
     for report in reports:
         out.print(
-            f"{report.recall_id}: {report.letters_to_calls} letter(s) to the call list, "
+            f"{report.recall_id}: {report.till_returns} case(s) closed by a till return, "
+            f"{report.letters_to_calls} letter(s) to the call list, "
             f"{report.callbacks_overdue} callback(s) overdue ({report.callbacks_moved} handed on), "
             f"{report.assigned} assigned, {report.moved} moved"
         )

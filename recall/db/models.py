@@ -243,6 +243,12 @@ class Case(Base):
     claimed_until: Mapped[dt.datetime | None] = mapped_column(UtcDateTime())
     outcome: Mapped[str | None] = mapped_column(String(20))
     escalation_reason: Mapped[str | None] = mapped_column(String(40))
+    # For the reports: the channel the case was identified with (letter, call, notice), kept
+    # whatever moves follow; the channel of the notice that reached the customer (None: none
+    # did); when a remedy was agreed (for the age of what is agreed and not yet done).
+    first_channel: Mapped[str] = mapped_column(String(8), default="notice", server_default="notice")
+    notified_by: Mapped[str | None] = mapped_column(String(16))
+    agreed_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime())
     holder: Mapped[QueueEntry | None] = relationship(
         primaryjoin="Case.id == foreign(QueueEntry.case_id)",
         back_populates="case",
@@ -298,6 +304,64 @@ class CaseEvent(Base):
     old_status: Mapped[str | None] = mapped_column(String(16))
     new_status: Mapped[str] = mapped_column(String(16))
     note: Mapped[str | None] = mapped_column(Text)
+
+
+class Fulfilment(Base):
+    """A remedy carried out on a case: a refund paid, a replacement shipped, a repair done,
+    the product returned to a store, collected or destroyed; one of each kind per case."""
+
+    __tablename__ = "fulfilments"
+    __table_args__ = (UniqueConstraint("case_id", "kind"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    case_id: Mapped[int] = mapped_column(
+        BigId
+    )  # indexed by the key above; no foreign key: see Case
+    recall_id: Mapped[str] = mapped_column(String(64), index=True)
+    kind: Mapped[str] = mapped_column(String(24))
+    units: Mapped[int] = mapped_column(Integer)
+    amount: Mapped[str | None] = mapped_column(String(20))  # a decimal as written, e.g. "49.90"
+    currency: Mapped[str | None] = mapped_column(String(3))
+    done_on: Mapped[dt.date] = mapped_column(Date)
+    done_by: Mapped[str | None] = mapped_column(String(200))  # a store, a carrier, a technician
+    reference: Mapped[str | None] = mapped_column(String(100))  # the retailer's own reference
+    source: Mapped[str] = mapped_column(String(16))  # console, cli, file, till
+    recorded_by: Mapped[str] = mapped_column(String(64))
+    recorded_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
+
+
+class Incident(Base):
+    """Harm or damage the product caused, as a customer reported it on a case."""
+
+    __tablename__ = "incidents"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    case_id: Mapped[int] = mapped_column(BigId, index=True)
+    recall_id: Mapped[str] = mapped_column(String(64), index=True)
+    kind: Mapped[str] = mapped_column(String(60))  # e.g. burn, fire, electric shock
+    severity: Mapped[str] = mapped_column(String(16))  # none, property_damage, injury, death
+    occurred_on: Mapped[dt.date] = mapped_column(Date)
+    text: Mapped[str | None] = mapped_column(Text)
+    recorded_by: Mapped[str] = mapped_column(String(64))
+    recorded_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
+
+
+class EffectivenessCheck(Base):
+    """A notified case drawn for the effectiveness check's short follow-up call, and its answer."""
+
+    __tablename__ = "effectiveness_checks"
+
+    case_id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=False)
+    recall_id: Mapped[str] = mapped_column(String(64), index=True)
+    level: Mapped[str] = mapped_column(String(1))
+    drawn_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
+    # received: the customer got the notice (True/False); acted: they did what it says;
+    # both None until checked; answered False: the check call reached nobody.
+    answered: Mapped[bool | None] = mapped_column(Boolean)
+    received: Mapped[bool | None] = mapped_column(Boolean)
+    acted: Mapped[bool | None] = mapped_column(Boolean)
+    checked_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime())
+    checked_by: Mapped[str | None] = mapped_column(String(64))
 
 
 class RecallStore(Base):

@@ -8,7 +8,7 @@ from enum import StrEnum
 from functools import cache
 from zoneinfo import ZoneInfo
 
-from recall.domain.cases import Status
+from recall.domain.cases import Status, to_contacted
 from recall.domain.contacts import phone_zones
 from recall.domain.definition import CallingWindow, CallPolicy, parse_days, parse_hours
 from recall.domain.errors import Refused
@@ -35,6 +35,8 @@ UNANSWERED = frozenset({Disposition.NO_ANSWER, Disposition.BUSY, Disposition.VOI
 NOT_IN_POSSESSION = "not_in_possession"
 DECLINED = "declined"
 ESCALATED = "escalated"
+DO_NOT_CALL = "do_not_call"  # an outcome of its own: reached, and asked never to be called
+RETURNED_IN_STORE = "returned_in_store"  # the product brought back to a store's till
 SPECIALIST_SKILL = "escalation"  # the skill an escalation needs when it names none
 
 
@@ -127,6 +129,7 @@ class DispositionPlan:
     leave_call_list: bool = False
     needs_letter: bool = False
     do_not_call: bool = False
+    outcome: str | None = None  # the case's outcome the call itself settles (do-not-call)
     note: str = ""
 
 
@@ -151,41 +154,58 @@ def plan_disposition(
     policy: CallPolicy,
     callback_at: dt.datetime | None = None,
 ) -> DispositionPlan:
-    """The contract's rules for one call; raise Refused when the disposition can't apply."""
-    first = (Status.NOTIFIED,) if state.status == Status.IDENTIFIED else ()
+    """The contract's rules for one call; raise Refused when the disposition can't apply.
+
+    Only a call that reached the customer notifies them (a voicemail too, when the recall
+    says a message left is a notice); every other call is an attempt and nothing more.
+    """
     if disposition in UNANSWERED:
+        left = (
+            (Status.NOTIFIED,)
+            if disposition == Disposition.VOICEMAIL
+            and policy.voicemail_notifies
+            and state.status == Status.IDENTIFIED
+            else ()
+        )
         if state.attempts + 1 >= policy.max_attempts:
-            return _give_up(state, first, f"{policy.max_attempts} calls without an answer")
-        return DispositionPlan(first, counts=True, next_call_at=now + policy.retry_after)
+            return _give_up(state, left, f"{policy.max_attempts} calls without an answer")
+        return DispositionPlan(left, counts=True, next_call_at=now + policy.retry_after)
     if disposition == Disposition.WRONG_NUMBER:
-        return _give_up(state, first, "wrong number")
+        return _give_up(state, (), "wrong number")
+    at = _callback_instant(callback_at, now) if callback_at is not None else None
     if disposition == Disposition.CALLBACK_REQUESTED:
-        if callback_at is None:
+        if at is None:
             raise Refused("callback_requested needs the time the customer asked to be called")
-        at = _instant(callback_at)
-        if at <= now:
-            raise Refused(f"the callback time {callback_at:%Y-%m-%d %H:%M} is not in the future")
-        if at > now + CALLBACK_HORIZON:
-            raise Refused(f"the callback time {callback_at:%Y-%m-%d} is more than a year ahead")
-        return DispositionPlan(first, counts=False, next_call_at=at, callback=True)
-    reached = _reach(state.status, first)
+        return DispositionPlan((), counts=False, next_call_at=at, callback=True)
+    reached = _reach(state.status)
     if disposition == Disposition.REACHED:
+        if at is not None:  # reached, and asked to talk it over at another time
+            return DispositionPlan(reached, counts=False, next_call_at=at, callback=True)
         return DispositionPlan(reached, counts=False)
-    # The customer answered and asked never to be called again: they heard of the recall
-    # and refused further calls, which the lifecycle records as declined.
+    # The customer answered and asked never to be called again: they heard of the recall;
+    # the case leaves the call list with its own outcome, which is not a refusal of the remedy.
     return DispositionPlan(
-        (*reached, Status.DECLINED),
+        reached,
         counts=False,
         leave_call_list=True,
         do_not_call=True,
-        note="asked not to be called",
+        outcome=DO_NOT_CALL,
+        note="asked not to be called: off the call list",
     )
 
 
-def _reach(status: Status, first: tuple[Status, ...]) -> tuple[Status, ...]:
-    if status in (Status.CONTACTED, Status.ESCALATED, Status.DECLINED):
-        return ()
-    return (*first, Status.CONTACTED)
+def _callback_instant(callback_at: dt.datetime, now: dt.datetime) -> dt.datetime:
+    at = _instant(callback_at)
+    if at <= now:
+        raise Refused(f"the callback time {callback_at:%Y-%m-%d %H:%M} is not in the future")
+    if at > now + CALLBACK_HORIZON:
+        raise Refused(f"the callback time {callback_at:%Y-%m-%d} is more than a year ahead")
+    return at
+
+
+def _reach(status: Status) -> tuple[Status, ...]:
+    """Steps to contacted; reaching the customer is also the notice reaching them."""
+    return to_contacted(status)
 
 
 def _give_up(state: CallState, first: tuple[Status, ...], why: str) -> DispositionPlan:

@@ -19,11 +19,13 @@ class Status(StrEnum):
 
 
 # The lifecycle of the data contract. A customer who declined may change their mind,
-# and one marked unreachable may still call the hotline: both can be reached later.
+# and one marked unreachable may still call the hotline: both can be reached later. A notice
+# that turns out not to have arrived (a letter returned undelivered) takes the case back to
+# identified: "notified" only ever counts notices that reached the customer.
 ALLOWED: dict[Status | None, frozenset[Status]] = {
     None: frozenset({Status.IDENTIFIED}),
     Status.IDENTIFIED: frozenset({Status.NOTIFIED, Status.UNREACHABLE}),
-    Status.NOTIFIED: frozenset({Status.CONTACTED, Status.UNREACHABLE}),
+    Status.NOTIFIED: frozenset({Status.CONTACTED, Status.UNREACHABLE, Status.IDENTIFIED}),
     Status.CONTACTED: frozenset({Status.RESOLVED, Status.ESCALATED, Status.DECLINED}),
     Status.ESCALATED: frozenset({Status.RESOLVED, Status.DECLINED}),
     Status.DECLINED: frozenset({Status.RESOLVED, Status.ESCALATED}),
@@ -32,14 +34,19 @@ ALLOWED: dict[Status | None, frozenset[Status]] = {
 }
 
 
-# The completion funnel of the reports: a case counts in every stage up to the one its status
-# has reached. Unreachable ones were notified (a letter went out) but never answered; a
-# declined or escalated customer was contacted. The figures never count a stage not reached.
+# Corrections written by migration 0015 when the contract's wording changed: a do-not-call
+# was recorded as declined. Replaying a history accepts them; a live change never makes one.
+CORRECTIONS: frozenset[tuple[Status, Status]] = frozenset({(Status.DECLINED, Status.CONTACTED)})
+
+# The completion funnel of the reports: a case counts in every stage up to the one it has
+# reached. A case is notified when a notice reached the customer (`cases.notified_by`), which
+# an unreachable case may or may not have been; a declined or escalated customer was
+# contacted. The figures never count a stage not reached.
 STAGES = ("identified", "notified", "contacted", "resolved")
 STAGE_REACHED: dict[Status, int] = {
     Status.IDENTIFIED: 1,
     Status.NOTIFIED: 2,
-    Status.UNREACHABLE: 2,
+    Status.UNREACHABLE: 1,
     Status.CONTACTED: 3,
     Status.ESCALATED: 3,
     Status.DECLINED: 3,
@@ -49,14 +56,29 @@ SIDE_STATUSES = ("unreachable", "declined", "escalated")  # also counted on thei
 CLOSED = ("resolved", "declined", "unreachable")  # no more work for an agent
 
 
-def stages_of(status: Status | str) -> tuple[str, ...]:
-    """The funnel stages a case of this status counts in."""
-    return STAGES[: STAGE_REACHED[Status(status)]]
+def stages_of(status: Status | str, notified: bool = False) -> tuple[str, ...]:
+    """The funnel stages a case of this status counts in; `notified`: a notice reached it."""
+    reached = STAGE_REACHED[Status(status)]
+    return STAGES[: max(reached, 2 if notified else 1)]
 
 
-def channel_of(letter: bool, call: bool) -> str:
-    """How the case is worked now: its call list, its letter, or the public notice alone."""
-    return "call" if call else "letter" if letter else "notice"
+CHANNELS = ("letter", "call", "notice")
+
+
+def channel_of(letter: bool, call: bool, notice_only: bool = False) -> str:
+    """How the case is worked now: its call list, its letter, or the public notice alone
+    (`notice_only`: its letter came back, or the customer asked not to be called)."""
+    return "call" if call else "letter" if letter and not notice_only else "notice"
+
+
+def to_contacted(status: Status | str) -> tuple[Status, ...]:
+    """The steps by which a customer getting in touch (reached, at a till, reporting harm)
+    takes a case to contacted: knowing of the recall, they count as notified on the way."""
+    return {
+        Status.IDENTIFIED: (Status.NOTIFIED, Status.CONTACTED),
+        Status.NOTIFIED: (Status.CONTACTED,),
+        Status.UNREACHABLE: (Status.CONTACTED,),
+    }.get(Status(status), ())
 
 
 class IllegalTransition(Refused):
@@ -86,6 +108,9 @@ def replay(statuses: list[str]) -> Status | None:
     current: Status | None = None
     for new in statuses:
         if current is not None and new == current:
+            continue
+        if current is not None and (current, Status(new)) in CORRECTIONS:
+            current = Status(new)
             continue
         current = check_transition(current, new)
     return current

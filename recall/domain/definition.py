@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 from recall.domain.errors import Refused
 from recall.domain.lots import LotSelector
+from recall.domain.remedies import CheckPlan, check_plan
 
 HAZARDS = ("high", "medium", "low")
 REMEDIES = ("refund", "replacement", "repair")
@@ -70,6 +71,7 @@ class CallPolicy:
     retry_after: dt.timedelta = dt.timedelta(hours=4)
     calling_hours: tuple[CallingWindow, ...] = ()
     timezone: str = "Europe/Paris"
+    voicemail_notifies: bool = False  # a message left on the customer's voicemail is a notice
 
 
 @dataclass(frozen=True)
@@ -106,6 +108,9 @@ class RecallDefinition:
     image: str = ""  # a photo of the product: a file path
     lot_location: dict[str, str] = field(default_factory=dict)  # where the lot is printed
     ends_on: dt.date | None = None  # the planned end of the recall procedure
+    # The effectiveness check (FDA levels A-E, 21 CFR 7.42): the share of notified cases
+    # called back to ask whether the notice arrived and was acted on; by hazard if not given.
+    effectiveness: CheckPlan = field(default_factory=lambda: check_plan(None, "medium"))
 
     def risk_in(self, language: str) -> str:
         """The risk as told in `language`, else in any language, else the recall's title."""

@@ -24,14 +24,17 @@ from recall.domain.definition import (
     parse_hours,
 )
 from recall.domain.definition_law import legal_problems
+from recall.domain.errors import Refused
 from recall.domain.lots import LotSpecError, parse_lots
+from recall.domain.remedies import CheckPlan, check_plan
 
 _TOP_FIELDS = {
     "id", "title", "hazard", "products", "sold_from", "sold_to", "stores",
     "remedies", "call_policy", "call", "product_name", "risk", "hotline", "follow_up",
     "single_remedy_reason", "category", "brand", "model", "image", "lot_location", "ends_on",
+    "effectiveness",
 }  # fmt: skip
-_CALL_FIELDS = {"max_attempts", "retry_after", "calling_hours", "timezone"}
+_CALL_FIELDS = {"max_attempts", "retry_after", "calling_hours", "timezone", "voicemail_notifies"}
 _FOLLOW_UP_FIELDS = {"call_letters_after", "callback_grace", "contact_sla", "retention"}
 
 
@@ -156,7 +159,11 @@ def _call_policy(check: _Checker, raw: Any) -> CallPolicy:
         check.fail("call.timezone", f"{zone!r} is not a time zone like Europe/Paris")
         zone = defaults.timezone
     hours = _calling_hours(check, raw.get("calling_hours"))
-    return CallPolicy(attempts, retry, hours, zone)
+    voicemail = raw.get("voicemail_notifies", False)
+    if not isinstance(voicemail, bool):
+        check.fail("call.voicemail_notifies", f"must be true or false, got {voicemail!r}")
+        voicemail = False
+    return CallPolicy(attempts, retry, hours, zone, voicemail)
 
 
 def _follow_up(check: _Checker, raw: Any) -> FollowUpPolicy:
@@ -228,6 +235,7 @@ def parse_definition(
                for name in ("category", "brand", "model", "image")}  # fmt: skip
     lot_location = _per_language(check, raw.get("lot_location"), "lot_location")
     ends_on = check.date(raw, "ends_on") if raw.get("ends_on") is not None else None
+    effectiveness = _effectiveness(check, raw.get("effectiveness"), hazard)
     if minimising is not None:
         check.errors.extend(legal_problems(raw, minimising, retailer_hotline=retailer_hotline))
     if check.errors or sold_from is None or sold_to is None:
@@ -250,8 +258,29 @@ def parse_definition(
         single_remedy_reason=single_reason,
         lot_location=lot_location,
         ends_on=ends_on,
+        effectiveness=effectiveness,
         **product,
     )
+
+
+def _effectiveness(check: _Checker, raw: Any, hazard: str) -> CheckPlan:
+    """`effectiveness: {level: C}` or `{level: B, share: 0.3}`; absent: the hazard's level."""
+    if raw is None:
+        return check_plan(None, hazard)
+    if not isinstance(raw, dict) or set(raw) - {"level", "share"}:
+        check.fail("effectiveness", "must be a mapping with level (A to E) and, for B, share")
+        return check_plan(None, hazard)
+    share = raw.get("share")
+    if share is not None and (
+        isinstance(share, bool) or not isinstance(share, int | float) or not 0 < share < 1
+    ):
+        check.fail("effectiveness.share", f"must be a fraction between 0 and 1, got {share!r}")
+        share = None
+    try:
+        return check_plan(str(raw.get("level") or "") or None, hazard, share)
+    except Refused as exc:
+        check.fail("effectiveness", str(exc))
+        return check_plan(None, hazard)
 
 
 def _risk(check: _Checker, raw: Any) -> dict[str, str]:

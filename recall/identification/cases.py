@@ -109,12 +109,13 @@ def _new_cases(
         )
     insert = (
         "INSERT INTO cases (recall_id, customer_id, seq, case_ref, status, quantity, lots, skus, "
-        "stores, first_purchase, last_purchase, letter, call, notice_only, phone_e164, "
-        "phone_invalid, language, priority, call_zone, created_at, updated_at) "
+        "stores, first_purchase, last_purchase, letter, call, notice_only, first_channel, "
+        "phone_e164, phone_invalid, language, priority, call_zone, created_at, updated_at) "
         f"SELECT :r, b.customer_id, b.seq, :ref_prefix || {spell.zero_padded('b.seq', 6)}, "
         f"'{Status.IDENTIFIED.value}', b.quantity, b.lots, b.skus, b.stores, b.first_purchase, "
         f"b.last_purchase, {channel('letter')}, {channel('call')}, {channel('notice_only')}, "
-        f"c.phone_e164, {invalid}, c.language, {priority}, {zone}, :now, :now "
+        f"CASE WHEN {channel('call')} THEN 'call' WHEN {channel('letter')} THEN 'letter' "
+        f"ELSE 'notice' END, c.phone_e164, {invalid}, c.language, {priority}, {zone}, :now, :now "
         f"{source} WHERE b.recall_id = :r AND b.batch = :batch {skip_existing}"
     )
     if with_events:

@@ -82,7 +82,7 @@ def mark_mailed(
         moved = session.execute(
             update(Case)
             .where(Case.id.in_(select(Letter.case_id).where(waiting)))
-            .values(status=Status.NOTIFIED.value, updated_at=now)
+            .values(status=Status.NOTIFIED.value, notified_by="letter", updated_at=now)
         ).rowcount  # type: ignore[attr-defined]
         for batch in batches:
             batch.mailed_at = now
@@ -111,6 +111,7 @@ def record_returned(
 ) -> ReturnedReport:
     """Letters returned undelivered (a CSV with a case_ref column): each case changes channel.
 
+    The letter did not reach the customer: a case it alone notified goes back to identified.
     With a phone and no do_not_call the case joins the call list; otherwise it ends unreachable.
     A letter already recorded as returned is skipped, so the same file can be applied twice.
     """
@@ -146,17 +147,17 @@ def _return_one(
         report.already_recorded += 1
         return None
     letter.returned_at = clock()
-    if case.status == Status.IDENTIFIED.value:  # posted, though the posting was not recorded
+    if case.status == Status.NOTIFIED.value and case.notified_by == "letter":
         change_status(
             session,
             case,
-            Status.NOTIFIED,
+            Status.IDENTIFIED,
             actor=actor,
             channel="letter",
-            note="letter posted (known from its return)",
+            note="letter returned undelivered: the notice did not reach the customer",
             clock=clock,
         )
-    if case.status != Status.NOTIFIED.value:
+    elif case.status != Status.IDENTIFIED.value:  # reached by another channel: it stands
         report.reached_already += 1
         record_move(
             session,
@@ -179,6 +180,7 @@ def _return_one(
         )
         report.to_call_list += 1
     else:
+        case.notice_only = True  # the public notice is all that is left
         change_status(
             session,
             case,

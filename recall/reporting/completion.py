@@ -1,8 +1,11 @@
 """Completion of a recall for the reporting team: figures only, never a phone or an address.
 
 The funnel counts each case at the furthest stage it has reached: every case is identified;
-a case whose status moved on was notified; contacted when the customer was reached (a reached
-customer stays contacted whether they then declined, were escalated or resolved).
+notified when a notice reached the customer (a letter posted and not returned, a call that
+reached them, ...: `cases.notified_by`), never for an unanswered attempt; contacted when the
+customer answered (a reached customer stays contacted whether they then declined, were
+escalated or resolved). A case is counted under the channel it was identified with; its later
+moves between channels are counted as moves.
 """
 
 from __future__ import annotations
@@ -34,8 +37,8 @@ class Funnel:
     declined: int = 0
     escalated: int = 0
 
-    def add(self, status: str, count: int) -> None:
-        for name in stages_of(status):
+    def add(self, status: str, count: int, notified: bool = False) -> None:
+        for name in stages_of(status, notified):
             setattr(self, name, getattr(self, name) + count)
         if status in SIDE_STATUSES:
             setattr(self, status, getattr(self, status) + count)
@@ -75,6 +78,7 @@ class Completion:
     by_store: dict[str, Funnel]
     by_day: list[DayLine]
     outcomes: dict[str, int]
+    moves: dict[tuple[str, str], int] = field(default_factory=dict)  # (first, now) -> cases
 
 
 def completion(*, engine: Engine, recall_id: str) -> Completion:
@@ -87,16 +91,19 @@ def completion(*, engine: Engine, recall_id: str) -> Completion:
         total = Funnel()
         by_channel: defaultdict[str, Funnel] = defaultdict(Funnel)
         by_store: defaultdict[str, Funnel] = defaultdict(Funnel)
-        grouped = session.execute(
-            select(Case.letter, Case.call, Case.stores, Case.status, func.count())
-            .where(mine)
-            .group_by(Case.letter, Case.call, Case.stores, Case.status)
-        )
-        for letter, call, stores, status, count in grouped:
-            total.add(status, count)
-            by_channel[channel_of(letter, call)].add(status, count)
+        moves: defaultdict[tuple[str, str], int] = defaultdict(int)
+        notified = Case.notified_by.is_not(None)
+        columns = (Case.first_channel, Case.letter, Case.call, Case.notice_only, Case.stores,
+                   Case.status, notified)  # fmt: skip
+        grouped = session.execute(select(*columns, func.count()).where(mine).group_by(*columns))
+        for first, letter, call, notice_only, stores, status, reached, count in grouped:
+            total.add(status, count, bool(reached))
+            by_channel[first].add(status, count, bool(reached))
+            now = channel_of(letter, call, notice_only)
+            if now != first:
+                moves[(first, now)] += count
             for store in _split(stores):
-                by_store[store].add(status, count)
+                by_store[store].add(status, count, bool(reached))
         outcomes: dict[str, int] = {
             str(outcome): count
             for outcome, count in session.execute(
@@ -110,7 +117,7 @@ def completion(*, engine: Engine, recall_id: str) -> Completion:
             launched_at=recall.launched_at, total=total,
             by_channel=dict(sorted(by_channel.items())), by_agent=_agents(session, recall_id),
             by_store=dict(sorted(by_store.items())), by_day=_days(session, recall_id),
-            outcomes=dict(sorted(outcomes.items())),
+            outcomes=dict(sorted(outcomes.items())), moves=dict(sorted(moves.items())),
         )  # fmt: skip
 
 
@@ -119,15 +126,16 @@ def _agents(session: Session, recall_id: str) -> list[AgentLine]:
         a.agent_id: AgentLine(a.agent_id, a.name, a.active)
         for a in session.scalars(select(Agent).order_by(Agent.agent_id))
     }
+    notified = Case.notified_by.is_not(None)
     statuses = session.execute(
-        select(QueueEntry.agent_id, Case.status, func.count())
+        select(QueueEntry.agent_id, Case.status, notified, func.count())
         .select_from(Case)
         .join(*held_by())
         .where(Case.recall_id == recall_id)
-        .group_by(QueueEntry.agent_id, Case.status)
+        .group_by(QueueEntry.agent_id, Case.status, notified)
     )
-    for agent_id, status, count in statuses:
-        _line(lines, agent_id).funnel.add(status, count)
+    for agent_id, status, reached, count in statuses:
+        _line(lines, agent_id).funnel.add(status, count, bool(reached))
     open_ = session.execute(
         select(QueueEntry.agent_id, func.count())
         .select_from(Case)
@@ -155,23 +163,55 @@ def _line(lines: dict[str, AgentLine], agent_id: str) -> AgentLine:
 
 
 def _days(session: Session, recall_id: str) -> list[DayLine]:
-    """Cases first reaching each stage, per UTC day."""
+    """Cases first reaching each stage, per UTC day; a case counts as notified on the day of the
+    notice that stands (a returned letter's day does not count), if any stands."""
     stage = ("notified", "contacted", "resolved")
-    first = (
-        select(CaseEvent.case_id, CaseEvent.new_status, func.min(CaseEvent.at).label("at"))
+    counts: dict[dt.date, dict[str, int]] = defaultdict(lambda: dict.fromkeys(stage, 0))
+    for name, moments in (
+        ("notified", notified_moments(session, recall_id)),
+        ("contacted", first_moments(session, recall_id, "contacted")),
+        ("resolved", first_moments(session, recall_id, "resolved")),
+    ):
+        day = utc_day(session, moments.c.at)
+        for when, count in session.execute(select(day, func.count()).group_by(day)):
+            if when is not None:
+                counts[as_date(when)][name] = count
+    return [DayLine(d, **counts[d]) for d in sorted(counts)]
+
+
+def first_moments(session: Session, recall_id: str, *statuses: str) -> Any:
+    """(case_id, at): each case's first step to one of `statuses`."""
+    return (
+        select(CaseEvent.case_id, func.min(CaseEvent.at).label("at"))
         .join(Case, Case.id == CaseEvent.case_id)
-        .where(Case.recall_id == recall_id, CaseEvent.new_status.in_(list(stage)))
-        .group_by(CaseEvent.case_id, CaseEvent.new_status)
+        .where(Case.recall_id == recall_id, CaseEvent.new_status.in_(statuses))
+        .group_by(CaseEvent.case_id)
         .subquery()
     )
-    day = utc_day(session, first.c.at)
-    counts: dict[dt.date, dict[str, int]] = defaultdict(lambda: dict.fromkeys(stage, 0))
-    rows = session.execute(
-        select(day, first.c.new_status, func.count()).group_by(day, first.c.new_status)
+
+
+def notified_moments(session: Session, recall_id: str) -> Any:
+    """(case_id, channel, at): when the notice that stands reached each notified case: its
+    latest step to notified, or its first step to contacted when it went straight there."""
+    latest = (
+        select(CaseEvent.case_id, func.max(CaseEvent.at).label("at"))
+        .join(Case, Case.id == CaseEvent.case_id)
+        .where(Case.recall_id == recall_id, CaseEvent.new_status == "notified")
+        .group_by(CaseEvent.case_id)
+        .subquery()
     )
-    for when, status, count in rows:
-        counts[as_date(when)][status] = count
-    return [DayLine(d, **counts[d]) for d in sorted(counts)]
+    contacted = first_moments(session, recall_id, "contacted")
+    return (
+        select(
+            Case.id.label("case_id"),
+            Case.notified_by.label("channel"),
+            func.coalesce(latest.c.at, contacted.c.at).label("at"),
+        )
+        .outerjoin(latest, latest.c.case_id == Case.id)
+        .outerjoin(contacted, contacted.c.case_id == Case.id)
+        .where(Case.recall_id == recall_id, Case.notified_by.is_not(None))
+        .subquery()
+    )
 
 
 def utc_day(session: Session, column: Any) -> Any:
@@ -210,4 +250,6 @@ def completion_csv(report: Completion) -> str:
         )  # fmt: skip
     for outcome, count in report.outcomes.items():
         writer.writerow((report.recall_id, "outcome", outcome, *[""] * 9, count))
+    for (first, now), count in report.moves.items():
+        writer.writerow((report.recall_id, "move", f"{first}->{now}", *[""] * 9, count))
     return out.getvalue()

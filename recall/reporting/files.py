@@ -52,7 +52,7 @@ def regulator_frame(report: Progress) -> pd.DataFrame:
     if frame.empty:
         return frame
     for column in ("units_corrected", "notified_mail", "notified_phone", "notified_email",
-                   "notified_sms", "answered"):  # fmt: skip
+                   "notified_sms", "answered", "call_attempts"):  # fmt: skip
         frame[f"cumulative_{column}"] = frame[column].cumsum()
     frame.insert(2, "units_affected", report.units.affected)
     return frame

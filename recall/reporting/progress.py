@@ -4,11 +4,12 @@ figures per week, the SLA and a forecast. Counts are made by the database, days 
 from __future__ import annotations
 
 import datetime as dt
+import statistics
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Engine, and_, func, select
+from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from recall.calling.follow_up import SlaBreach, sla_breach
@@ -19,29 +20,53 @@ from recall.db.models import (
     Agent,
     CallAttempt,
     Case,
-    CaseEvent,
-    Letter,
-    LetterBatch,
-    Message,
+    Fulfilment,
     Recall,
     RecallStore,
 )
-from recall.domain.calling import NOT_IN_POSSESSION
+from recall.domain.calling import NOT_IN_POSSESSION, RETURNED_IN_STORE
 from recall.domain.cases import CLOSED
 from recall.domain.forecast import Forecast, Pace, forecast
-from recall.reporting.completion import Completion, as_date, completion, utc_day
+from recall.reporting.completion import (
+    Completion,
+    as_date,
+    completion,
+    first_moments,
+    notified_moments,
+    utc_day,
+)
+
+
+@dataclass(frozen=True)
+class Agreed:
+    """Remedies agreed and not carried out yet, with how long they have waited."""
+
+    cases: int = 0
+    units: int = 0
+    oldest_days: float | None = None
+    median_days: float | None = None
 
 
 @dataclass(frozen=True)
 class Units:
     affected: int  # in customers' hands at launch, untraceable units included
-    corrected: int  # of those, refunded, replaced or repaired
+    corrected: int  # of those, carried out: refund paid, replacement shipped, repair done, ...
     untraceable: int  # sold with no loyalty card, or to a customer unknown to the export
     not_in_possession: int  # the customer no longer had them
+    by_kind: dict[str, int] = field(default_factory=dict)  # corrected units per fulfilment kind
+    agreed: Agreed = field(default_factory=Agreed)  # agreed, not carried out yet
 
     @property
     def effectiveness(self) -> float:
         return self.corrected / self.affected if self.affected else 0.0
+
+
+# The channels a firm notifies by, as the regulator's forms name them; notices that reached
+# the customer through a channel they used themselves (the hotline, a store, the web page)
+# are counted as consumers contacting the firm.
+NOTIFIED_BY = {"mail": ("letter",), "phone": ("phone", "voicemail"), "email": ("email",),
+               "sms": ("sms",)}  # fmt: skip
+CONTACTED_BY = ("phone", "hotline", "store", "web", "email", "sms", "letter", "voicemail")
 
 
 @dataclass(frozen=True)
@@ -56,6 +81,7 @@ class Period:
     notified_email: int
     notified_sms: int
     answered: int
+    call_attempts: int = 0  # calls recorded, answered or not (an attempt is not a notice)
 
 
 @dataclass(frozen=True)
@@ -77,6 +103,7 @@ class Progress:
     sla_hours: float
     breach: SlaBreach | None
     forecast: Forecast
+    per_day: dict[str, dict[dt.date, int]] = field(default_factory=dict)  # the series by UTC day
 
 
 def progress(*, engine: Engine, recall_id: str, clock: Clock = utc_now) -> Progress:
@@ -87,7 +114,7 @@ def progress(*, engine: Engine, recall_id: str, clock: Clock = utc_now) -> Progr
         definition = definition_of(session, recall_id)
         recall = session.get_one(Recall, recall_id)
         firsts = _first_days(session, recall_id, definition.remedies)
-        units = _units(session, recall, definition.remedies)
+        units = _units(session, recall, definition.remedies, now)
         stores = _stores(session, recall_id)
         pace = _pace(session, recall_id)
     sla = definition.follow_up.contact_sla
@@ -98,7 +125,7 @@ def progress(*, engine: Engine, recall_id: str, clock: Clock = utc_now) -> Progr
         sla_hours=sla.total_seconds() / 3600,
         breach=sla_breach(engine=engine, recall_id=recall_id, sla=sla, now=now)
         if definition.hazard == "high" else None,
-        forecast=forecast(pace, definition.call, now),
+        forecast=forecast(pace, definition.call, now), per_day=firsts,
     )  # fmt: skip
 
 
@@ -120,55 +147,30 @@ def _per_day(session: Session, firsts: Any, value: Any = None) -> dict[dt.date, 
 
 def _first_days(session: Session, recall_id: str, remedies: tuple[str, ...]) -> dict[str, dict]:
     mine = Case.recall_id == recall_id
-
-    def first_event(*statuses: str) -> Any:
-        return (
-            select(CaseEvent.case_id, func.min(CaseEvent.at).label("at"))
-            .join(Case, Case.id == CaseEvent.case_id)
-            .where(mine, CaseEvent.new_status.in_(statuses))
-            .group_by(CaseEvent.case_id)
-            .subquery()
+    notified = notified_moments(session, recall_id)
+    days = {
+        f"notified_{name}": _per_day(
+            session, select(notified.c.at).where(notified.c.channel.in_(channels)).subquery()
         )
-
-    mailed = (
-        select(Letter.case_id, LetterBatch.mailed_at.label("at"))
-        .join(
-            LetterBatch,
-            and_(
-                LetterBatch.recall_id == Letter.recall_id, LetterBatch.batch_no == Letter.batch_no
-            ),
-        )
-        .where(Letter.recall_id == recall_id, LetterBatch.mailed_at.is_not(None))
-        .subquery()
-    )
-    called = (
-        select(CallAttempt.case_id, func.min(CallAttempt.started_at).label("at"))
+        for name, channels in NOTIFIED_BY.items()
+    }
+    attempts = (
+        select(CallAttempt.started_at.label("at"))
         .join(Case, Case.id == CallAttempt.case_id)
-        .where(mine)
-        .group_by(CallAttempt.case_id)
+        .where(mine, CallAttempt.disposition.is_not(None))
         .subquery()
     )
-    texted = (
-        select(Message.case_id, func.min(Message.sent_at).label("at"))
-        .join(Case, Case.id == Message.case_id)
-        .where(mine)
-        .group_by(Message.case_id)
-        .subquery()
-    )
-    resolved = first_event("resolved")
     corrected = (
-        select(resolved.c.at, Case.quantity)
-        .join(Case, Case.id == resolved.c.case_id)
-        .where(Case.outcome.in_(remedies))
+        select(Fulfilment.done_on.label("at"), Fulfilment.units)
+        .where(Fulfilment.recall_id == recall_id)
         .subquery()
     )
     return {
-        "mailed": _per_day(session, mailed),
-        "called": _per_day(session, called),
-        "texted": _per_day(session, texted),
-        "answered": _per_day(session, first_event("contacted")),
-        "closed": _per_day(session, first_event(*CLOSED)),
-        "corrected": _per_day(session, corrected, corrected.c.quantity),
+        **days,
+        "attempts": _per_day(session, attempts),
+        "answered": _per_day(session, first_moments(session, recall_id, "contacted")),
+        "closed": _per_day(session, first_moments(session, recall_id, *CLOSED)),
+        "corrected": _per_day(session, corrected, corrected.c.units),
     }
 
 
@@ -194,27 +196,68 @@ def _periods(firsts: dict[str, dict], launched: dt.datetime, now: dt.datetime) -
             start,
             start + dt.timedelta(days=6),
             weeks[start]["corrected"],
-            weeks[start]["mailed"],
-            weeks[start]["called"],
-            0,
-            weeks[start]["texted"],
+            weeks[start]["notified_mail"],
+            weeks[start]["notified_phone"],
+            weeks[start]["notified_email"],
+            weeks[start]["notified_sms"],
             weeks[start]["answered"],
+            weeks[start]["attempts"],
         )
         for start in starts
     ]
 
 
-def _units(session: Session, recall: Recall, remedies: tuple[str, ...]) -> Units:
+def _units(session: Session, recall: Recall, remedies: tuple[str, ...], now: dt.datetime) -> Units:
     mine = Case.recall_id == recall.id
-    held, corrected, gone = session.execute(
+    held, gone = session.execute(
         select(
             func.coalesce(func.sum(Case.quantity), 0),
-            func.coalesce(func.sum(Case.quantity).filter(Case.outcome.in_(remedies)), 0),
             func.coalesce(func.sum(Case.quantity).filter(Case.outcome == NOT_IN_POSSESSION), 0),
         ).where(mine)
     ).one()
+    by_kind = {
+        kind: int(units)
+        for kind, units in session.execute(
+            select(Fulfilment.kind, func.sum(Fulfilment.units))
+            .where(Fulfilment.recall_id == recall.id)
+            .group_by(Fulfilment.kind)
+        )
+    }
     untraceable = recall.untraceable_units + recall.unknown_customer_units
-    return Units(int(held) + untraceable, int(corrected), untraceable, int(gone))
+    return Units(
+        int(held) + untraceable, sum(by_kind.values()), untraceable, int(gone),
+        dict(sorted(by_kind.items())), _agreed(session, recall.id, remedies, now),
+    )  # fmt: skip
+
+
+def _agreed(
+    session: Session, recall_id: str, remedies: tuple[str, ...], now: dt.datetime
+) -> Agreed:
+    """Cases with a remedy agreed and units not carried out yet, and since when."""
+    done = (
+        select(Fulfilment.case_id, func.sum(Fulfilment.units).label("units"))
+        .where(Fulfilment.recall_id == recall_id)
+        .group_by(Fulfilment.case_id)
+        .subquery()
+    )
+    left = Case.quantity - func.coalesce(done.c.units, 0)
+    rows = session.execute(
+        select(left, Case.agreed_at)
+        .outerjoin(done, done.c.case_id == Case.id)
+        .where(
+            Case.recall_id == recall_id,
+            Case.status == "resolved",
+            Case.outcome.in_((*remedies, RETURNED_IN_STORE)),
+            left > 0,
+        )
+    ).all()
+    if not rows:
+        return Agreed()
+    ages = [(now - at).total_seconds() / 86400 for _, at in rows if at is not None]
+    return Agreed(
+        len(rows), sum(int(units) for units, _ in rows),
+        max(ages) if ages else None, statistics.median(ages) if ages else None,
+    )  # fmt: skip
 
 
 def _stores(session: Session, recall_id: str) -> list[StoreLine]:

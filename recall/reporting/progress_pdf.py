@@ -77,9 +77,11 @@ def write_progress_pdf(report: Progress, out: Path, fonts_dir: Path) -> Path:
         Paragraph(_forecast_text(report), TEXT),
         Paragraph("Contact SLA (high hazard)", HEAD),
         Paragraph(_sla_text(report), TEXT),
-        Paragraph("By channel", HEAD),
+        Paragraph("By channel (the one each case started with)", HEAD),
         _funnel_table("Channel", list(c.by_channel.items())),
+        Paragraph(_moves_text(report), TEXT),
         Paragraph("Remedies", HEAD),
+        Paragraph(_agreed_text(report), TEXT),
         _table(
             [
                 ["Outcome", "Cases"],
@@ -97,6 +99,26 @@ def write_progress_pdf(report: Progress, out: Path, fonts_dir: Path) -> Path:
     ]
     doc.build(story)
     return out
+
+
+def _moves_text(report: Progress) -> str:
+    moves = report.completion.moves
+    if not moves:
+        return "No case has moved to another channel."
+    said = ", ".join(f"{first} to {now}: {count:,}" for (first, now), count in moves.items())
+    return f"Channel moves since identification: {said}."
+
+
+def _agreed_text(report: Progress) -> str:
+    agreed, units = report.units.agreed, report.units
+    done = ", ".join(f"{k.replace('_', ' ')} {v:,}" for k, v in units.by_kind.items()) or "none"
+    text = f"Units carried out by kind: {done}. "
+    if not agreed.cases:
+        return text + "No remedy agreed is waiting to be carried out."
+    return text + (
+        f"Agreed, not carried out yet: {agreed.cases:,} case(s), {agreed.units:,} unit(s); "
+        f"oldest {agreed.oldest_days or 0:.1f} days, median {agreed.median_days or 0:.1f} days."
+    )
 
 
 def _x(text: str) -> str:
@@ -203,16 +225,16 @@ def _sla_text(report: Progress) -> str:
 
 def _regulator_table(report: Progress) -> LongTable:
     rows: list[list[object]] = [["Week", "Units corrected", "Notified by mail", "by phone",
-                                 "by e-mail", "by SMS", "Answered", "Corrected, cumulated",
-                                 "Answered, cumulated"]]  # fmt: skip
+                                 "by e-mail", "by SMS", "Answered", "Call attempts",
+                                 "Corrected, cumulated", "Answered, cumulated"]]  # fmt: skip
     corrected = answered = 0
     for p in report.periods:
         corrected += p.units_corrected
         answered += p.answered
         rows.append([f"{p.start:%d/%m}-{p.end:%d/%m}", p.units_corrected, p.notified_mail,
-                     p.notified_phone, p.notified_email, p.notified_sms, p.answered, corrected,
-                     answered])  # fmt: skip
-    rows.append(["Units affected", report.units.affected, "", "", "", "", "", "", ""])
+                     p.notified_phone, p.notified_email, p.notified_sms, p.answered,
+                     p.call_attempts, corrected, answered])  # fmt: skip
+    rows.append(["Units affected", report.units.affected, "", "", "", "", "", "", "", ""])
     return _table(rows)
 
 

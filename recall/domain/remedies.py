@@ -1,0 +1,125 @@
+"""Remedies carried out, incidents reported and effectiveness checks: the rules, no storage."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from enum import StrEnum
+
+from recall.domain.errors import Refused
+
+
+class FulfilmentKind(StrEnum):
+    REFUND_PAID = "refund_paid"
+    REPLACEMENT_SHIPPED = "replacement_shipped"
+    REPAIR_DONE = "repair_done"
+    RETURNED_TO_STORE = "returned_to_store"
+    COLLECTED = "collected"
+    DESTROYED = "destroyed"
+
+
+# The remedy each kind carries out; the last three take the product out of use whatever
+# remedy was agreed (a refund is paid when the product comes back, a replacement is swapped).
+CARRIES_OUT: dict[FulfilmentKind, str | None] = {
+    FulfilmentKind.REFUND_PAID: "refund",
+    FulfilmentKind.REPLACEMENT_SHIPPED: "replacement",
+    FulfilmentKind.REPAIR_DONE: "repair",
+    FulfilmentKind.RETURNED_TO_STORE: None,
+    FulfilmentKind.COLLECTED: None,
+    FulfilmentKind.DESTROYED: None,
+}
+
+
+class Severity(StrEnum):
+    NONE = "none"
+    PROPERTY_DAMAGE = "property_damage"
+    INJURY = "injury"
+    DEATH = "death"
+
+
+HARM = frozenset({Severity.INJURY, Severity.DEATH})  # escalated to a specialist at once
+INCIDENT_SKILL = "health"  # the specialist skill an injury needs (a doctor calls back)
+
+
+class RemedyError(Refused):
+    """A fulfilment, an incident or a check that can't be recorded; nothing was written."""
+
+
+def fulfilment_kind(value: str) -> FulfilmentKind:
+    try:
+        return FulfilmentKind(value.strip().lower())
+    except ValueError:
+        kinds = ", ".join(k.value for k in FulfilmentKind)
+        raise RemedyError(f"kind {value!r} is not one of {kinds}") from None
+
+
+def severity(value: str) -> Severity:
+    try:
+        return Severity(value.strip().lower())
+    except ValueError:
+        kinds = ", ".join(k.value for k in Severity)
+        raise RemedyError(f"severity {value!r} is not one of {kinds}") from None
+
+
+_FRENCH_DATE = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})")
+
+
+def day(value: str, field: str, *, today: dt.date) -> dt.date:
+    """An ISO date (2026-12-01) or a French one (01/12/2026), not in the future."""
+    text = value.strip()
+    french = _FRENCH_DATE.fullmatch(text)
+    try:
+        when = (
+            dt.date(int(french[3]), int(french[2]), int(french[1]))
+            if french
+            else dt.date.fromisoformat(text[:10])
+        )
+    except ValueError:
+        raise RemedyError(f"{field} {value!r} is not a date (2026-12-01 or 01/12/2026)") from None
+    if when > today:
+        raise RemedyError(f"{field} {when} is in the future")
+    return when
+
+
+def amount(value: str) -> str:
+    """A positive amount as written by people or systems ("49,90", "49.90", "1 049,90")."""
+    text = value.strip().replace("\u202f", "").replace("\xa0", "").replace(" ", "")
+    if "," in text and "." not in text:
+        text = text.replace(",", ".")
+    try:
+        number = Decimal(text)
+    except InvalidOperation:
+        raise RemedyError(f"amount {value!r} is not a number") from None
+    if not number.is_finite() or number <= 0 or number >= Decimal("1e9"):
+        raise RemedyError(f"amount {value!r} must be above zero")
+    return f"{number.quantize(Decimal('0.01'))}"
+
+
+# FDA's effectiveness check levels (21 CFR 7.42(b)(3)): the share of those notified to check.
+# Level B is "less than 100 % and more than level C", set case by case: a quarter by default.
+CHECK_LEVELS: dict[str, float] = {"A": 1.0, "B": 0.25, "C": 0.10, "D": 0.02, "E": 0.0}
+LEVEL_FOR_HAZARD = {"high": "B", "medium": "C", "low": "D"}
+
+
+@dataclass(frozen=True)
+class CheckPlan:
+    level: str
+    share: float
+
+    def size(self, notified: int) -> int:
+        """Cases to check among `notified`: the level's share, at least one when there is any."""
+        if notified <= 0 or self.share <= 0:
+            return 0
+        return min(notified, max(1, math.ceil(notified * self.share)))
+
+
+def check_plan(level: str | None, hazard: str, share: float | None = None) -> CheckPlan:
+    chosen = (level or LEVEL_FOR_HAZARD.get(hazard, "C")).upper()
+    if chosen not in CHECK_LEVELS:
+        raise RemedyError(f"effectiveness level {level!r} is not one of A, B, C, D, E")
+    if share is not None and chosen != "B":
+        raise RemedyError("effectiveness share can only be set for level B")
+    return CheckPlan(chosen, CHECK_LEVELS[chosen] if share is None else share)
