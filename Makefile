@@ -36,7 +36,8 @@ test: $(STAMP) browser  ## run the test suite (SQLite, and PostgreSQL when reach
 	$(BIN)/pytest
 
 screenshots: $(STAMP) browser  ## the console's screenshots and the report's first page, into docs/
-	RECALL_UPDATE_DOCS=1 $(BIN)/pytest -q tests/test_browser.py tests/test_progress_report.py
+	RECALL_UPDATE_DOCS=1 $(BIN)/pytest -q tests/test_browser.py tests/test_progress_report.py \
+	  tests/test_regulator_figures.py -k "not postgresql"
 
 demo: $(STAMP)  ## generate demo data, import it, launch a sample recall, print the summary
 	@RECALL_DATA_DIR=$(DEMO_DIR) $(BIN)/recall engine stop >/dev/null  # an earlier demo's engine
@@ -50,6 +51,7 @@ demo: $(STAMP)  ## generate demo data, import it, launch a sample recall, print 
 	RECALL_DATA_DIR=$(DEMO_DIR) $(BIN)/recall cases R-2026-014 --csv $(DEMO_DIR)/cases.csv
 	RECALL_DATA_DIR=$(DEMO_DIR) $(BIN)/recall calls sheet R-2026-014 --agent AG002 --out $(DEMO_DIR)/call-sheets
 	RECALL_DATA_DIR=$(DEMO_DIR) $(BIN)/recall report R-2026-014
+	RECALL_DATA_DIR=$(DEMO_DIR) $(BIN)/recall monthly-report R-2026-014
 	for user in "lead --role lead" "reporting --role reporting" "ag002 --role agent --agent AG002"; do \
 	  RECALL_DATA_DIR=$(DEMO_DIR) DEMO_PASSWORD=$(DEMO_PASSWORD) \
 	    $(BIN)/recall users add $$user --password-env DEMO_PASSWORD; done

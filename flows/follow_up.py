@@ -8,16 +8,20 @@ from prefect.artifacts import create_markdown_artifact
 from flows import artifact_key
 from recall.bootstrap import current_app
 from recall.calling import follow_up as service
+from recall.remedies import till
 from recall.reporting import closing, overview
 
 
 @task(name="follow-up-recall", retries=2, retry_delay_seconds=10)
 def follow_up_recall(recall_id: str) -> service.FollowUpReport:
     app = current_app()
-    return service.follow_up(
+    returned = till.apply_till_returns(engine=app.engine, recall_id=recall_id, clock=app.clock)
+    report = service.follow_up(
         engine=app.engine, recall_id=recall_id, home_language=app.settings.home_language,
         clock=app.clock,
     )  # fmt: skip
+    report.till_returns = returned.cases
+    return report
 
 
 @task(name="purge-personal-data")
@@ -44,8 +48,9 @@ def follow_up(recall_ids: list[str] | None = None) -> list[service.FollowUpRepor
     for recall_id in ids:
         report = follow_up_recall(recall_id)
         logger.info(
-            "%s: %d letter(s) to the call list, %d callback(s) overdue (%d handed on), "
-            "%d assigned, %d moved", recall_id, report.letters_to_calls, report.callbacks_overdue,
+            "%s: %d case(s) closed by a till return, %d letter(s) to the call list, "
+            "%d callback(s) overdue (%d handed on), %d assigned, %d moved", recall_id,
+            report.till_returns, report.letters_to_calls, report.callbacks_overdue,
             report.callbacks_moved, report.assigned, report.moved,
         )  # fmt: skip
         if report.breach is not None:

@@ -34,7 +34,7 @@ def build_console(database_url: str, data_dir: Path, *, customers: int = 6) -> t
         agent("A2", phone="+33612345002"), agent("SP", skills="health,escalation", capacity=1,
                                                  active=True),
     )  # fmt: skip
-    launch(app.engine)
+    launch(app.engine, clock=lambda: MONDAY_10H_PARIS)
     assign_call_list(
         engine=app.engine, recall_id=RECALL, home_language="fr", clock=lambda: MONDAY_10H_PARIS
     )

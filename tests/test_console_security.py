@@ -14,7 +14,14 @@ from recall.web.app import CONSOLE_ROUTERS
 from tests.console_support import PASSWORD, RECALL, build_console, csrf_of, log_in
 
 PUBLIC = {"/login"}
-PARAMS = {"case_id": "1", "recall_id": RECALL, "agent_id": "A1", "key": "20261124T100000-recall"}
+PARAMS = {
+    "case_id": "1",
+    "recall_id": RECALL,
+    "agent_id": "A1",
+    "key": "20261124T100000-recall",
+    "ref": "R-2026-014-000001",
+    "kind": "pdf",
+}
 
 
 @pytest.fixture
@@ -66,7 +73,8 @@ def test_an_agent_gets_not_found_for_another_agents_case(console):
         assert client.get(f"/cases/{theirs.id}").status_code == 404
         assert "+33" not in client.get(f"/cases/{theirs.id}").text
         recorded = client.post(
-            f"/cases/{theirs.id}/record", data={"csrf": token, "disposition": "reached"}
+            f"/cases/{theirs.id}/record",
+            data={"csrf": token, "disposition": "reached", "outcome": "refund"},
         )
         assert recorded.status_code == 404
         assert client.get(f"/hotline/cases/{theirs.id}").status_code == 404  # not searched for
@@ -78,7 +86,7 @@ def test_an_agent_gets_not_found_for_another_agents_case(console):
         api = client.post(
             f"/api/cases/{theirs.id}/record",
             headers={"X-CSRF-Token": token},
-            json={"disposition": "reached"},
+            json={"disposition": "reached", "outcome": "refund"},
         )
         assert api.status_code == 404
     assert calls_made(app.engine) == 0

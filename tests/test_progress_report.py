@@ -18,6 +18,7 @@ from recall.calling.outcomes import record_disposition
 from recall.db.models import Case
 from recall.domain.forecast import calls_per_case
 from recall.notices.mailing import mark_mailed, record_returned
+from recall.remedies.fulfilment import FulfilmentInput, record_fulfilment
 from recall.reporting.files import write_progress_report
 from recall.settings import PROJECT_TEMPLATES
 from tests.support import agent, callers, customer, line, seed
@@ -71,6 +72,17 @@ def files(engine, tmp_path):
     assign_call_list(engine=engine, recall_id=RECALL, home_language="fr", clock=lambda: at(2))
     call(engine, "C00004", at(7, 1), "reached", "repair")
     call(engine, "RETURNED", at(7, 2), "reached", "refund")
+    # Each remedy agreed is carried out: two in the first week, two in the second.
+    carried_out = (("C00000", "refund_paid", 1), ("C00001", "replacement_shipped", 3),
+                   ("C00004", "repair_done", 7), ("RETURNED", "refund_paid", 8))  # fmt: skip
+    for who, kind, day in carried_out:
+        with Session(engine) as session:
+            ref = session.scalar(select(Case.case_ref).where(Case.customer_id == who))
+        record_fulfilment(
+            engine=engine, actor="lead", source="cli", clock=lambda: at(8),
+            given=FulfilmentInput(ref, kind, at(day).date().isoformat(), amount="49.90"
+                                  if kind == "refund_paid" else ""),
+        )  # fmt: skip
     return write_progress_report(
         engine=engine, recall_id=RECALL, out_dir=tmp_path / "report",
         fonts_dir=PROJECT_TEMPLATES / "fonts", clock=lambda: at(8),
@@ -81,7 +93,9 @@ def test_the_funnel_units_and_burn_down_match_what_happened(files):
     report = files.progress
     total = report.completion.total
     # 9 cases: 6 callers and 3 letters; only C00005's callback keeps it open on the call list.
-    assert (total.identified, total.notified, total.contacted, total.resolved) == (9, 9, 6, 5)
+    # Notified 8: C00005 only asked for a callback, which notifies nobody (RETURNED's letter came
+    # back, but the call that reached it later notified it).
+    assert (total.identified, total.notified, total.contacted, total.resolved) == (9, 8, 6, 5)
     assert (total.declined, total.unreachable) == (1, 0)
     assert report.completion.outcomes == {
         "declined": 1, "not_in_possession": 1, "refund": 2, "repair": 1, "replacement": 1,
@@ -101,8 +115,9 @@ def test_the_funnel_units_and_burn_down_match_what_happened(files):
 def test_the_regulator_figures_per_week_and_cumulated(files):
     week1, week2 = files.progress.periods
     assert (week1.start, week1.end) == (dt.date(2026, 11, 23), dt.date(2026, 11, 29))
-    # Week 1: 3 letters posted; first calls to C00000-3 and C00005; reached C00000-3.
-    assert (week1.notified_mail, week1.notified_phone, week1.answered) == (3, 5, 4)
+    # Week 1: 3 letters posted, RETURNED's came back undelivered: 2 notices by mail; calls
+    # reached C00000-3 (C00001 after a no-answer); C00005's callback request notifies nobody.
+    assert (week1.notified_mail, week1.notified_phone, week1.answered) == (2, 4, 4)
     assert (week1.units_corrected, week1.notified_sms, week1.notified_email) == (2, 0, 0)
     # Week 2: first calls to C00004 and RETURNED, both reached, both corrected.
     assert (week2.notified_mail, week2.notified_phone, week2.answered, week2.units_corrected) == (

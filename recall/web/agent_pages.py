@@ -18,6 +18,8 @@ from recall.calling.outcomes import record_disposition
 from recall.calling.script import call_script
 from recall.campaign.definitions import get_definition
 from recall.domain.calling import DECLINED, ESCALATED, NOT_IN_POSSESSION
+from recall.domain.errors import Refused
+from recall.remedies.incidents import IncidentReport, record_incident
 from recall.web.pages import redirect, render
 from recall.web.security import AgentUser, AppDep, CaseId, Csrf, agent_of
 
@@ -149,6 +151,34 @@ def call(
     request.session["dialled"] = dict(request.session["dialled"])  # marks the session changed
     flash = "Calling: your phone rings first, then you are put through to the customer."
     return redirect(f"/cases/{case_id}", flash, request)
+
+
+@router.post("/cases/{case_id}/incident", dependencies=[Csrf])
+def incident(
+    request: Request,
+    case_id: CaseId,
+    user: AgentUser,
+    app: AppDep,
+    kind: Annotated[str, Form(max_length=60)],
+    severity: Annotated[str, Form(max_length=20)],
+    occurred_on: Annotated[str, Form(max_length=10)],
+    text: Annotated[str, Form(max_length=2000)] = "",
+) -> Response:
+    """Harm or damage the customer reports; an injury sends the case to a health specialist."""
+    agent_id = agent_of(user)
+    card = _open(request, app, user, case_id)
+    given = IncidentReport(card.case_ref, kind, severity, occurred_on, text)
+    try:
+        done = record_incident(engine=app.engine, given=given, actor=agent_id, channel="phone",
+                               agent_id=agent_id, clock=app.clock)  # fmt: skip
+    except Refused as exc:
+        return _case_page(
+            request, app, user.username, card, error=f"Not recorded: {exc}", status=400
+        )
+    if done.escalated:
+        flash = f"{done.case_ref}: incident recorded; the case went to a health specialist."
+        return redirect("/my/list", flash, request)
+    return redirect(f"/cases/{case_id}", f"{done.case_ref}: incident recorded.", request)
 
 
 @router.post("/cases/{case_id}/release", dependencies=[Csrf])

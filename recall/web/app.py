@@ -12,7 +12,7 @@ from starlette.exceptions import HTTPException
 
 from recall.bootstrap import App, build_app
 from recall.domain.errors import NotFound, Refused, Unavailable
-from recall.web import agent_pages, api, lead_pages, pages, report_pages
+from recall.web import agent_pages, api, lead_pages, pages, remedy_pages, report_pages
 from recall.web.limits import BodyLimit
 from recall.web.pages import redirect, render
 from recall.web.security import BadCsrf, Forbidden, LoginRequired
@@ -145,5 +145,5 @@ def openapi_schema() -> dict:
     return get_openapi(title="recall console API", version="1", routes=api.router.routes)
 
 
-CONSOLE_ROUTERS = (pages.router, agent_pages.router, lead_pages.router, report_pages.router,
-                   api.router)  # fmt: skip
+CONSOLE_ROUTERS = (pages.router, agent_pages.router, lead_pages.router, remedy_pages.router,
+                   report_pages.router, api.router)  # fmt: skip
