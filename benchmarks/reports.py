@@ -3,19 +3,22 @@
     python -m benchmarks.reports [--cases 350000] [--agents 250] [--skip-postgres]
 
 One high-hazard recall of `cases` call-list cases over `agents` agents, ten days into its
-campaign: every case identified on day 0; 70 % called (notified) over days 0-9, 45 % reached
-(contacted), 30 % resolved with a remedy, 5 % declined, 3 % unreachable; one call attempt per
-called case; 500 callbacks missed by their agent. Written straight into a fresh database
-(SQLite file, then a throw-away PostgreSQL database); timed: `write_progress_report` (every
-figure, the PDF and its CSVs) and one `follow_up` pass (the missed callbacks handed on, the
-rebalance, the SLA; then passes with nothing left to do). The report runs 3 times, the
-median is reported.
+campaign: every case identified on day 0; over days 0-9, 45 % reached by phone (notified and
+contacted), 22 % notified by a letter, 3 % unreachable after unanswered calls; 30 % resolved
+with a remedy (two thirds of them carried out), 5 % declined; one call per called case; an
+incident per 1,000 cases; 500 callbacks missed by their agent. Written straight into a fresh
+database (SQLite file, then a throw-away PostgreSQL database); timed: `write_progress_report`
+(every figure, the PDF and its CSVs), the regulator's monthly report (figures, PDF and CSV),
+drawing the effectiveness check (level B, a quarter of those notified) and one `follow_up`
+pass (the missed callbacks handed on, the rebalance, the SLA; then passes with nothing left
+to do). Reports run 3 times, the median is reported.
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
+import random
 import statistics
 import sys
 import tempfile
@@ -29,8 +32,11 @@ from benchmarks.run import machine, peak_mb, postgres_database, write_section
 from recall.calling.assignment import assign_call_list
 from recall.calling.follow_up import follow_up
 from recall.db.engine import make_engine, upgrade
-from recall.db.models import CallAttempt, Case, CaseEvent, QueueEntry
+from recall.db.models import CallAttempt, Case, CaseEvent, Fulfilment, Incident, QueueEntry
+from recall.reporting.effectiveness import draw_checks
 from recall.reporting.files import write_progress_report
+from recall.reporting.monthly import monthly_report
+from recall.reporting.monthly_files import write_monthly_report
 from recall.settings import PROJECT_TEMPLATES
 
 RUNS = 3
@@ -43,7 +49,7 @@ def fate(n: int) -> list[tuple[str, int]]:
     """The status steps of case n, with the day each was reached."""
     draw, day = n % 100, n % 10
     steps = [("identified", 0)]
-    if draw < 70:
+    if draw < 67:
         steps.append(("notified", day))
     if draw < 45:
         steps.append(("contacted", day))
@@ -54,6 +60,11 @@ def fate(n: int) -> list[tuple[str, int]]:
     elif 67 <= draw < 70:
         steps.append(("unreachable", day))
     return steps
+
+
+def notified_by(n: int) -> str | None:
+    draw = n % 100
+    return "phone" if draw < 45 else "letter" if draw < 67 else None
 
 
 def populate(engine: Engine, cases: int, agents: int) -> None:
@@ -72,11 +83,12 @@ def populate(engine: Engine, cases: int, agents: int) -> None:
         old = None
         for status, day in steps:
             at = DAY0 + dt.timedelta(days=day, hours=1 + n % 8)
-            events.append({"case_id": case_id, "at": at, "actor": "bench", "channel": "phone",
+            channel = "letter" if status == "notified" and notified_by(n) == "letter" else "phone"
+            events.append({"case_id": case_id, "at": at, "actor": "bench", "channel": channel,
                            "old_status": old, "new_status": status, "note": None})  # fmt: skip
             old = status
         finals[case_id] = steps[-1][0]
-        if len(steps) > 1:
+        if notified_by(n) != "letter" and len(steps) > 1:
             at = DAY0 + dt.timedelta(days=steps[1][1], hours=1 + n % 8)
             reached = steps[-1][0] in ("contacted", "resolved", "declined")
             attempts.append({"case_id": case_id, "agent_id": owners[case_id], "started_at": at,
@@ -88,14 +100,32 @@ def populate(engine: Engine, cases: int, agents: int) -> None:
         for start in range(0, len(attempts), CHUNK):
             connection.execute(insert(CallAttempt), attempts[start : start + CHUNK])
         for status in ("notified", "contacted", "resolved", "declined", "unreachable"):
-            chosen = [c for c, s in finals.items() if s == status]
-            for start in range(0, len(chosen), CHUNK):
-                connection.execute(
-                    update(Case).where(Case.id.in_(chosen[start : start + CHUNK]))
-                    .values(status=status, outcome="refund" if status == "resolved" else None,
-                            attempts=1 if status == "notified" else 0)
-                )  # fmt: skip
-        missed = [c for c, s in finals.items() if s == "notified"][:500]
+            for channel in ("phone", "letter", None):
+                chosen = [c for n, (c, s) in enumerate(finals.items())
+                          if s == status and notified_by(n) == channel]  # fmt: skip
+                for start in range(0, len(chosen), CHUNK):
+                    connection.execute(
+                        update(Case).where(Case.id.in_(chosen[start : start + CHUNK]))
+                        .values(status=status, notified_by=channel, first_channel="call",
+                                outcome="refund" if status == "resolved" else None,
+                                agreed_at=DAY0 if status == "resolved" else None,
+                                attempts=1 if status == "unreachable" else 0)
+                    )  # fmt: skip
+        resolved = [c for c, s in finals.items() if s == "resolved"]
+        done = [{"case_id": c, "recall_id": str(RAW["id"]), "kind": "refund_paid", "units": 1,
+                 "amount": "49.90", "currency": "EUR",
+                 "done_on": (DAY0 + dt.timedelta(days=i % 10)).date(),
+                 "source": "file", "recorded_by": "bench", "recorded_at": NOW}
+                for i, c in enumerate(resolved) if i % 3]  # fmt: skip
+        for start in range(0, len(done), CHUNK):
+            connection.execute(insert(Fulfilment), done[start : start + CHUNK])
+        harmed = [{"case_id": c, "recall_id": str(RAW["id"]), "kind": "burn",
+                   "severity": ("injury", "property_damage", "none")[i % 3],
+                   "occurred_on": (DAY0 - dt.timedelta(days=i % 20)).date(),
+                   "recorded_by": "bench", "recorded_at": DAY0 + dt.timedelta(days=i % 10)}
+                  for i, c in enumerate(ids[::1000])]  # fmt: skip
+        connection.execute(insert(Incident), harmed)
+        missed = [c for c, s in finals.items() if s == "contacted"][:500]
         connection.execute(
             update(Case).where(Case.id.in_(missed)).values(
                 callback_at=NOW - dt.timedelta(hours=5), callback_agent=select(QueueEntry.agent_id)
@@ -124,6 +154,28 @@ def measure(label: str, url: str, cases: int, agents: int, out: Path) -> list[tu
     print(f"  report: {statistics.median(timings):.2f} s; resolved {total.resolved:,}")
     rows.append((label, "progress report (figures, PDF, 4 CSVs)", timings, REPORT_TARGET,
                  f"{files.pdf.stat().st_size / 1024:,.0f} KB PDF"))  # fmt: skip
+    timings = []
+    for run in range(RUNS):
+        started = time.perf_counter()
+        month = monthly_report(engine=engine, recall_id=str(RAW["id"]), month=f"{NOW:%Y-%m}",
+                               clock=lambda: NOW)  # fmt: skip
+        monthly = write_monthly_report(month, out / f"{label}-monthly-{run}",
+                                       PROJECT_TEMPLATES / "fonts", "fr")  # fmt: skip
+        timings.append(time.perf_counter() - started)
+    print(f"  monthly report: {statistics.median(timings):.2f} s; corrected "
+          f"{month.corrected.cumulative:,} of {month.units_affected:,} units")  # fmt: skip
+    rows.append((label, "monthly report for the regulator (figures, PDF, CSV)", timings,
+                 REPORT_TARGET, f"{monthly.pdf.stat().st_size / 1024:,.0f} KB PDF; "
+                 f"{month.corrected.cumulative:,} units corrected, "
+                 f"{month.agreed.cases:,} agreed not carried out"))  # fmt: skip
+    started = time.perf_counter()
+    drawn = draw_checks(engine=engine, recall_id=str(RAW["id"]), out_dir=out / f"{label}-checks",
+                        clock=lambda: NOW, rng=random.Random(1))  # fmt: skip
+    timings = [time.perf_counter() - started]
+    print(f"  effectiveness check drawn: {timings[0]:.2f} s; {drawn.sample:,} of "
+          f"{drawn.notified:,} notified")  # fmt: skip
+    rows.append((label, "effectiveness check drawn (level B)", timings, None,
+                 f"{drawn.sample:,} of {drawn.notified:,} notified; check list"))  # fmt: skip
     timings = []
     for _ in range(RUNS):
         started = time.perf_counter()
