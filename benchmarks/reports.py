@@ -35,8 +35,7 @@ from recall.db.engine import make_engine, upgrade
 from recall.db.models import CallAttempt, Case, CaseEvent, Fulfilment, Incident, QueueEntry
 from recall.reporting.effectiveness import draw_checks
 from recall.reporting.files import write_progress_report
-from recall.reporting.monthly import monthly_report
-from recall.reporting.monthly_files import write_monthly_report
+from recall.reporting.monthly import monthly_report, write_monthly_report
 from recall.settings import PROJECT_TEMPLATES
 
 RUNS = 3
@@ -159,8 +158,8 @@ def measure(label: str, url: str, cases: int, agents: int, out: Path) -> list[tu
         started = time.perf_counter()
         month = monthly_report(engine=engine, recall_id=str(RAW["id"]), month=f"{NOW:%Y-%m}",
                                clock=lambda: NOW)  # fmt: skip
-        monthly = write_monthly_report(month, out / f"{label}-monthly-{run}",
-                                       PROJECT_TEMPLATES / "fonts", "fr")  # fmt: skip
+        monthly = write_monthly_report(month, out_dir=out / f"{label}-monthly-{run}",
+                                       fonts_dir=PROJECT_TEMPLATES / "fonts")  # fmt: skip
         timings.append(time.perf_counter() - started)
     print(f"  monthly report: {statistics.median(timings):.2f} s; corrected "
           f"{month.corrected.cumulative:,} of {month.units_affected:,} units")  # fmt: skip

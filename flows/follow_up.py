@@ -12,16 +12,19 @@ from recall.remedies import till
 from recall.reporting import closing, overview
 
 
+@task(name="till-returns", retries=2, retry_delay_seconds=10)
+def till_returns(recall_id: str) -> till.TillReturns:
+    app = current_app()
+    return till.apply_till_returns(engine=app.engine, recall_id=recall_id, clock=app.clock)
+
+
 @task(name="follow-up-recall", retries=2, retry_delay_seconds=10)
 def follow_up_recall(recall_id: str) -> service.FollowUpReport:
     app = current_app()
-    returned = till.apply_till_returns(engine=app.engine, recall_id=recall_id, clock=app.clock)
-    report = service.follow_up(
+    return service.follow_up(
         engine=app.engine, recall_id=recall_id, home_language=app.settings.home_language,
         clock=app.clock,
     )  # fmt: skip
-    report.till_returns = returned.cases
-    return report
 
 
 @task(name="purge-personal-data")
@@ -46,7 +49,9 @@ def follow_up(recall_ids: list[str] | None = None) -> list[service.FollowUpRepor
     logger = get_run_logger()
     reports = []
     for recall_id in ids:
+        returned = till_returns(recall_id)  # first: a case closed at a till is not called
         report = follow_up_recall(recall_id)
+        report.till_returns = returned.cases
         logger.info(
             "%s: %d case(s) closed by a till return, %d letter(s) to the call list, "
             "%d callback(s) overdue (%d handed on), %d assigned, %d moved", recall_id,

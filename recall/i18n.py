@@ -11,10 +11,9 @@ from collections.abc import Callable
 from functools import cache
 from pathlib import Path
 
-from babel import Locale
 from babel.dates import format_date
 from babel.messages.pofile import read_po
-from babel.numbers import format_decimal, format_percent
+from babel.numbers import format_decimal
 
 from recall.settings import PROJECT_TEMPLATES
 
@@ -41,16 +40,10 @@ def gettext(language: str) -> Callable[[str], str]:
 
 
 def number(value: float | int, language: str) -> str:
+    """1234.5 as the language writes it: "1 234,5" in French, "1,234.5" in English."""
     return format_decimal(value, locale=language)
 
 
-def percent(value: float, language: str) -> str:
-    return format_percent(value, format="#,##0.0%", locale=language)
-
-
 def long_date(value: dt.date, language: str) -> str:
+    """A day as "1 décembre 2026" or "December 1, 2026"."""
     return format_date(value, format="long", locale=language)
-
-
-def language_name(language: str, in_language: str) -> str:
-    return Locale.parse(language).get_display_name(in_language) or language

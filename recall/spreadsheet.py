@@ -14,6 +14,7 @@ from __future__ import annotations
 import csv
 import re
 from collections.abc import Iterable
+from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # pandas is only imported by those who hand a frame
@@ -68,3 +69,35 @@ class _SafeWriter:
 def writer(out: IO[str], **options: Any) -> _SafeWriter:
     """csv.writer(out, **options), neutralising every text cell it is given."""
     return _SafeWriter(out, **options)
+
+
+class UnreadableFile(ValueError):
+    """A small CSV that can't be read; its message names the file and why."""
+
+
+def rejects_path(path: Path) -> Path:
+    """`purchases.csv` -> `purchases.rejects.csv`, next to the input."""
+    return path.with_name(f"{path.stem}.rejects.csv")
+
+
+def read_small_csv(path: Path) -> pd.DataFrame:
+    """A small CSV from a partner (a print house's returns, a retailer's fulfilments): `,`,
+    `;` or tab, UTF-8 with or without BOM or Windows-1252; every cell as text, column names
+    stripped and lower-cased."""
+    import pandas as pd
+
+    if not path.is_file():
+        raise UnreadableFile(f"{path}: no such file")
+    for encoding in ("utf-8-sig", "cp1252"):
+        try:
+            with path.open(encoding=encoding) as handle:
+                header = handle.readline()
+            sep = max((",", ";", "\t"), key=header.count)
+            frame = pd.read_csv(path, sep=sep, dtype=str, keep_default_na=False, encoding=encoding)
+        except UnicodeDecodeError:
+            continue
+        except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+            raise UnreadableFile(f"{path}: not a readable CSV file ({exc})") from None
+        frame.columns = [str(c).strip().lower() for c in frame.columns]
+        return frame
+    raise UnreadableFile(f"{path}: neither UTF-8 nor Windows-1252 text")

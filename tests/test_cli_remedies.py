@@ -81,6 +81,8 @@ def test_fulfilments_by_hand_and_by_file(run, refs, tmp_path):
     rejects = pd.read_csv(tmp_path / "done.rejects.csv", dtype=str)
     assert rejects.reject_reason.tolist() == [f"case {refs['C00001']} has no remedy agreed yet "
                                               "(identified)"]  # fmt: skip
+    elsewhere = run("fulfilment", "import", file, "--recall", "R-2026-099")
+    assert "0 recorded (0 unit(s) corrected), 0 already recorded, 2 rejected" in elsewhere.output
     wrong = tmp_path / "wrong.csv"
     wrong.write_text("reference;date\nx;y\n", encoding="utf-8")
     refused = run("fulfilment", "import", wrong)
@@ -97,9 +99,10 @@ def test_a_till_return_in_the_next_export_closes_the_case(run, refs, tmp_path, d
         encoding="utf-8",
     )
     imported = run("import", "--purchases", purchases)
-    assert "R-2026-014: 1 case(s) closed by a return at the till (1 unit(s))" in imported.output
+    assert "R-2026-014: 1 case(s) with units back at a till, 1 unit(s); 1 closed" in imported.output
     assert status_of(database_url, refs["C00001"])[:2] == ("resolved", "returned_in_store")
-    assert "0 case(s) closed" in run("till-returns", "R-2026-014").output  # never twice
+    again = run("till-returns", "R-2026-014").output  # never twice
+    assert "0 case(s) with units back at a till, 0 unit(s); 0 closed" in again
 
 
 def test_an_injury_reported_from_the_command_line_reaches_the_specialist(run, refs, database_url):
@@ -107,6 +110,9 @@ def test_an_injury_reported_from_the_command_line_reaches_the_specialist(run, re
                "2026-11-20", "--text", "burned fingers")  # fmt: skip
     assert said.exit_code == 0 and "escalated to a health specialist (agent H1)" in said.output
     assert status_of(database_url, refs["C00002"]) == ("escalated", "escalated", "H1")
+    twice = run("incident", refs["C00002"], "--kind", "burn", "--severity", "injury", "--on",
+                "2026-11-20", "--text", "burned fingers")  # fmt: skip
+    assert twice.exit_code == 0 and "escalated" not in twice.output  # the same report: once
     bad = run(
         "incident", refs["C00002"], "--kind", "burn", "--severity", "bad", "--on", "2026-11-20"
     )

@@ -10,9 +10,12 @@ from recall.calling.assignment import assign_call_list
 from recall.calling.claiming import claim_case
 from recall.calling.outcomes import record_disposition
 from recall.calling.queue import on_call_list
-from recall.db.models import CallAttempt, Case, CaseEvent, Recall, RecallBuyer
+from recall.db.models import CallAttempt, Case, CaseEvent, Fulfilment, Incident, Recall, RecallBuyer
+from recall.remedies.fulfilment import FulfilmentInput, record_fulfilment
+from recall.remedies.incidents import IncidentReport, record_incident
 from recall.reporting.closing import ClosingError, close_recall, purge_due, purge_personal_data
 from recall.reporting.completion import completion
+from recall.reporting.effectiveness import draw_checks
 from recall.reporting.overview import open_recall_ids
 from recall.settings import PROJECT_TEMPLATES
 from tests.support import agent, callers, seed
@@ -34,6 +37,14 @@ def closed(engine, tmp_path):
         engine=engine, agent_id="A1", case_id=first.id, disposition="reached", outcome="refund",
         note="Mme Lefèvre, 06 12 34 56 78", clock=lambda: DAY0,
     )  # fmt: skip
+    ref = first.case_ref
+    paid = FulfilmentInput(ref, "refund_paid", "2026-11-23", amount="49.90",
+                           done_by="Mme Lefèvre's bank", reference="IBAN FR76")  # fmt: skip
+    record_fulfilment(engine=engine, actor="lead", source="cli", clock=lambda: DAY0, given=paid)
+    said = IncidentReport(ref, "burn", "none", "2026-11-20", "Mme Lefèvre, 3 rue X")
+    record_incident(engine=engine, actor="lead", channel="cli", clock=lambda: DAY0, given=said)
+    draw_checks(engine=engine, recall_id=RECALL, out_dir=tmp_path / "data" / "checks" / RECALL,
+                clock=lambda: DAY0)  # fmt: skip
     letters = tmp_path / "data" / "letters" / RECALL
     letters.mkdir(parents=True)
     (letters / "letters-0001.pdf").write_bytes(b"%PDF names and addresses")
@@ -71,7 +82,7 @@ def test_personal_data_is_kept_for_the_retention_period_then_pseudonymised(engin
     assert purge_due(engine=engine, now=late) == [RECALL]
     purged = purge_personal_data(engine=engine, recall_id=RECALL, data_dir=data_dir,
                                  clock=lambda: late)  # fmt: skip
-    assert (purged.cases, purged.files_removed) == (3, 1)
+    assert (purged.cases, purged.files_removed) == (3, 2)  # a letters file, a check list
     with Session(engine) as session:
         cases = session.scalars(select(Case)).all()
         assert all(c.phone_e164 is None and c.customer_id.startswith("anon-") for c in cases)
@@ -79,6 +90,10 @@ def test_personal_data_is_kept_for_the_retention_period_then_pseudonymised(engin
         assert not any(session.scalars(select(CaseEvent.note)).all())
         assert not any(session.scalars(select(CallAttempt.note)).all())
         assert not session.scalars(select(RecallBuyer)).all()
+        assert session.scalars(select(Incident.text)).all() == [None]
+        fulfilled = session.scalars(select(Fulfilment)).one()
+        assert (fulfilled.done_by, fulfilled.reference, fulfilled.amount) == (None, None, "49.90")
+    assert not (data_dir / "checks" / RECALL).exists()
     assert not (data_dir / "letters" / RECALL / "letters-0001.pdf").exists()
     assert (data_dir / "letters" / RECALL / "posters" / "poster-S001.pdf").exists()
     after = completion(engine=engine, recall_id=RECALL)

@@ -169,3 +169,28 @@ def test_the_monthly_report_is_downloaded_in_french_and_english(console):
         log_in(client, "alice")
         assert client.get(f"/recalls/{RECALL}/case", params={"ref": "x"}).status_code == 403
         assert client.get(f"/reports/{RECALL}/monthly.pdf").status_code == 403
+
+
+def test_an_injury_told_on_the_hotline_is_recorded_by_the_agent_who_answers(console):
+    app, web = console
+    with Session(app.engine) as session:
+        theirs = session.scalars(
+            select(Case).join(Case.holder).where(Case.agent_id == "A2")
+        ).first()
+    with TestClient(web) as client:
+        token = log_in(client, "alice")  # A1 answers the hotline for A2's customer
+        client.post("/hotline", data={"q": theirs.case_ref, "csrf": token})
+        form = {"csrf": token, "kind": "burn", "severity": "injury", "occurred_on": "2026-11-22",
+                "inbound": "1"}  # fmt: skip
+        answer = client.post(f"/cases/{theirs.id}/incident", data=form, follow_redirects=False)
+        assert answer.status_code == 303 and answer.headers["location"] == "/hotline"
+        again = client.post(f"/cases/{theirs.id}/incident", data=form, follow_redirects=False)
+        assert again.status_code == 303  # a double click: recorded once
+        unfound = client.post(f"/cases/{theirs.id + 1}/incident", data=form)
+        assert unfound.status_code == 404  # not found by her hotline search
+    escalated = case(app.engine, theirs.id)
+    assert (escalated.status, escalated.agent_id, escalated.notified_by) == (
+        "escalated", "SP", "hotline",
+    )  # fmt: skip
+    with Session(app.engine) as session:
+        assert session.scalar(select(func.count()).select_from(Incident)) == 1

@@ -27,8 +27,7 @@ from recall.remedies.incidents import IncidentReport, record_incident
 from recall.remedies.till import apply_till_returns
 from recall.reporting import effectiveness
 from recall.reporting.files import write_progress_report
-from recall.reporting.monthly import monthly_report
-from recall.reporting.monthly_files import write_monthly_report
+from recall.reporting.monthly import monthly_report, write_monthly_report
 from recall.settings import PROJECT_TEMPLATES
 from tests.support import agent, callers, customer, line, seed
 from tests.support import launch as launch_sample
@@ -323,7 +322,8 @@ def test_the_monthly_report_follows_the_cpsc_structure(engine, recall_run, tmp_p
     assert november.checks.checked == 0  # made in December
     for language, heading in (("fr", "Rapport mensuel d'avancement"),
                               ("en", "Monthly progress report")):  # fmt: skip
-        files = write_monthly_report(december, tmp_path / "monthly", FONTS, language)
+        files = write_monthly_report(december, out_dir=tmp_path / "monthly", fonts_dir=FONTS,
+                                     language=language)  # fmt: skip
         text = " ".join(page.extract_text() for page in PdfReader(files.pdf).pages)
         assert heading in text and "R-2026-014" in text
         folder = DOCS if os.environ.get("RECALL_UPDATE_DOCS") == "1" else tmp_path
@@ -337,17 +337,34 @@ def test_the_monthly_report_follows_the_cpsc_structure(engine, recall_run, tmp_p
         .read_text(encoding="utf-8-sig")  # fmt: skip
 
 
-def test_every_label_of_the_monthly_report_is_translated_into_french():
+def test_every_word_of_the_monthly_report_is_translated_into_french():
     from babel.messages.extract import extract_from_file
 
     from recall import i18n
-    from recall.reporting import monthly_files
+    from recall.reporting.effectiveness import CheckFigures
+    from recall.reporting.monthly import figures, layout, pdf
+    from recall.reporting.progress import Agreed
 
-    source = monthly_files.__file__
-    said = {message for _, message, _, _ in extract_from_file("python", source)}
-    for labels in (monthly_files.KIND_LABELS, monthly_files.NOTICE_LABELS,
-                   monthly_files.CONTACT_LABELS, monthly_files.INCIDENT_LABELS):  # fmt: skip
-        said |= set(labels.values())
-    said |= {"high", "medium", "low"}
+    nothing = figures.Figure("x", 0, 0)
+    report = figures.MonthlyReport(
+        recall_id=RECALL, title="t", hazard="high", launched_on=DAY0.date(),
+        month_start=DAY0.date(), month_end=DAY0.date(), as_of=DAY0, units_affected=0,
+        untraceable_units=0, corrected=nothing,
+        corrected_by_kind=[figures.Figure(k, 0, 0) for k in layout.KIND_LABELS],
+        agreed=Agreed(), incidents=[figures.IncidentLine(k, 0, 0, 0, 0)
+                                    for k in layout.INCIDENT_LABELS],
+        notified=[figures.Figure(k, 0, 0) for k in layout.NOTICE_LABELS], attempts=nothing,
+        contacted_firm=[figures.Figure(k, 0, 0) for k in layout.CONTACT_LABELS],
+        checks=CheckFigures("B", 0.25), completion_expected=None, ends_on=None, cases=0,
+        resolved=0,
+    )  # fmt: skip
+    said = {message for _, message, _, _ in extract_from_file("python", pdf.__file__)}
+    for section in layout.sections(report):
+        said |= {section.title, section.note, *section.columns}
+        said |= {line.label for line in section.lines}
+        said |= {v for line in section.lines for v in (line.month, line.total)
+                 if isinstance(v, str) and v and not v[0].isupper()}  # fmt: skip
+    said |= {"high", "medium", "low", "not recorded"}
+    said.discard("")
     assert len(said) > 60
     assert sorted(said - set(i18n.catalogue("fr"))) == []

@@ -18,9 +18,8 @@ from recall.clock import Clock, utc_now
 from recall.db.models import Agent
 from recall.domain.contacts import normalise_phone, parse_flag
 from recall.domain.errors import NotFound, Refused
-from recall.importing.service import rejects_path
 from recall.importing.sources import BadFile, Source, open_source
-from recall.spreadsheet import write_frame
+from recall.spreadsheet import rejects_path, write_frame
 
 REQUIRED = ("agent_id", "name", "languages")
 MAX_CAPACITY = 10_000

@@ -249,7 +249,9 @@ def _apply_line_result(
 ) -> None:
     case = session.get_one(Case, attempt.case_id)
     try:
-        apply_disposition(session, case, disposition, actor=TWILIO, attempt=attempt, now=now)
+        # A machine detected on the line is not a message left: never a notice by itself.
+        apply_disposition(session, case, disposition, actor=TWILIO, attempt=attempt, now=now,
+                          message_left=False)  # fmt: skip
     except WorkError as exc:  # the case moved on meanwhile (e.g. resolved): keep the line only
         attempt.note = f"line {attempt.line_status}: {exc}"
 

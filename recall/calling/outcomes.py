@@ -164,6 +164,7 @@ def apply_disposition(
     callback_at: dt.datetime | None = None,
     note: str | None = None,
     channel: str = "phone",
+    message_left: bool = True,
 ) -> CallResult:
     """The contract's consequences of one call, on a case this transaction holds.
 
@@ -178,8 +179,9 @@ def apply_disposition(
     state = CallState(status, case.attempts, has_address(session, case.customer_id), sent, returned)
     try:
         plan = plan_disposition(
-            state, disposition, now=now, policy=definition.call, callback_at=callback_at
-        )
+            state, disposition, now=now, policy=definition.call, callback_at=callback_at,
+            message_left=message_left,
+        )  # fmt: skip
     except Refused as exc:
         raise WorkError(str(exc)) from None
     step_note = plan.note or f"call: {disposition.value}"
@@ -203,7 +205,7 @@ def apply_disposition(
         case.call = False
         if plan.needs_letter:
             case.letter = True
-        case.notice_only = not case.letter
+        case.notice_only = not case.letter or returned  # a letter back reaches nobody
         if plan.statuses and plan.statuses[-1] != Status.UNREACHABLE:
             record_move(session, case, actor=actor, channel=channel, note=plan.note,
                         clock=lambda: now)  # fmt: skip

@@ -3,9 +3,7 @@ launch flow runs in a process of its own, whose log the lead can follow (and ret
 
 from __future__ import annotations
 
-import datetime as dt
 import os
-import re
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -14,6 +12,7 @@ from pathlib import Path
 from recall.campaign.definitions import MAX_DEFINITION_BYTES, load_definition
 from recall.domain.definition import FieldError, InvalidDefinition, RecallDefinition
 from recall.domain.errors import NotFound
+from recall.filenames import keep_upload
 from recall.settings import PROJECT_TEMPLATES
 
 _STARTED = "launch started: "
@@ -47,11 +46,7 @@ def check_upload(
     if len(content) > MAX_DEFINITION_BYTES:
         problem = FieldError("(file)", f"larger than {MAX_DEFINITION_BYTES // 1024} KiB")
         raise InvalidDefinition([problem], filename)
-    uploads.mkdir(parents=True, exist_ok=True)
-    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%f")
-    safe = re.sub(r"[^A-Za-z0-9._-]+", "_", Path(filename or "recall.yaml").name)[:80]
-    path = uploads / f"{stamp}-{safe}"
-    path.write_bytes(content)
+    path = keep_upload(uploads, filename, content, "recall.yaml")
     definition, _ = load_definition(path, templates_dir=templates_dir)
     return definition, path
 

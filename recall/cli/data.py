@@ -66,20 +66,10 @@ def import_command(
             progress=advance,
         )
     _print_import(report)
-    if "purchases" in files:
-        _till_returns(app)
+    if "purchases" in files:  # return lines of a recalled product correct their cases
+        from recall.cli.remedies import apply_till_returns
 
-
-def _till_returns(app: Any) -> None:
-    """Return lines of a recalled product close their buyers' cases (open recalls)."""
-    from recall.remedies.till import apply_till_returns
-    from recall.reporting.overview import open_recall_ids
-
-    for recall_id in open_recall_ids(engine=app.engine):
-        done = apply_till_returns(engine=app.engine, recall_id=recall_id, clock=app.clock)
-        if done.cases:
-            out.print(f"{recall_id}: {done.cases:,} case(s) closed by a return at the till "
-                      f"({done.units:,} unit(s))")  # fmt: skip
+        apply_till_returns(app, None, quiet=True)
 
 
 def _print_import(report: ImportReport) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import getpass
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -72,13 +72,18 @@ def fulfilment_import(
             "units, amount, currency, done_by, reference"
         ),
     ],
+    recall_id: Annotated[
+        str | None, typer.Option("--recall", help="refuse the rows of another recall's cases")
+    ] = None,
 ) -> None:
     """Record a file of fulfilments from the retailer's systems; bad rows go to a rejects file."""
     from recall.bootstrap import build_app
     from recall.remedies.fulfilment import import_fulfilments
 
     app = build_app()
-    report = import_fulfilments(engine=app.engine, path=path, actor=_actor(), clock=app.clock)
+    report = import_fulfilments(
+        engine=app.engine, path=path, actor=_actor(), recall_id=recall_id, clock=app.clock
+    )
     out.print(f"{path.name}: {report.recorded:,} recorded ({report.units:,} unit(s) corrected), "
               f"{report.already:,} already recorded, {report.rejected:,} rejected")  # fmt: skip
     if report.rejects_file:
@@ -112,16 +117,23 @@ def till_returns(
         str | None, typer.Argument(help="one recall (default: every open one)")
     ] = None,
 ) -> None:
-    """Close the cases whose product came back at a till (return lines imported since launch)."""
+    """Correct the cases whose product came back at a till (return lines imported since)."""
     from recall.bootstrap import build_app
-    from recall.remedies.till import apply_till_returns
+
+    apply_till_returns(build_app(), [recall_id] if recall_id else None, quiet=False)
+
+
+def apply_till_returns(app: Any, recall_ids: list[str] | None, *, quiet: bool) -> None:
+    """One pass of the till returns on the recalls (default: every open one), said per recall
+    (`quiet`: only where something changed)."""
+    from recall.remedies.till import apply_till_returns as apply
     from recall.reporting.overview import open_recall_ids
 
-    app = build_app()
-    for rid in [recall_id] if recall_id else open_recall_ids(engine=app.engine):
-        done = apply_till_returns(engine=app.engine, recall_id=rid, clock=app.clock)
-        out.print(f"{rid}: {done.cases:,} case(s) closed by a return at the till "
-                  f"({done.units:,} unit(s))")  # fmt: skip
+    for rid in recall_ids or open_recall_ids(engine=app.engine):
+        done = apply(engine=app.engine, recall_id=rid, clock=app.clock)
+        if done.cases or not quiet:
+            out.print(f"{rid}: {done.cases:,} case(s) with units back at a till, "
+                      f"{done.units:,} unit(s); {done.closed:,} closed")  # fmt: skip
         if done.skipped:
             out.print(f"{rid}: left as recorded: {', '.join(done.skipped[:10])}")
 
@@ -182,14 +194,14 @@ def monthly_report(
     from recall import i18n
     from recall.bootstrap import build_app
     from recall.reporting.monthly import monthly_report as build
-    from recall.reporting.monthly_files import write_monthly_report
+    from recall.reporting.monthly import write_monthly_report
 
     if language not in i18n.LANGUAGES:
         fail(f"--language {language!r}: choose {' or '.join(i18n.LANGUAGES)}")
     app = build_app()
     report = build(engine=app.engine, recall_id=recall_id, month=month, clock=app.clock)
     files = write_monthly_report(
-        report, out_dir or app.settings.data_dir / "reports" / recall_id / "monthly",
-        app.fonts_dir, language,
+        report, out_dir=out_dir or app.settings.data_dir / "reports" / recall_id / "monthly",
+        fonts_dir=app.fonts_dir, language=language,
     )  # fmt: skip
     out.print(f"{files.pdf}\n{files.csv}")

@@ -153,17 +153,20 @@ def plan_disposition(
     now: dt.datetime,
     policy: CallPolicy,
     callback_at: dt.datetime | None = None,
+    message_left: bool = True,
 ) -> DispositionPlan:
     """The contract's rules for one call; raise Refused when the disposition can't apply.
 
     Only a call that reached the customer notifies them (a voicemail too, when the recall
-    says a message left is a notice); every other call is an attempt and nothing more.
+    says a message left is a notice and one was left: `message_left`, False for a machine
+    detected by the line); every other call is an attempt and nothing more.
     """
     if disposition in UNANSWERED:
         left = (
             (Status.NOTIFIED,)
             if disposition == Disposition.VOICEMAIL
             and policy.voicemail_notifies
+            and message_left
             and state.status == Status.IDENTIFIED
             else ()
         )
@@ -172,7 +175,8 @@ def plan_disposition(
         return DispositionPlan(left, counts=True, next_call_at=now + policy.retry_after)
     if disposition == Disposition.WRONG_NUMBER:
         return _give_up(state, (), "wrong number")
-    at = _callback_instant(callback_at, now) if callback_at is not None else None
+    wants_time = disposition in (Disposition.CALLBACK_REQUESTED, Disposition.REACHED)
+    at = _callback_instant(callback_at, now) if callback_at is not None and wants_time else None
     if disposition == Disposition.CALLBACK_REQUESTED:
         if at is None:
             raise Refused("callback_requested needs the time the customer asked to be called")
@@ -184,12 +188,14 @@ def plan_disposition(
         return DispositionPlan(reached, counts=False)
     # The customer answered and asked never to be called again: they heard of the recall;
     # the case leaves the call list with its own outcome, which is not a refusal of the remedy.
+    # A customer who declined or is with a specialist keeps that outcome: its status says it.
+    settled = state.status in (Status.DECLINED, Status.ESCALATED)
     return DispositionPlan(
         reached,
         counts=False,
         leave_call_list=True,
         do_not_call=True,
-        outcome=DO_NOT_CALL,
+        outcome=None if settled else DO_NOT_CALL,
         note="asked not to be called: off the call list",
     )
 

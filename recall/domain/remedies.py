@@ -8,6 +8,7 @@ import re
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
+from typing import TypeVar
 
 from recall.domain.errors import Refused
 
@@ -48,20 +49,16 @@ class RemedyError(Refused):
     """A fulfilment, an incident or a check that can't be recorded; nothing was written."""
 
 
-def fulfilment_kind(value: str) -> FulfilmentKind:
-    try:
-        return FulfilmentKind(value.strip().lower())
-    except ValueError:
-        kinds = ", ".join(k.value for k in FulfilmentKind)
-        raise RemedyError(f"kind {value!r} is not one of {kinds}") from None
+E = TypeVar("E", bound=StrEnum)
 
 
-def severity(value: str) -> Severity:
+def choice(kinds: type[E], value: str, field: str) -> E:
+    """`value` as one of `kinds`, read as typed ("Refund_Paid "), else a RemedyError naming all."""
     try:
-        return Severity(value.strip().lower())
+        return kinds(value.strip().lower())
     except ValueError:
-        kinds = ", ".join(k.value for k in Severity)
-        raise RemedyError(f"severity {value!r} is not one of {kinds}") from None
+        listed = ", ".join(k.value for k in kinds)
+        raise RemedyError(f"{field} {value!r} is not one of {listed}") from None
 
 
 _FRENCH_DATE = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})")
@@ -117,6 +114,7 @@ class CheckPlan:
 
 
 def check_plan(level: str | None, hazard: str, share: float | None = None) -> CheckPlan:
+    """The level asked (else the hazard's) and its share; B alone takes a share of its own."""
     chosen = (level or LEVEL_FOR_HAZARD.get(hazard, "C")).upper()
     if chosen not in CHECK_LEVELS:
         raise RemedyError(f"effectiveness level {level!r} is not one of A, B, C, D, E")

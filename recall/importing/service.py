@@ -18,7 +18,7 @@ from recall.importing.checking import checked_batches
 from recall.importing.sources import BadFile, Source, open_source
 from recall.importing.tables import TABLES, Context, TableSpec
 from recall.importing.writers import writer_for
-from recall.spreadsheet import write_frame
+from recall.spreadsheet import rejects_path, write_frame
 
 Progress = Callable[[str, int, int], None]  # (table, done, total)
 
@@ -46,11 +46,6 @@ class ImportReport:
 
 def _no_progress(_table: str, _done: int, _total: int) -> None:
     return None
-
-
-def rejects_path(path: Path) -> Path:
-    """`purchases.csv` -> `purchases.rejects.csv`, next to the input."""
-    return path.with_name(f"{path.stem}.rejects.csv")
 
 
 def open_checked(spec: TableSpec, path: Path) -> Source:

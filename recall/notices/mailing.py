@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import pandas as pd
 from sqlalchemy import Engine, and_, insert, literal, select, update
 from sqlalchemy.orm import Session
 
@@ -14,7 +13,7 @@ from recall.clock import Clock, utc_now
 from recall.db.models import Case, CaseEvent, Customer, Letter, LetterBatch
 from recall.domain.cases import Status, check_transition
 from recall.domain.errors import Refused
-from recall.spreadsheet import write_frame
+from recall.spreadsheet import UnreadableFile, read_small_csv, rejects_path, write_frame
 
 PRINT_HOUSE = "print-house"
 
@@ -159,12 +158,16 @@ def _return_one(
         )
     elif case.status != Status.IDENTIFIED.value:  # reached by another channel: it stands
         report.reached_already += 1
+        if case.notified_by == "letter":  # the notice that reached them was not the letter
+            case.notified_by = _first_contact_channel(session, case)
         record_move(
             session,
             case,
             actor=actor,
             channel="letter",
-            note="letter returned undelivered; customer already reached",
+            note="letter returned undelivered; customer already reached"
+            if case.notified_by
+            else "letter returned undelivered: the notice did not reach the customer",
             clock=clock,
         )
         return None
@@ -194,31 +197,30 @@ def _return_one(
     return None
 
 
+def _first_contact_channel(session: Session, case: Case) -> str | None:
+    """The channel through which the customer first got in touch, if they ever did."""
+    return session.scalar(
+        select(CaseEvent.channel)
+        .where(CaseEvent.case_id == case.id, CaseEvent.new_status == Status.CONTACTED.value)
+        .order_by(CaseEvent.id)
+        .limit(1)
+    )
+
+
 def _read_refs(path: Path) -> list[str]:
-    if not path.is_file():
-        raise MailingError(f"{path}: no such file")
     try:
-        frame = _read_csv(path)
-    except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as exc:
-        raise MailingError(f"{path}: not a readable CSV file ({exc})") from None
-    columns = {c.strip().lower(): c for c in frame.columns}
-    if "case_ref" not in columns:
+        frame = read_small_csv(path)
+    except UnreadableFile as exc:
+        raise MailingError(str(exc)) from None
+    if "case_ref" not in frame.columns:
         raise MailingError(f"{path}: needs a case_ref column (found: {', '.join(frame.columns)})")
-    return [str(v).strip() for v in frame[columns["case_ref"]]]
-
-
-def _read_csv(path: Path) -> pd.DataFrame:
-    """A small CSV from the print house: `,`, `;` or tab, UTF-8 with or without BOM."""
-    with path.open(encoding="utf-8-sig") as handle:
-        header = handle.readline()
-    sep = max((",", ";", "\t"), key=header.count)
-    return pd.read_csv(path, sep=sep, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    return [str(v).strip() for v in frame["case_ref"]]
 
 
 def _write_rejects(path: Path, rejects: list[tuple[int, str]]) -> Path:
-    frame = _read_csv(path)
+    frame = read_small_csv(path)
     rows = frame.iloc[[i for i, _ in rejects]].copy()
     rows["reject_reason"] = [why for _, why in rejects]
-    out = path.with_name(f"{path.stem}.rejects.csv")
+    out = rejects_path(path)
     write_frame(rows, out, encoding="utf-8-sig")
     return out

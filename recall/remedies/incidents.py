@@ -13,13 +13,14 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from recall.calling.outcomes import apply_outcome
+from recall.campaign.definitions import definition_of
 from recall.campaign.events import change_status, record_move
 from recall.clock import Clock, utc_now
 from recall.db.models import Case, Incident
 from recall.domain.calling import ESCALATED
 from recall.domain.cases import Status, to_contacted
-from recall.domain.errors import NotFound
-from recall.domain.remedies import HARM, INCIDENT_SKILL, RemedyError, day, severity
+from recall.domain.remedies import HARM, INCIDENT_SKILL, RemedyError, Severity, choice, day
+from recall.remedies.fulfilment import find_case, local_today
 
 KIND_MAX = 60
 
@@ -50,29 +51,36 @@ def record_incident(
     given: IncidentReport,
     actor: str,
     channel: str,
+    recall_id: str | None = None,
     agent_id: str | None = None,
     clock: Clock = utc_now,
 ) -> IncidentRecorded:
-    """Record an incident on a case; `agent_id`: only a case on that agent's list."""
+    """Record an incident on a case (of `recall_id`, on `agent_id`'s list, when given); the
+    same report sent twice (a double click) is recorded once."""
     now = clock()
     kind = " ".join(given.kind.split()).lower()
     if not kind or len(kind) > KIND_MAX:
         raise RemedyError(
             f"the incident needs its kind (e.g. burn, fire), {KIND_MAX} characters at most"
         )
-    grade = severity(given.severity)
-    occurred = day(given.occurred_on, "occurred_on", today=now.date())
+    grade = choice(Severity, given.severity, "severity")
     with Session(engine) as session, session.begin():
-        ref = given.case_ref.strip()
-        case = session.scalar(select(Case).where(Case.case_ref == ref).with_for_update())
-        if case is None or (agent_id is not None and case.agent_id != agent_id):
-            raise NotFound(
-                f"no case has the reference {ref!r}" + (" on your list" if agent_id else "")
+        case = find_case(session, given.case_ref, recall_id=recall_id, agent_id=agent_id)
+        today = local_today(definition_of(session, case.recall_id), now)
+        occurred = day(given.occurred_on, "occurred_on", today=today)
+        text = given.text.strip() or None
+        same = session.scalar(
+            select(Incident).where(
+                Incident.case_id == case.id, Incident.kind == kind,
+                Incident.severity == grade.value, Incident.occurred_on == occurred,
+                Incident.text.is_(None) if text is None else Incident.text == text,
             )
+        )  # fmt: skip
+        if same is not None:
+            return IncidentRecorded(same.id, case.case_ref, grade.value, False, case.agent_id)
         incident = Incident(
             case_id=case.id, recall_id=case.recall_id, kind=kind, severity=grade.value,
-            occurred_on=occurred, text=given.text.strip() or None, recorded_by=actor,
-            recorded_at=now,
+            occurred_on=occurred, text=text, recorded_by=actor, recorded_at=now,
         )  # fmt: skip
         session.add(incident)
         note = f"incident: {kind}, {grade.value.replace('_', ' ')}, on {occurred}"
@@ -86,10 +94,11 @@ def record_incident(
 def _escalate(
     session: Session, case: Case, actor: str, channel: str, note: str, now: dt.datetime
 ) -> bool:
-    """The customer told us of the harm: they are in touch; a specialist takes the case."""
+    """The customer told us of the harm: they are in touch; a health specialist takes the case
+    (one already with another specialist is handed on to one with the health skill)."""
     status = Status(case.status)
-    if status in (Status.RESOLVED, Status.ESCALATED):
-        return False  # closed (the incident is still counted) or with a specialist already
+    if status == Status.RESOLVED or case.escalation_reason == INCIDENT_SKILL:
+        return False  # closed (the incident is still counted), or with a health specialist
     for target in to_contacted(status):
         change_status(session, case, target, actor=actor, channel=channel, note=note,
                       clock=lambda: now)  # fmt: skip

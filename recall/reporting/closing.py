@@ -2,9 +2,11 @@
 copies of personal data pseudonymised; the figures stay.
 
 What is pseudonymised is what the recall holds: the phone numbers and customer ids on its
-cases, its staged buyers, the free-text notes of its calls and events, and the letters and
-call sheets it wrote (names and addresses). The loyalty export itself is the retailer's
-system of record and is replaced by its next import.
+cases, its staged buyers, the free-text notes of its calls and events, what customers said of
+their incidents, who carried out a remedy and the retailer's reference for it, and the files
+it wrote with names, addresses or phones (letters, call sheets, effectiveness check lists).
+The loyalty export itself is the retailer's system of record and is replaced by its next
+import.
 """
 
 from __future__ import annotations
@@ -22,7 +24,17 @@ from recall.calling.queue import on_call_list
 from recall.campaign.definitions import definition_of
 from recall.campaign.events import record_move
 from recall.clock import Clock, utc_now
-from recall.db.models import CallAttempt, Case, CaseEvent, Letter, Message, Recall, RecallBuyer
+from recall.db.models import (
+    CallAttempt,
+    Case,
+    CaseEvent,
+    Fulfilment,
+    Incident,
+    Letter,
+    Message,
+    Recall,
+    RecallBuyer,
+)
 from recall.domain.errors import RecallNotFound, Refused
 from recall.reporting.files import ReportFiles, write_progress_report
 
@@ -109,6 +121,12 @@ def purge_personal_data(
         session.execute(update(CaseEvent).where(CaseEvent.case_id.in_(ids)).values(note=None))
         session.execute(update(CallAttempt).where(CallAttempt.case_id.in_(ids)).values(note=None))
         session.execute(update(Message).where(Message.case_id.in_(ids)).values(sid=None))
+        session.execute(update(Incident).where(Incident.recall_id == recall_id).values(text=None))
+        session.execute(
+            update(Fulfilment)
+            .where(Fulfilment.recall_id == recall_id)
+            .values(done_by=None, reference=None)
+        )
         session.execute(
             update(Letter).where(Letter.recall_id == recall_id).values(postal_code=None)
         )
@@ -126,15 +144,16 @@ def pseudonym(recall_id: str, customer_id: str) -> str:
 
 
 def _remove_files(data_dir: Path, recall_id: str) -> int:
-    """Letters, their manifest, the notice-only list and call sheets: they name customers."""
+    """Letters, their manifest, the notice-only list, call sheets and check lists: they name
+    customers."""
     letters = data_dir / "letters" / recall_id
     doomed = [*letters.glob("letters-*.pdf"), *letters.glob("*.csv")]
     for path in doomed:
         path.unlink()
-    sheets = data_dir / "call-sheets" / recall_id
-    if sheets.exists():
-        doomed += list(sheets.rglob("*"))
-        shutil.rmtree(sheets)
+    for folder in (data_dir / "call-sheets" / recall_id, data_dir / "checks" / recall_id):
+        if folder.exists():
+            doomed += list(folder.rglob("*"))
+            shutil.rmtree(folder)
     return len(doomed)
 
 

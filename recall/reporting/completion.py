@@ -17,7 +17,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Date, Engine, cast, func, select
+from sqlalchemy import Date, Engine, case, cast, func, select
 from sqlalchemy.orm import Session
 
 from recall import spreadsheet
@@ -190,9 +190,14 @@ def first_moments(session: Session, recall_id: str, *statuses: str) -> Any:
     )
 
 
+# Notices that reach the customer on their own (a letter posted, a message left or
+# delivered); through any other channel, the customer was reached when they were in touch.
+NOTICE_ALONE = ("letter", "voicemail", "email", "sms")
+
+
 def notified_moments(session: Session, recall_id: str) -> Any:
-    """(case_id, channel, at): when the notice that stands reached each notified case: its
-    latest step to notified, or its first step to contacted when it went straight there."""
+    """(case_id, channel, at): when the notice that stands reached each notified case: for a
+    notice that arrives on its own, its latest step to notified; else its first contact."""
     latest = (
         select(CaseEvent.case_id, func.max(CaseEvent.at).label("at"))
         .join(Case, Case.id == CaseEvent.case_id)
@@ -205,7 +210,10 @@ def notified_moments(session: Session, recall_id: str) -> Any:
         select(
             Case.id.label("case_id"),
             Case.notified_by.label("channel"),
-            func.coalesce(latest.c.at, contacted.c.at).label("at"),
+            case(
+                (Case.notified_by.in_(NOTICE_ALONE), latest.c.at),
+                else_=func.coalesce(contacted.c.at, latest.c.at),
+            ).label("at"),
         )
         .outerjoin(latest, latest.c.case_id == Case.id)
         .outerjoin(contacted, contacted.c.case_id == Case.id)

@@ -170,11 +170,13 @@ def check_figures(
     with Session(engine) as session:
         plan = definition_of(session, recall_id).effectiveness
         done: ColumnElement[bool] = EffectivenessCheck.checked_at.is_not(None)
+        drawn: ColumnElement[bool] = EffectivenessCheck.drawn_at.is_not(None)
         if until is not None:
             done = and_(done, EffectivenessCheck.checked_at <= until)
+            drawn = EffectivenessCheck.drawn_at <= until
         sample, checked, answered, received, acted = session.execute(
             select(
-                func.count(),
+                func.count().filter(drawn),
                 func.count().filter(done),
                 func.count().filter(done & EffectivenessCheck.answered.is_(True)),
                 func.count().filter(done & EffectivenessCheck.received.is_(True)),

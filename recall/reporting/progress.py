@@ -147,13 +147,7 @@ def _per_day(session: Session, firsts: Any, value: Any = None) -> dict[dt.date, 
 
 def _first_days(session: Session, recall_id: str, remedies: tuple[str, ...]) -> dict[str, dict]:
     mine = Case.recall_id == recall_id
-    notified = notified_moments(session, recall_id)
-    days = {
-        f"notified_{name}": _per_day(
-            session, select(notified.c.at).where(notified.c.channel.in_(channels)).subquery()
-        )
-        for name, channels in NOTIFIED_BY.items()
-    }
+    days = _notified_per_day(session, recall_id)
     attempts = (
         select(CallAttempt.started_at.label("at"))
         .join(Case, Case.id == CallAttempt.case_id)
@@ -172,6 +166,22 @@ def _first_days(session: Session, recall_id: str, remedies: tuple[str, ...]) -> 
         "closed": _per_day(session, first_moments(session, recall_id, *CLOSED)),
         "corrected": _per_day(session, corrected, corrected.c.units),
     }
+
+
+def _notified_per_day(session: Session, recall_id: str) -> dict[str, dict[dt.date, int]]:
+    """Cases notified per UTC day, by the firm's channel that reached them: one pass."""
+    notified = notified_moments(session, recall_id)
+    day = utc_day(session, notified.c.at)
+    per: dict[str, dict[dt.date, int]] = {f"notified_{name}": {} for name in NOTIFIED_BY}
+    rows = session.execute(
+        select(notified.c.channel, day, func.count()).group_by(notified.c.channel, day)
+    )
+    for channel, when, count in rows:
+        name = next((n for n, channels in NOTIFIED_BY.items() if channel in channels), None)
+        if name is not None and when is not None:
+            series = per[f"notified_{name}"]
+            series[as_date(when)] = series.get(as_date(when), 0) + int(count)
+    return per
 
 
 def _burn_down(

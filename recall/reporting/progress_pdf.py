@@ -43,7 +43,7 @@ def write_progress_pdf(report: Progress, out: Path, fonts_dir: Path) -> Path:
         bottomMargin=16 * mm, title=f"{c.recall_id} progress report", author="recall",
     )  # fmt: skip
     story = [
-        Paragraph(f"{_x(c.recall_id)} - {_x(c.title)}", TITLE),
+        Paragraph(f"{xml_text(c.recall_id)} - {xml_text(c.title)}", TITLE),
         Paragraph(
             f"Progress report as of {report.as_of:%Y-%m-%d %H:%M} UTC; {c.hazard} hazard; "
             f"launched {c.launched_at:%Y-%m-%d}.",
@@ -121,7 +121,8 @@ def _agreed_text(report: Progress) -> str:
     )
 
 
-def _x(text: str) -> str:
+def xml_text(text: str) -> str:
+    """`text` as a ReportLab paragraph shows it: its &, < and > are not markup."""
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
@@ -134,7 +135,8 @@ def _table(rows: Sequence[Sequence[object]]) -> LongTable:
     columns = len(rows[0])
     unit = WIDTH / (columns + 0.4)
     header = [
-        Paragraph(_x(str(v)), HEADER if i == 0 else HEADER_RIGHT) for i, v in enumerate(rows[0])
+        Paragraph(xml_text(str(v)), HEADER if i == 0 else HEADER_RIGHT)
+        for i, v in enumerate(rows[0])
     ]
     body = [[str(v) for v in row] for row in rows[1:]]
     table = LongTable([header, *body], colWidths=[1.4 * unit] + [unit] * (columns - 1),

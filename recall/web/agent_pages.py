@@ -163,22 +163,27 @@ def incident(
     severity: Annotated[str, Form(max_length=20)],
     occurred_on: Annotated[str, Form(max_length=10)],
     text: Annotated[str, Form(max_length=2000)] = "",
+    inbound: Annotated[str, Form(max_length=1)] = "",
 ) -> Response:
-    """Harm or damage the customer reports; an injury sends the case to a health specialist."""
+    """Harm or damage the customer reports, on an outbound call or a hotline call (a case the
+    agent's hotline search found); an injury sends the case to a health specialist."""
     agent_id = agent_of(user)
-    card = _open(request, app, user, case_id)
+    card = _open(request, app, user, case_id, inbound=bool(inbound))
     given = IncidentReport(card.case_ref, kind, severity, occurred_on, text)
     try:
-        done = record_incident(engine=app.engine, given=given, actor=agent_id, channel="phone",
-                               agent_id=agent_id, clock=app.clock)  # fmt: skip
+        done = record_incident(
+            engine=app.engine, given=given, actor=agent_id,
+            channel="hotline" if inbound else "phone", recall_id=card.recall_id,
+            agent_id=None if inbound else agent_id, clock=app.clock,
+        )  # fmt: skip
     except Refused as exc:
-        return _case_page(
-            request, app, user.username, card, error=f"Not recorded: {exc}", status=400
-        )
+        return _case_page(request, app, user.username, card, bool(inbound),
+                          f"Not recorded: {exc}", 400)  # fmt: skip
     if done.escalated:
         flash = f"{done.case_ref}: incident recorded; the case went to a health specialist."
-        return redirect("/my/list", flash, request)
-    return redirect(f"/cases/{case_id}", f"{done.case_ref}: incident recorded.", request)
+        return redirect("/hotline" if inbound else "/my/list", flash, request)
+    back = f"/hotline/cases/{case_id}" if inbound else f"/cases/{case_id}"
+    return redirect(back, f"{done.case_ref}: incident recorded.", request)
 
 
 @router.post("/cases/{case_id}/release", dependencies=[Csrf])

@@ -1,7 +1,9 @@
 """Limits on what a request may make the server read, checked before any of it is read.
 
 A console form or a Twilio webhook is a few kilobytes; the largest body is a recall
-definition uploaded from the console (at most 256 KiB). Anything beyond MAX_BODY_BYTES is
+definition uploaded from the console (at most 256 KiB), except a retailer's file of
+fulfilments (a few hundred thousand rows: up to MAX_UPLOAD_BYTES, on its own route only).
+Anything beyond the limit is
 refused with 413 as soon as its Content-Length says so, or, for a body sent in chunks, as
 soon as it goes over: a webhook's signature is only checked on a body within the limit. A
 form of more than MAX_FORM_FIELDS fields is refused the same way (parsing a million empty
@@ -14,6 +16,8 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
 MAX_BODY_BYTES = 1 << 20
+MAX_UPLOAD_BYTES = 20 << 20
+UPLOAD_ROUTES = ("/fulfilments",)  # path endings of the routes that take a large file
 MAX_FORM_FIELDS = 1000
 
 Scope = MutableMapping[str, Any]
@@ -40,8 +44,13 @@ class BodyLimit:
         if not declared.isdigit():
             await _refuse(send, 400, "Content-Length is not a number")
             return
-        if int(declared) > self.max_bytes:
-            await _refuse(send, 413, self._too_large)
+        upload = scope.get("method") == "POST" and str(scope.get("path", "")).endswith(
+            UPLOAD_ROUTES
+        )
+        limit = max(self.max_bytes, MAX_UPLOAD_BYTES) if upload else self.max_bytes
+        too_large = f"a request body is at most {limit // 1024} KiB"
+        if int(declared) > limit:
+            await _refuse(send, 413, too_large)
             return
         form = headers.get(b"content-type", b"").startswith(b"application/x-www-form-urlencoded")
         started = refused = False
@@ -56,7 +65,7 @@ class BodyLimit:
                 body = message.get("body", b"")
                 read += len(body)
                 fields += body.count(b"&") if form else 0
-                why = self._too_large if read > self.max_bytes else (
+                why = too_large if read > limit else (
                     f"a form has at most {self.max_fields} fields"
                     if fields >= self.max_fields else ""
                 )  # fmt: skip
@@ -79,10 +88,6 @@ class BodyLimit:
         except Exception:
             if not refused:  # the application's own error, not its reaction to the cut
                 raise
-
-    @property
-    def _too_large(self) -> str:
-        return f"a request body is at most {self.max_bytes // 1024} KiB"
 
 
 async def _refuse(send: Send, status: int, why: str) -> None:

@@ -4,7 +4,6 @@ regulator's monthly report."""
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 import tempfile
 from pathlib import Path
@@ -14,21 +13,22 @@ from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, Response
 
 from recall import i18n
+from recall.campaign.definitions import get_definition
 from recall.domain.errors import NotFound, Refused
+from recall.filenames import keep_upload
 from recall.remedies.case_view import case_remedies
 from recall.remedies.fulfilment import FulfilmentInput, import_fulfilments, record_fulfilment
 from recall.remedies.incidents import IncidentReport, record_incident
 from recall.reporting import effectiveness
-from recall.reporting.monthly import monthly_report
-from recall.reporting.monthly_files import write_monthly_report
+from recall.reporting.monthly import monthly_report, write_monthly_report
 from recall.web.pages import redirect, render
 from recall.web.security import AppDep, Csrf, LeadUser, ReportUser
 
 router = APIRouter()
-MAX_FULFILMENT_FILE = 20 * 1024 * 1024  # a file of a few hundred thousand rows
 Text = Annotated[str, Form(max_length=200)]
 Day = Annotated[str, Form(max_length=10)]
 Amount = Annotated[str, Form(max_length=20)]
+Upload = Annotated[UploadFile, File()]
 MONTH = re.compile(r"\d{4}-\d{2}")
 
 
@@ -57,11 +57,12 @@ def fulfilment(
     units: Annotated[str, Form(max_length=6)] = "", amount: Amount = "", done_by: Text = "",
     reference: Text = "",
 ) -> Response:  # fmt: skip
-    case_remedies(engine=app.engine, recall_id=recall_id, case_ref=ref)  # of this recall
     given = FulfilmentInput(ref, kind, done_on, units, amount, "EUR", done_by, reference)
     try:
-        done = record_fulfilment(engine=app.engine, given=given, actor=user.username,
-                                 source="console", clock=app.clock)  # fmt: skip
+        done = record_fulfilment(
+            engine=app.engine, given=given, actor=user.username, source="console",
+            recall_id=recall_id, clock=app.clock,
+        )  # fmt: skip
     except Refused as exc:
         return redirect(_back(recall_id, ref), f"Not recorded: {exc}.", request)
     said = (f"{done.kind.replace('_', ' ')} recorded ({done.units} unit(s) corrected)."
@@ -75,11 +76,10 @@ def incident(
     kind: Annotated[str, Form(max_length=60)], severity: Annotated[str, Form(max_length=20)],
     occurred_on: Day, text: Annotated[str, Form(max_length=2000)] = "",
 ) -> Response:  # fmt: skip
-    case_remedies(engine=app.engine, recall_id=recall_id, case_ref=ref)
     try:
         done = record_incident(
             engine=app.engine, given=IncidentReport(ref, kind, severity, occurred_on, text),
-            actor=user.username, channel="console", clock=app.clock,
+            actor=user.username, channel="console", recall_id=recall_id, clock=app.clock,
         )  # fmt: skip
     except Refused as exc:
         return redirect(_back(recall_id, ref), f"Not recorded: {exc}.", request)
@@ -109,39 +109,27 @@ def check(
 
 
 @router.post("/recalls/{recall_id}/fulfilments", response_class=HTMLResponse, dependencies=[Csrf])
-async def fulfilment_file(
+def fulfilment_file(
     request: Request,
     recall_id: str,
     user: LeadUser,
     app: AppDep,
     file: Annotated[UploadFile, File()],
 ) -> Response:
-    """A CSV of fulfilments from the retailer's systems; the rejected rows are shown with why."""
-    content = await file.read(MAX_FULFILMENT_FILE + 1)
-    if len(content) > MAX_FULFILMENT_FILE:
-        return redirect(f"/recalls/{recall_id}", "Not recorded: the file is over 20 MiB.", request)
-    uploads = app.settings.data_dir / "uploads"
-    uploads.mkdir(parents=True, exist_ok=True)
-    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%f")
-    safe = re.sub(r"[^A-Za-z0-9._-]+", "_", Path(file.filename or "fulfilments.csv").name)[:80]
-    path = uploads / f"{stamp}-{safe}"
-    path.write_bytes(content)
+    """A CSV of fulfilments from the retailer's systems (this recall's cases only); the
+    rejected rows are shown with why. A plain function: FastAPI runs it in its thread pool,
+    so a long file keeps no other console user waiting."""
+    get_definition(engine=app.engine, recall_id=recall_id)  # an unknown recall takes nothing
+    path = keep_upload(app.settings.data_dir / "uploads", file.filename or "", file.file.read(),
+                       "fulfilments.csv")  # fmt: skip
     try:
-        report = import_fulfilments(
-            engine=app.engine, path=path, actor=user.username, clock=app.clock
-        )
+        report = import_fulfilments(engine=app.engine, path=path, actor=user.username,
+                                    recall_id=recall_id, clock=app.clock)  # fmt: skip
     except Refused as exc:
         return redirect(f"/recalls/{recall_id}", f"Not recorded: {exc}.", request)
-    rejects = []
-    if report.rejects_file:
-        import pandas as pd
-
-        frame = pd.read_csv(
-            report.rejects_file, dtype=str, keep_default_na=False, encoding="utf-8-sig"
-        )
-        rejects = list(zip(frame["row"], frame["case_ref"], frame["reject_reason"], strict=True))
-    return render(request, "fulfilment_file.html", recall_id=recall_id, upload=safe, report=report,
-                  rejects=rejects[:200], more=max(len(rejects) - 200, 0))  # fmt: skip
+    return render(request, "fulfilment_file.html", recall_id=recall_id, upload=path.name,
+                  report=report, rejects=report.rejects[:200],
+                  more=max(len(report.rejects) - 200, 0))  # fmt: skip
 
 
 @router.post("/recalls/{recall_id}/checks", dependencies=[Csrf])
@@ -168,7 +156,8 @@ def monthly(
         engine=app.engine, recall_id=recall_id, month=month or None, clock=app.clock
     )
     with tempfile.TemporaryDirectory() as folder:
-        files = write_monthly_report(report, Path(folder), app.fonts_dir, lang)
+        files = write_monthly_report(report, out_dir=Path(folder), fonts_dir=app.fonts_dir,
+                                     language=lang)  # fmt: skip
         path = files.pdf if kind == "pdf" else files.csv
         body = path.read_bytes()
     media = "application/pdf" if kind == "pdf" else "text/csv; charset=utf-8"

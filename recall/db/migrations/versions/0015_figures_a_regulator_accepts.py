@@ -27,12 +27,18 @@ depends_on = None
 BIG_ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 ACTOR = "migration-0015"
 
-# Channel moves recorded before this revision, by the note their event carries.
-_LEFT_CALLS = (
-    "e.note LIKE '%: a letter will be sent' OR e.note LIKE '%the letter already sent stands' "
-    "OR e.note LIKE '%asked not to be called%'"
+# The evidence of a case's first channel: a letter planned for it (or its address set aside
+# for review), and a call made before any letter of its was planned.
+_LETTER_FIRST = (
+    "EXISTS (SELECT 1 FROM letters l WHERE l.case_id = cases.id) "
+    "OR EXISTS (SELECT 1 FROM address_reviews r WHERE r.case_id = cases.id)"
 )
-_LETTER_RETURNED = "e.note LIKE 'letter returned undelivered%'"
+_CALL_FIRST = (
+    "EXISTS (SELECT 1 FROM call_attempts a WHERE a.case_id = cases.id AND NOT EXISTS ("
+    "SELECT 1 FROM letters l JOIN letter_batches b ON b.recall_id = l.recall_id "
+    "AND b.batch_no = l.batch_no WHERE l.case_id = cases.id AND b.planned_at <= a.started_at)) "
+    "AND NOT EXISTS (SELECT 1 FROM address_reviews r WHERE r.case_id = cases.id)"
+)
 
 
 def upgrade() -> None:
@@ -103,20 +109,14 @@ def _figures() -> None:
     def sql(statement: str) -> None:
         run(sa.text(statement).bindparams(now) if ":now" in statement else sa.text(statement))
 
-    # The channel each case started with: today's, unless a recorded move says otherwise.
+    # The channel each case started with: today's, unless a letter or an earlier call says
+    # otherwise. (Under `call_policy: all`, a case given both at launch reads as a letter case.)
     sql(
         "UPDATE cases SET first_channel = CASE WHEN call THEN 'call' WHEN letter THEN 'letter' "
         "ELSE 'notice' END"
     )
-    sql(
-        "UPDATE cases SET first_channel = 'call' WHERE EXISTS (SELECT 1 FROM case_events e "
-        f"WHERE e.case_id = cases.id AND e.channel = 'phone' AND ({_LEFT_CALLS}))"
-    )
-    sql(
-        "UPDATE cases SET first_channel = 'letter' WHERE EXISTS (SELECT 1 FROM address_reviews a "
-        "WHERE a.case_id = cases.id) OR EXISTS (SELECT 1 FROM case_events e "
-        f"WHERE e.case_id = cases.id AND {_LETTER_RETURNED})"
-    )
+    sql(f"UPDATE cases SET first_channel = 'letter' WHERE {_LETTER_FIRST}")
+    sql(f"UPDATE cases SET first_channel = 'call' WHERE {_CALL_FIRST}")
     # A do-not-call was recorded as a refusal: it is its own outcome of a reached call.
     dnc = (
         "cases.status = 'declined' AND cases.outcome IS NULL AND EXISTS (SELECT 1 FROM "
@@ -135,9 +135,13 @@ def _figures() -> None:
         "AND e.new_status = 'notified' AND e.channel = 'letter') AND NOT EXISTS (SELECT 1 "
         "FROM letters l WHERE l.case_id = cases.id AND l.returned_at IS NOT NULL)"
     )
+    first_contact = (  # the channel through which the customer was first in touch
+        "(SELECT e.channel FROM case_events e WHERE e.case_id = cases.id "
+        "AND e.new_status = 'contacted' AND e.channel IS NOT NULL ORDER BY e.id LIMIT 1)"
+    )
     sql(
-        "UPDATE cases SET notified_by = COALESCE((SELECT MIN(e.channel) FROM case_events e "
-        "WHERE e.case_id = cases.id AND e.new_status = 'notified'), 'phone') "
+        f"UPDATE cases SET notified_by = CASE WHEN {posted} THEN 'letter' "
+        f"ELSE COALESCE({first_contact}, 'phone') END "
         "WHERE status IN ('contacted', 'escalated', 'declined', 'resolved')"
     )
     sql(

@@ -1,8 +1,5 @@
-"""The monthly progress report a regulator asks for, in the structure of the US CPSC's
-"Monthly Progress Report for Corrective Action Plans" (products corrected by location,
-incident update, notifications made and consumer response), with what the FDA's status
-reports add (21 CFR 7.53: units still out, effectiveness checks and their results,
-estimated completion). Every figure is counted from the log, never estimated:
+"""The monthly report's figures, for one calendar month and since the launch. Every figure
+is counted from the log, never estimated:
 - units corrected: carried out (fulfilments), not merely agreed;
 - consumers notified: a notice that reached them, on the day it did (an unanswered call, a
   returned letter are not notices);
@@ -64,10 +61,10 @@ class MonthlyReport:
     untraceable_units: int
     corrected: Figure  # units carried out, with consumers (the only location the firm knows)
     corrected_by_kind: list[Figure]
-    agreed: Agreed  # agreed, not carried out (as of now)
+    agreed: Agreed  # agreed, not carried out: as of the report's making, like cases, resolved
     incidents: list[IncidentLine]
     notified: list[Figure]  # consumers notified by mail, phone, e-mail, SMS
-    attempts: Figure  # calls that reached nobody or were not a notice: attempts
+    attempts: Figure  # every call recorded, answered or not (an unanswered one is no notice)
     contacted_firm: list[Figure]  # consumers who contacted the firm, by channel
     checks: CheckFigures
     completion_expected: dt.datetime | None
