@@ -54,9 +54,8 @@ def report(recall_id: str) -> None:
         from flows.progress_report import progress_report
 
         (files,) = progress_report([recall_id])
-    out.print(f"{files.pdf}")
-    for path in files.csvs.values():
-        out.print(f"{path}")
+    for path in (files.pdf, *files.csvs.values()):
+        out.print(str(path), soft_wrap=True)  # a path stays on one line, whole
     done = files.progress.forecast.done_by
     out.print(f"expected end of the call list: {done:%Y-%m-%d %H:%M} UTC" if done else
               "expected end of the call list: not computable (no active agent)")  # fmt: skip

@@ -204,4 +204,4 @@ def monthly_report(
         report, out_dir=out_dir or app.settings.data_dir / "reports" / recall_id / "monthly",
         fonts_dir=app.fonts_dir, language=language,
     )  # fmt: skip
-    out.print(f"{files.pdf}\n{files.csv}")
+    out.print(f"{files.pdf}\n{files.csv}", soft_wrap=True)  # paths stay whole
