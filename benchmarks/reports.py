@@ -9,7 +9,8 @@ with a remedy (two thirds of them carried out), 5 % declined; one call per calle
 incident per 1,000 cases; 500 callbacks missed by their agent. Written straight into a fresh
 database (SQLite file, then a throw-away PostgreSQL database); timed: `write_progress_report`
 (every figure, the PDF and its CSVs), the regulator's monthly report (figures, PDF and CSV),
-drawing the effectiveness check (level B, a quarter of those notified) and one `follow_up`
+a file of fulfilments from the retailer (every refund agreed and not paid yet), drawing the
+effectiveness check (level B, a quarter of those notified) and one `follow_up`
 pass (the missed callbacks handed on, the rebalance, the SLA; then passes with nothing left
 to do). Reports run 3 times, the median is reported.
 """
@@ -33,6 +34,7 @@ from recall.calling.assignment import assign_call_list
 from recall.calling.follow_up import follow_up
 from recall.db.engine import make_engine, upgrade
 from recall.db.models import CallAttempt, Case, CaseEvent, Fulfilment, Incident, QueueEntry
+from recall.remedies.fulfilment_file import import_fulfilments
 from recall.reporting.effectiveness import draw_checks
 from recall.reporting.files import write_progress_report
 from recall.reporting.monthly import monthly_report, write_monthly_report
@@ -155,6 +157,15 @@ def peer(engine: Engine) -> float:
     return statistics.median(timings)
 
 
+def _agreed_not_done(engine: Engine) -> list[str]:
+    """The references of the cases with a refund agreed and not paid yet."""
+    paid = select(Fulfilment.case_id)
+    with engine.connect() as connection:
+        return list(connection.scalars(
+            select(Case.case_ref).where(Case.outcome == "refund", Case.id.not_in(paid))
+        ))  # fmt: skip
+
+
 def measure(label: str, url: str, cases: int, agents: int, out: Path) -> list[tuple]:
     engine = make_engine(url)
     upgrade(engine)
@@ -193,6 +204,18 @@ def measure(label: str, url: str, cases: int, agents: int, out: Path) -> list[tu
                  f"{statistics.median(timings) / floor:.1f}x the peer; "
                  f"{month.corrected.cumulative:,} units corrected, "
                  f"{month.agreed.cases:,} agreed not carried out"))  # fmt: skip
+    waiting = _agreed_not_done(engine)
+    path = out / f"{label}-fulfilments.csv"
+    rows_text = "".join(f"{ref};refund_paid;2026-11-20;49,90;S001\n" for ref in waiting)
+    path.write_text("case_ref;kind;done_on;amount;done_by\n" + rows_text, encoding="utf-8")
+    started = time.perf_counter()
+    imported = import_fulfilments(engine=engine, path=path, actor="bench", clock=lambda: NOW)
+    timings = [time.perf_counter() - started]
+    print(f"  fulfilment file: {timings[0]:.2f} s for {len(waiting):,} rows; "
+          f"{imported.recorded:,} recorded, {imported.rejected:,} rejected")  # fmt: skip
+    rows.append((label, "fulfilment file from the retailer", timings, None,
+                 f"{len(waiting):,} rows, {imported.recorded:,} recorded, "
+                 f"{len(waiting) / timings[0]:,.0f} rows/s"))  # fmt: skip
     started = time.perf_counter()
     drawn = draw_checks(engine=engine, recall_id=str(RAW["id"]), out_dir=out / f"{label}-checks",
                         clock=lambda: NOW, rng=random.Random(1))  # fmt: skip

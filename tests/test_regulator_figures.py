@@ -22,7 +22,8 @@ from recall.calling.outcomes import record_disposition
 from recall.db.models import Case, CaseEvent, Fulfilment
 from recall.domain.cases import replay
 from recall.notices.mailing import mark_mailed, record_returned
-from recall.remedies.fulfilment import FulfilmentInput, import_fulfilments, record_fulfilment
+from recall.remedies.fulfilment import FulfilmentInput, record_fulfilment
+from recall.remedies.fulfilment_file import import_fulfilments
 from recall.remedies.incidents import IncidentReport, record_incident
 from recall.remedies.till import apply_till_returns
 from recall.reporting import effectiveness

@@ -78,7 +78,7 @@ def fulfilment_import(
 ) -> None:
     """Record a file of fulfilments from the retailer's systems; bad rows go to a rejects file."""
     from recall.bootstrap import build_app
-    from recall.remedies.fulfilment import import_fulfilments
+    from recall.remedies.fulfilment_file import import_fulfilments
 
     app = build_app()
     report = import_fulfilments(

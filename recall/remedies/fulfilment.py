@@ -1,14 +1,14 @@
-"""Recording that an agreed remedy was carried out: from the console, the CLI or a file.
+"""Recording that an agreed remedy was carried out: from the console or the CLI, one at a
+time (a file of them is `fulfilment_file.py`).
 
 A case counts as corrected only for the units its fulfilments carried out; each kind is
-recorded once per case, so the same file applied twice changes nothing.
+recorded once per case, so the same fulfilment given twice changes nothing.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine, func, select
@@ -22,18 +22,7 @@ from recall.domain.calling import RETURNED_IN_STORE
 from recall.domain.cases import Status
 from recall.domain.definition import RecallDefinition
 from recall.domain.errors import NotFound
-from recall.domain.remedies import (
-    CARRIES_OUT,
-    FulfilmentKind,
-    RemedyError,
-    amount,
-    choice,
-    day,
-)
-from recall.spreadsheet import UnreadableFile, read_small_csv, rejects_path, write_frame
-
-COLUMNS = ("case_ref", "kind", "done_on", "units", "amount", "currency", "done_by", "reference")
-REQUIRED = ("case_ref", "kind", "done_on")
+from recall.domain.remedies import CARRIES_OUT, FulfilmentKind, RemedyError, amount, choice, day
 
 
 @dataclass(frozen=True)
@@ -58,15 +47,36 @@ class Fulfilled:
     recorded: bool  # False: the same fulfilment was recorded before, nothing changed
 
 
+@dataclass(frozen=True)
+class Kept:
+    """A fulfilment already recorded, as the checks compare it."""
+
+    done_on: dt.date
+    amount: str | None
+    units: int
+    done_by: str | None
+    reference: str | None
+
+
 @dataclass
-class FulfilmentImport:
-    path: Path
-    recorded: int = 0
-    already: int = 0
-    units: int = 0
-    rejected: int = 0
-    rejects_file: Path | None = None
-    rejects: list[tuple[int, str, str]] = field(default_factory=list)  # line, case_ref, why
+class Facts:
+    """What the checks of a fulfilment need of its case, read once."""
+
+    case_id: int
+    case_ref: str
+    recall_id: str
+    status: str
+    outcome: str | None
+    quantity: int
+    recorded: dict[str, Kept] = field(default_factory=dict)  # kind -> what was recorded
+    corrected: int = 0  # units corrected by those
+
+    @classmethod
+    def of(cls, case: Case, rows: list[Fulfilment]) -> Facts:
+        recorded = {r.kind: Kept(r.done_on, r.amount, r.units, r.done_by, r.reference)
+                    for r in rows}  # fmt: skip
+        return cls(case.id, case.case_ref, case.recall_id, case.status, case.outcome,
+                   case.quantity, recorded, sum(r.units for r in rows))  # fmt: skip
 
 
 def find_case(
@@ -118,61 +128,76 @@ def fulfil(
     False lets a product physically back (a till return) be counted before any agreement."""
     case = case or find_case(session, given.case_ref)
     definition = definition_of(session, case.recall_id)
+    rows = list(session.scalars(select(Fulfilment).where(Fulfilment.case_id == case.id)))
+    facts = Facts.of(case, rows)
+    values, done = plan(given, facts, remedies=definition.remedies,
+                        today=local_today(definition, now), agreed=agreed)  # fmt: skip
+    if values is not None:
+        session.add(Fulfilment(**values, source=source, recorded_by=actor, recorded_at=now))
+        record_move(session, case, actor=actor, channel=source, clock=lambda: now,
+                    note=note_of(values))  # fmt: skip
+    return done
+
+
+def plan(
+    given: FulfilmentInput, facts: Facts, *, remedies: tuple[str, ...], today: dt.date,
+    agreed: bool = True,
+) -> tuple[dict | None, Fulfilled]:  # fmt: skip
+    """Check one fulfilment against its case; the values to write (None: the same one was
+    recorded before) and what it did. `facts` is brought up to date when there is one."""
     kind = choice(FulfilmentKind, given.kind, "kind")
-    done_on = day(given.done_on, "done_on", today=local_today(definition, now))
+    done_on = day(given.done_on, "done_on", today=today)
     if agreed:
-        _remedy_agreed(case, kind, definition.remedies)
+        _remedy_agreed(facts, kind, remedies)
     paid = amount(given.amount) if given.amount.strip() else None
     if kind == FulfilmentKind.REFUND_PAID and paid is None:
         raise RemedyError("a refund paid needs its amount")
-    existing = session.scalar(
-        select(Fulfilment).where(Fulfilment.case_id == case.id, Fulfilment.kind == kind.value)
-    )
+    existing = facts.recorded.get(kind.value)
     if existing is not None:
-        _same_as(existing, given, done_on, paid)
-        return Fulfilled(case.case_ref, kind.value, existing.units, recorded=False)
-    units = _units(session, case, given.units)
-    session.add(
-        Fulfilment(
-            case_id=case.id, recall_id=case.recall_id, kind=kind.value, units=units,
-            amount=paid, currency=(given.currency.strip().upper() or "EUR") if paid else None,
-            done_on=done_on, done_by=given.done_by.strip() or None,
-            reference=given.reference.strip() or None, source=source, recorded_by=actor,
-            recorded_at=now,
-        )
-    )  # fmt: skip
-    what = kind.value.replace("_", " ") + (f" {paid}" if paid else "")
-    record_move(session, case, actor=actor, channel=source, clock=lambda: now,
-                note=f"fulfilled: {what}, {units} unit(s), on {done_on}")  # fmt: skip
-    return Fulfilled(case.case_ref, kind.value, units, recorded=True)
+        _same_as(kind.value, existing, given, done_on, paid)
+        return None, Fulfilled(facts.case_ref, kind.value, existing.units, recorded=False)
+    units = _units(facts, given.units)
+    by, reference = given.done_by.strip() or None, given.reference.strip() or None
+    values = {
+        "case_id": facts.case_id, "recall_id": facts.recall_id, "kind": kind.value,
+        "units": units, "amount": paid, "done_on": done_on, "done_by": by, "reference": reference,
+        "currency": (given.currency.strip().upper() or "EUR") if paid else None,
+    }  # fmt: skip
+    facts.recorded[kind.value] = Kept(done_on, paid, units, by, reference)
+    facts.corrected += units
+    return values, Fulfilled(facts.case_ref, kind.value, units, recorded=True)
+
+
+def note_of(values: dict) -> str:
+    """The history's line for a fulfilment recorded."""
+    what = values["kind"].replace("_", " ") + (f" {values['amount']}" if values["amount"] else "")
+    return f"fulfilled: {what}, {values['units']} unit(s), on {values['done_on']}"
 
 
 def _same_as(
-    existing: Fulfilment, given: FulfilmentInput, done_on: dt.date, paid: str | None
+    kind: str, existing: Kept, given: FulfilmentInput, done_on: dt.date, paid: str | None
 ) -> None:
     """A fulfilment given again must say what was recorded: else it is refused, not merged."""
     said = {"done_on": done_on, "amount": paid, "units": given.units.strip(),
             "done_by": given.done_by.strip(), "reference": given.reference.strip()}  # fmt: skip
     kept = {"done_on": existing.done_on, "amount": existing.amount, "units": str(existing.units),
             "done_by": existing.done_by or "", "reference": existing.reference or ""}  # fmt: skip
-    differ = [
-        name for name, value in said.items() if value not in ("", None) and value != kept[name]
-    ]
+    differ = [k for k, value in said.items() if value not in ("", None) and value != kept[k]]
     if differ:
         raise RemedyError(
-            f"{existing.kind} was already recorded for this case on {existing.done_on} with "
-            f"another {', '.join(differ)}: not changed"
+            f"{kind} was already recorded for this case on {existing.done_on} with another "
+            f"{', '.join(differ)}: not changed"
         )
 
 
-def _remedy_agreed(case: Case, kind: FulfilmentKind, remedies: tuple[str, ...]) -> None:
-    agreed = case.outcome if case.status == Status.RESOLVED.value else None
+def _remedy_agreed(facts: Facts, kind: FulfilmentKind, remedies: tuple[str, ...]) -> None:
+    agreed = facts.outcome if facts.status == Status.RESOLVED.value else None
     if agreed not in (*remedies, RETURNED_IN_STORE):
-        said = f"{case.status}" + (f", {case.outcome}" if case.outcome else "")
-        raise RemedyError(f"case {case.case_ref} has no remedy agreed yet ({said})")
+        said = f"{facts.status}" + (f", {facts.outcome}" if facts.outcome else "")
+        raise RemedyError(f"case {facts.case_ref} has no remedy agreed yet ({said})")
     carries = CARRIES_OUT[kind]
     if carries is not None and agreed != RETURNED_IN_STORE and carries != agreed:
-        raise RemedyError(f"case {case.case_ref} agreed a {agreed}, not a {carries}")
+        raise RemedyError(f"case {facts.case_ref} agreed a {agreed}, not a {carries}")
 
 
 def units_left(session: Session, case: Case) -> int:
@@ -183,8 +208,8 @@ def units_left(session: Session, case: Case) -> int:
     return max(case.quantity - int(done or 0), 0)
 
 
-def _units(session: Session, case: Case, given: str) -> int:
-    left = units_left(session, case)
+def _units(facts: Facts, given: str) -> int:
+    left = max(facts.quantity - facts.corrected, 0)
     if not given.strip():
         return left
     try:
@@ -192,54 +217,7 @@ def _units(session: Session, case: Case, given: str) -> int:
     except ValueError:
         raise RemedyError(f"units {given!r} is not a whole number") from None
     if units < 1 or units > left:
-        raise RemedyError(f"units {units}: case {case.case_ref} has {left} unit(s) left to correct")
+        raise RemedyError(
+            f"units {units}: case {facts.case_ref} has {left} unit(s) left to correct"
+        )
     return units
-
-
-def import_fulfilments(
-    *, engine: Engine, path: Path, actor: str, recall_id: str | None = None, clock: Clock = utc_now
-) -> FulfilmentImport:
-    """A CSV from the retailer's systems, one fulfilment per row; bad rows go to a rejects
-    file beside it with the line and the reason, good ones are recorded; applying it twice
-    changes nothing. `recall_id`: rows naming another recall's case are rejected."""
-    try:
-        frame = read_small_csv(path)
-    except UnreadableFile as exc:
-        raise RemedyError(str(exc)) from None
-    missing = [c for c in REQUIRED if c not in frame.columns]
-    if missing:
-        found = ", ".join(frame.columns) or "none"
-        raise RemedyError(f"{path}: needs the column(s) {', '.join(missing)} (found: {found})")
-    for name in set(COLUMNS) - set(frame.columns):
-        frame[name] = ""
-    report, now = FulfilmentImport(path), clock()
-    with Session(engine) as session, session.begin():
-        for line, row in enumerate(frame.itertuples(index=False), start=2):  # after the header
-            given = FulfilmentInput(**{name: getattr(row, name) for name in COLUMNS})
-            try:
-                with session.begin_nested():
-                    case = find_case(session, given.case_ref, recall_id=recall_id)
-                    done = fulfil(session, given, actor=actor, source="file", now=now, case=case)
-            except (RemedyError, NotFound) as exc:
-                report.rejects.append((line, given.case_ref, str(exc)))
-                continue
-            report.recorded += done.recorded
-            report.already += not done.recorded
-            report.units += done.units if done.recorded else 0
-    _write_rejects(frame, report)
-    return report
-
-
-def _write_rejects(frame: object, report: FulfilmentImport) -> None:
-    out = rejects_path(report.path)
-    if not report.rejects:
-        out.unlink(missing_ok=True)  # an earlier run's: now stale
-        return
-    import pandas as pd
-
-    assert isinstance(frame, pd.DataFrame)
-    rows = frame.iloc[[line - 2 for line, _, _ in report.rejects]].copy()
-    rows.insert(0, "line", [line for line, _, _ in report.rejects])
-    rows["reject_reason"] = [why for _, _, why in report.rejects]
-    write_frame(rows, out, encoding="utf-8-sig")
-    report.rejects_file, report.rejected = out, len(report.rejects)

@@ -17,7 +17,8 @@ from recall.campaign.definitions import get_definition
 from recall.domain.errors import NotFound, Refused
 from recall.filenames import keep_upload
 from recall.remedies.case_view import case_remedies
-from recall.remedies.fulfilment import FulfilmentInput, import_fulfilments, record_fulfilment
+from recall.remedies.fulfilment import FulfilmentInput, record_fulfilment
+from recall.remedies.fulfilment_file import import_fulfilments
 from recall.remedies.incidents import IncidentReport, record_incident
 from recall.reporting import effectiveness
 from recall.reporting.monthly import monthly_report, write_monthly_report
