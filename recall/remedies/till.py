@@ -125,6 +125,8 @@ def _correct(
     now: dt.datetime,
     report: TillReturns,
 ) -> None:
+    """Count the units newly back on the case, then move it: in touch, or closed when every
+    unit is back; a specialist's case, or one resolved otherwise, is left as it is."""
     status = Status(case.status)
     agreed_elsewhere = status == Status.RESOLVED and case.outcome not in (
         *definition.remedies, RETURNED_IN_STORE,
@@ -132,45 +134,38 @@ def _correct(
     if status == Status.ESCALATED or agreed_elsewhere:
         report.skipped.append(case.case_ref)  # a specialist's, or "no longer has it": as said
         return
-    new = min(back.units - (recorded or 0), units_left(session, case))
+    new = max(min(back.units - (recorded or 0), units_left(session, case)), 0)
     note = f"returned at the till of store {back.store or '?'} on {back.last_on}"
-    if recorded is None:
-        fulfil(
-            session,
-            FulfilmentInput(
-                case.case_ref,
-                STORE,
-                back.last_on.isoformat(),
-                units=str(new) if new > 0 else "",
-                done_by=back.store,
-                reference=back.receipt,
-            ),
-            actor=TILL,
-            source=TILL,
-            now=now,
-            agreed=False,
-        )
-    else:
-        till = session.scalars(
-            select(Fulfilment).where(Fulfilment.case_id == case.id, Fulfilment.kind == STORE)
-        ).one()
-        till.units, till.done_on, till.reference = (
-            till.units + max(new, 0),
-            back.last_on,
-            back.receipt,
-        )
-        record_move(session, case, actor=TILL, channel=TILL, clock=lambda: now,
-                    note=f"{note}: {max(new, 0)} more unit(s)")  # fmt: skip
-    report.cases += 1
-    report.units += max(new, 0)
+    _count_units(session, case, back, new, first=recorded is None, note=note, now=now)
+    report.cases, report.units = report.cases + 1, report.units + new
     session.flush()
+    if status == Status.RESOLVED:
+        return
     whole = units_left(session, case) == 0
-    steps = (*to_contacted(status), Status.RESOLVED) if whole else to_contacted(status)
-    for target in steps if status != Status.RESOLVED else ():
+    for target in (*to_contacted(status), Status.RESOLVED) if whole else to_contacted(status):
         change_status(session, case, target, actor=TILL, channel="store", note=note,
                       clock=lambda: now)  # fmt: skip
-    if whole and status != Status.RESOLVED:
+    if whole:
         case.outcome, case.agreed_at = RETURNED_IN_STORE, now
         case.next_call_at = case.callback_at = case.callback_agent = None
         case.claimed_by = case.claimed_until = None
         report.closed += 1
+
+
+def _count_units(
+    session: Session, case: Case, back: _Return, new: int, *, first: bool, note: str,
+    now: dt.datetime,
+) -> None:  # fmt: skip
+    """The case's one `returned_to_store` fulfilment: made, or raised by `new` units."""
+    if first:
+        given = FulfilmentInput(case.case_ref, STORE, back.last_on.isoformat(),
+                                units=str(new) if new else "", done_by=back.store,
+                                reference=back.receipt)  # fmt: skip
+        fulfil(session, given, actor=TILL, source=TILL, now=now, case=case, agreed=False)
+        return
+    till = session.scalars(
+        select(Fulfilment).where(Fulfilment.case_id == case.id, Fulfilment.kind == STORE)
+    ).one()
+    till.units, till.done_on, till.reference = till.units + new, back.last_on, back.receipt
+    record_move(session, case, actor=TILL, channel=TILL, clock=lambda: now,
+                note=f"{note}: {new} more unit(s)")  # fmt: skip
