@@ -181,7 +181,7 @@ def plan_disposition(
         if at is None:
             raise Refused("callback_requested needs the time the customer asked to be called")
         return DispositionPlan((), counts=False, next_call_at=at, callback=True)
-    reached = _reach(state.status)
+    reached = to_contacted(state.status)  # reaching them is the notice reaching them
     if disposition == Disposition.REACHED:
         if at is not None:  # reached, and asked to talk it over at another time
             return DispositionPlan(reached, counts=False, next_call_at=at, callback=True)
@@ -207,11 +207,6 @@ def _callback_instant(callback_at: dt.datetime, now: dt.datetime) -> dt.datetime
     if at > now + CALLBACK_HORIZON:
         raise Refused(f"the callback time {callback_at:%Y-%m-%d} is more than a year ahead")
     return at
-
-
-def _reach(status: Status) -> tuple[Status, ...]:
-    """Steps to contacted; reaching the customer is also the notice reaching them."""
-    return to_contacted(status)
 
 
 def _give_up(state: CallState, first: tuple[Status, ...], why: str) -> DispositionPlan:

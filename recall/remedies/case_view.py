@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from recall.db.models import Case, Customer, EffectivenessCheck, Fulfilment, Incident
@@ -51,12 +51,16 @@ class CaseRemedies:
     first_channel: str
     notified_by: str | None
     quantity: int
-    corrected: int
     agreed_at: dt.datetime | None
     escalation_reason: str | None
     fulfilments: list[FulfilmentLine]
     incidents: list[IncidentLine]
     check: CheckLine | None
+
+    @property
+    def corrected(self) -> int:
+        """Units carried out, by all its fulfilments."""
+        return sum(f.units for f in self.fulfilments)
 
 
 def case_remedies(*, engine: Engine, recall_id: str, case_ref: str) -> CaseRemedies:
@@ -91,14 +95,9 @@ def case_remedies(*, engine: Engine, recall_id: str, case_ref: str) -> CaseRemed
             if drawn
             else None
         )
-        corrected = session.scalar(
-            select(func.coalesce(func.sum(Fulfilment.units), 0)).where(
-                Fulfilment.case_id == case.id
-            )
-        )
     name = " ".join(p for p in (first or "", f"{last[0]}." if last else "") if p) or "-"
     return CaseRemedies(
         case.case_ref, case.recall_id, name, case.status, case.outcome, case.first_channel,
-        case.notified_by, case.quantity, int(corrected or 0), case.agreed_at,
+        case.notified_by, case.quantity, case.agreed_at,
         case.escalation_reason, fulfilments, incidents, check,
     )  # fmt: skip

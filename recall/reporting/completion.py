@@ -79,6 +79,8 @@ class Completion:
     by_day: list[DayLine]
     outcomes: dict[str, int]
     moves: dict[tuple[str, str], int] = field(default_factory=dict)  # (first, now) -> cases
+    # channel of the notice -> UTC day -> cases notified that day
+    notified_days: dict[str, dict[dt.date, int]] = field(default_factory=dict)
 
 
 def completion(*, engine: Engine, recall_id: str) -> Completion:
@@ -104,6 +106,7 @@ def completion(*, engine: Engine, recall_id: str) -> Completion:
                 moves[(first, now)] += count
             for store in _split(stores):
                 by_store[store].add(status, count, bool(reached))
+        by_day, notified_days = _days(session, recall_id)
         outcomes: dict[str, int] = {
             str(outcome): count
             for outcome, count in session.execute(
@@ -116,7 +119,7 @@ def completion(*, engine: Engine, recall_id: str) -> Completion:
             recall_id=recall.id, title=recall.title, hazard=recall.hazard,
             launched_at=recall.launched_at, total=total,
             by_channel=dict(sorted(by_channel.items())), by_agent=_agents(session, recall_id),
-            by_store=dict(sorted(by_store.items())), by_day=_days(session, recall_id),
+            by_store=dict(sorted(by_store.items())), by_day=by_day, notified_days=notified_days,
             outcomes=dict(sorted(outcomes.items())), moves=dict(sorted(moves.items())),
         )  # fmt: skip
 
@@ -162,21 +165,29 @@ def _line(lines: dict[str, AgentLine], agent_id: str) -> AgentLine:
     return lines[agent_id]
 
 
-def _days(session: Session, recall_id: str) -> list[DayLine]:
+def _days(session: Session, recall_id: str) -> tuple[list[DayLine], dict[str, dict[dt.date, int]]]:
     """Cases first reaching each stage, per UTC day; a case counts as notified on the day of the
-    notice that stands (a returned letter's day does not count), if any stands."""
+    notice that stands (a returned letter's day does not count), if any stands. Also the
+    notified ones by the channel that reached them, for the regulator's figures."""
     stage = ("notified", "contacted", "resolved")
     counts: dict[dt.date, dict[str, int]] = defaultdict(lambda: dict.fromkeys(stage, 0))
-    for name, moments in (
-        ("notified", notified_moments(session, recall_id)),
-        ("contacted", first_moments(session, recall_id, "contacted")),
-        ("resolved", first_moments(session, recall_id, "resolved")),
-    ):
+    by_channel: defaultdict[str, dict[dt.date, int]] = defaultdict(dict)
+    notified = notified_moments(session, recall_id)
+    day = utc_day(session, notified.c.at)
+    rows = session.execute(
+        select(notified.c.channel, day, func.count()).group_by(notified.c.channel, day)
+    )
+    for channel, when, count in rows:
+        if when is not None:
+            by_channel[channel][as_date(when)] = count
+            counts[as_date(when)]["notified"] += count
+    for name in ("contacted", "resolved"):
+        moments = first_moments(session, recall_id, name)
         day = utc_day(session, moments.c.at)
         for when, count in session.execute(select(day, func.count()).group_by(day)):
             if when is not None:
                 counts[as_date(when)][name] = count
-    return [DayLine(d, **counts[d]) for d in sorted(counts)]
+    return [DayLine(d, **counts[d]) for d in sorted(counts)], dict(by_channel)
 
 
 def first_moments(session: Session, recall_id: str, *statuses: str) -> Any:

@@ -32,7 +32,6 @@ from recall.reporting.completion import (
     as_date,
     completion,
     first_moments,
-    notified_moments,
     utc_day,
 )
 
@@ -113,7 +112,7 @@ def progress(*, engine: Engine, recall_id: str, clock: Clock = utc_now) -> Progr
     with Session(engine) as session:
         definition = definition_of(session, recall_id)
         recall = session.get_one(Recall, recall_id)
-        firsts = _first_days(session, recall_id, definition.remedies)
+        firsts = _first_days(session, recall_id, report)
         units = _units(session, recall, definition.remedies, now)
         stores = _stores(session, recall_id)
         pace = _pace(session, recall_id)
@@ -145,9 +144,10 @@ def _per_day(session: Session, firsts: Any, value: Any = None) -> dict[dt.date, 
     return {as_date(when): int(count) for when, count in rows if when is not None}
 
 
-def _first_days(session: Session, recall_id: str, remedies: tuple[str, ...]) -> dict[str, dict]:
+def _first_days(session: Session, recall_id: str, report: Completion) -> dict[str, dict]:
+    """The per-day series of the regulator's figures; those the completion counted already
+    (notices by channel, first contacts) are taken from it, not counted again."""
     mine = Case.recall_id == recall_id
-    days = _notified_per_day(session, recall_id)
     attempts = (
         select(CallAttempt.started_at.label("at"))
         .join(Case, Case.id == CallAttempt.case_id)
@@ -160,27 +160,22 @@ def _first_days(session: Session, recall_id: str, remedies: tuple[str, ...]) -> 
         .subquery()
     )
     return {
-        **days,
+        **_notified_per_day(report.notified_days),
         "attempts": _per_day(session, attempts),
-        "answered": _per_day(session, first_moments(session, recall_id, "contacted")),
+        "answered": {line.day: line.contacted for line in report.by_day if line.contacted},
         "closed": _per_day(session, first_moments(session, recall_id, *CLOSED)),
         "corrected": _per_day(session, corrected, corrected.c.units),
     }
 
 
-def _notified_per_day(session: Session, recall_id: str) -> dict[str, dict[dt.date, int]]:
-    """Cases notified per UTC day, by the firm's channel that reached them: one pass."""
-    notified = notified_moments(session, recall_id)
-    day = utc_day(session, notified.c.at)
+def _notified_per_day(by_channel: dict[str, dict[dt.date, int]]) -> dict[str, dict[dt.date, int]]:
+    """Cases notified per UTC day by the firm's channels, as the regulator's forms name them."""
     per: dict[str, dict[dt.date, int]] = {f"notified_{name}": {} for name in NOTIFIED_BY}
-    rows = session.execute(
-        select(notified.c.channel, day, func.count()).group_by(notified.c.channel, day)
-    )
-    for channel, when, count in rows:
-        name = next((n for n, channels in NOTIFIED_BY.items() if channel in channels), None)
-        if name is not None and when is not None:
-            series = per[f"notified_{name}"]
-            series[as_date(when)] = series.get(as_date(when), 0) + int(count)
+    for name, channels in NOTIFIED_BY.items():
+        series = per[f"notified_{name}"]
+        for channel in channels:
+            for when, count in by_channel.get(channel, {}).items():
+                series[when] = series.get(when, 0) + count
     return per
 
 
