@@ -33,6 +33,18 @@ class Settings:
     # Addresses of the HTTPS proxies whose X-Forwarded-For is believed (none: the peer's own).
     trusted_proxies: str = ""
     dask_address: str = ""  # a Dask scheduler (tcp://host:8786) rendering letters, else local
+    # E-mail notices: an SMTP server (smtp://user:password@host:587, STARTTLS when the server
+    # offers it; smtps:// for TLS from the start), else .eml files in the data dir's outbox.
+    smtp_url: str = ""
+    mail_from: str = "Rappel produit <rappel@localhost>"
+    smtp_connections: int = 4  # sent in parallel over this many connections
+    smtp_rate: int = 100  # e-mails a second at most, all connections together
+    sms_rate: int = 10  # SMS notices a second at most, per sender number
+    page_url: str = ""  # the customers' address of the self-service page; else public_url
+
+    @property
+    def page_base(self) -> str:
+        return (self.page_url or self.public_url).rstrip("/")
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -60,6 +72,12 @@ class Settings:
             hotline=env.get("RECALL_HOTLINE", ""),
             now=_instant(env, "RECALL_NOW"),
             dask_address=env.get("RECALL_DASK_ADDRESS", ""),
+            smtp_url=env.get("RECALL_SMTP_URL", ""),
+            mail_from=env.get("RECALL_MAIL_FROM") or cls.mail_from,
+            smtp_connections=_positive(env, "RECALL_SMTP_CONNECTIONS", 4),
+            smtp_rate=_positive(env, "RECALL_SMTP_RATE", 100),
+            sms_rate=_positive(env, "RECALL_SMS_RATE", 10),
+            page_url=env.get("RECALL_PAGE_URL", "").rstrip("/"),
             trusted_proxies=env.get("RECALL_TRUSTED_PROXIES", "").strip(),
             secure_cookies=(
                 env.get("RECALL_SECURE_COOKIES")

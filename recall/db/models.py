@@ -27,6 +27,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, Mapper, mapped_column, relat
 
 from recall.domain.calling import WORKABLE
 from recall.domain.contacts import CustomerPhone
+from recall.domain.emails import email_valid
 
 NAMING = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -72,6 +73,8 @@ class Customer(Base):
     first_name: Mapped[str | None] = mapped_column(String(200))
     last_name: Mapped[str | None] = mapped_column(String(200))
     email: Mapped[str | None] = mapped_column(String(320))
+    # The address's syntax, read when the customer is stored (domain.emails); None: no address.
+    email_valid: Mapped[bool | None] = mapped_column(Boolean)
     phone: Mapped[str | None] = mapped_column(String(64))
     # The phone read once, when the customer is stored (CustomerPhone), not at every launch.
     phone_e164: Mapped[str | None] = mapped_column(String(20))
@@ -98,6 +101,7 @@ def _read_phone(_mapper: Mapper[Customer], _connection: Connection, customer: Cu
         phone.zone,
         phone.zones,
     )
+    customer.email_valid = email_valid(customer.email)
 
 
 class Product(Base):
@@ -457,7 +461,8 @@ class CallAttempt(Base):
 
 
 class Message(Base):
-    """A text message sent to a customer ahead of a call, with its delivery status."""
+    """A text message sent to a customer, with its delivery status: a notice of the recall, or
+    the word ahead of a call (`purpose`: notice | pre_call)."""
 
     __tablename__ = "messages"
 
@@ -465,8 +470,52 @@ class Message(Base):
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
     sid: Mapped[str | None] = mapped_column(String(64), unique=True)
     status: Mapped[str] = mapped_column(String(20))
+    purpose: Mapped[str] = mapped_column(String(16), default="pre_call", server_default="pre_call")
     sent_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
     updated_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
+
+
+class EmailNotice(Base):
+    """A case's e-mail notice in the outbox: queued, handed over (the end of its data is on
+    its way to the server: never sent again), sent (the server took it), bounced or failed."""
+
+    __tablename__ = "email_notices"
+    __table_args__ = (Index("ix_email_notices_recall_state", "recall_id", "state"),)
+
+    case_id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=False)
+    recall_id: Mapped[str] = mapped_column(String(64))
+    message_id: Mapped[str] = mapped_column(String(200), unique=True)
+    state: Mapped[str] = mapped_column(String(16))
+    queued_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
+    handed_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime())
+    sent_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime())
+    bounced_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime())
+    detail: Mapped[str | None] = mapped_column(Text)
+
+
+class WebAnswer(Base):
+    """What a customer said on their self-service page."""
+
+    __tablename__ = "web_answers"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    case_id: Mapped[int] = mapped_column(BigId, index=True)
+    answered_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
+    possession: Mapped[str] = mapped_column(String(16))  # has_it, not_anymore, returned, call_me
+    remedy: Mapped[str | None] = mapped_column(String(20))
+    store_id: Mapped[str | None] = mapped_column(String(64))
+    delivery_address: Mapped[str | None] = mapped_column(Text)
+    callback_slot: Mapped[str | None] = mapped_column(String(40))
+    language: Mapped[str] = mapped_column(String(8))
+
+
+class AppSecret(Base):
+    """Keys made once per database (migration 0016): the self-service links' signing key."""
+
+    __tablename__ = "app_secrets"
+
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    value: Mapped[str] = mapped_column(String(200))
 
 
 class User(Base):

@@ -20,6 +20,10 @@ REMEDY_WORDS = {
     "en": {"refund": "a refund", "replacement": "a replacement", "repair": "a repair"},
 }
 CALL_POLICIES = ("without_letter", "all")
+# The notices a recall sends, in the order a case tries its digital ones (e-mail, then SMS): a
+# bounced e-mail moves the case to its SMS, a failed SMS to the call list.
+NOTICE_CHANNELS = ("email", "sms", "letter")
+DIGITAL = ("email", "sms")
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 # An id that is also a safe file name: letters, digits, `.`, `_`, `-`, at most 64, no leading dot.
 SAFE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
@@ -111,6 +115,15 @@ class RecallDefinition:
     # The effectiveness check (FDA levels A-E, 21 CFR 7.42): the share of notified cases
     # called back to ask whether the notice arrived and was acted on; by hazard if not given.
     effectiveness: CheckPlan = field(default_factory=lambda: check_plan(None, "medium"))
+    notify: tuple[str, ...] = ("email", "letter")
+    # A call-list case with a digital notice is called only once this long has passed without
+    # the customer answering it (0: at once, as a high hazard may ask).
+    call_after: dt.timedelta = dt.timedelta(0)
+
+    @property
+    def digital(self) -> tuple[str, ...]:
+        """The digital notices, in the order a case tries them."""
+        return tuple(channel for channel in self.notify if channel in DIGITAL)
 
     def risk_in(self, language: str) -> str:
         """The risk as told in `language`, else in any language, else the recall's title."""

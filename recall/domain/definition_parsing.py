@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from recall.domain.definition import (
     CALL_POLICIES,
     HAZARDS,
+    NOTICE_CHANNELS,
     REMEDIES,
     SAFE_ID,
     CallingWindow,
@@ -32,7 +33,7 @@ _TOP_FIELDS = {
     "id", "title", "hazard", "products", "sold_from", "sold_to", "stores",
     "remedies", "call_policy", "call", "product_name", "risk", "hotline", "follow_up",
     "single_remedy_reason", "category", "brand", "model", "image", "lot_location", "ends_on",
-    "effectiveness",
+    "effectiveness", "notify", "call_after",
 }  # fmt: skip
 _CALL_FIELDS = {"max_attempts", "retry_after", "calling_hours", "timezone", "voicemail_notifies"}
 _FOLLOW_UP_FIELDS = {"call_letters_after", "callback_grace", "contact_sla", "retention"}
@@ -236,6 +237,12 @@ def parse_definition(
     lot_location = _per_language(check, raw.get("lot_location"), "lot_location")
     ends_on = check.date(raw, "ends_on") if raw.get("ends_on") is not None else None
     effectiveness = _effectiveness(check, raw.get("effectiveness"), hazard)
+    notify = _notify(check, raw.get("notify", ["email", "letter"]))
+    call_after = dt.timedelta(0)
+    try:
+        call_after = parse_duration(raw.get("call_after", "0h"))
+    except ValueError as exc:
+        check.fail("call_after", str(exc))
     if minimising is not None:
         check.errors.extend(legal_problems(raw, minimising, retailer_hotline=retailer_hotline))
     if check.errors or sold_from is None or sold_to is None:
@@ -259,8 +266,20 @@ def parse_definition(
         lot_location=lot_location,
         ends_on=ends_on,
         effectiveness=effectiveness,
+        notify=notify,
+        call_after=call_after,
         **product,
     )
+
+
+def _notify(check: _Checker, raw: Any) -> tuple[str, ...]:
+    """`notify: [email, sms, letter]`: the notices sent, e-mail and SMS tried in that order."""
+    channels = _string_list(check, raw, "notify")
+    for bad in [c for c in channels if c not in NOTICE_CHANNELS]:
+        check.fail("notify", f"{bad!r} is not a notice ({', '.join(NOTICE_CHANNELS)})")
+    if isinstance(raw, list) and not channels:
+        check.fail("notify", "must name at least one notice")
+    return tuple(dict.fromkeys(c for c in channels if c in NOTICE_CHANNELS))
 
 
 def _effectiveness(check: _Checker, raw: Any, hazard: str) -> CheckPlan:

@@ -79,7 +79,8 @@ def _new_cases(
     def channel(name: str) -> str:
         def rule(has_address: bool, has_phone: bool, do_not_call: bool) -> bool:
             chosen = choose_channels(
-                has_address=has_address, has_phone=has_phone, do_not_call=do_not_call,
+                has_address=has_address and "letter" in definition.notify,
+                has_phone=has_phone, do_not_call=do_not_call,
                 call_policy=definition.call_policy,
             )  # fmt: skip
             return bool(getattr(chosen, name))

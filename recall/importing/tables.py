@@ -15,6 +15,7 @@ import pyarrow.compute as pc
 from sqlalchemy import String
 
 from recall.domain.contacts import FALSY, TRUTHY, CustomerPhone
+from recall.domain.emails import email_valid
 
 _ISO_DATE = r"^\d{4}-\d{2}-\d{2}"
 _FR_DATE = r"^\d{2}/\d{2}/\d{4}"
@@ -261,7 +262,17 @@ def _check_customers(
     ):
         rows[name] = _blank_to_none(frame[name])
     rows["country"], rows["language"], rows["do_not_call"] = country, language, do_not_call
+    rows["email_valid"] = _emails_valid(rows["email"])
+    invalid = int(rows["email_valid"].map(lambda verdict: verdict is False).sum())
+    warnings["e-mail address not valid, no e-mail sent"] = invalid
     return rows, reasons, +warnings
+
+
+def _emails_valid(emails: pd.Series) -> pd.Series:
+    """Each distinct address's syntax read once (email-validator, no DNS): True, False, None."""
+    given = emails.dropna()
+    verdicts = {address: email_valid(address) for address in given.unique()}
+    return emails.map(verdicts, na_action="ignore").astype(object).where(emails.notna(), None)
 
 
 def _read_phones(rows: pd.DataFrame) -> pd.DataFrame:
@@ -331,6 +342,7 @@ CUSTOMERS = TableSpec(
         "phone_e164",
         "phone_zone",
         "phone_zones",
+        "email_valid",
     ),
     _check_customers,
     _read_phones,
