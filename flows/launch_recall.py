@@ -14,6 +14,7 @@ from recall.campaign import definitions
 from recall.identification import buyers
 from recall.identification.cases import BatchResult, build_case_batch
 from recall.notices import letters, posters
+from recall.reach import emails, queue
 from recall.reporting import overview
 
 
@@ -98,6 +99,17 @@ def public_notices(recall_id: str) -> posters.NoticeReport:
     )
 
 
+@task(name="queue-digital-notices")
+def queue_digital_notices(recall_id: str) -> queue.QueuedNotices:
+    """Each case's first e-mail or SMS notice, queued; calls held back for `call_after`."""
+    app = current_app()
+    definition = definitions.get_definition(engine=app.engine, recall_id=recall_id)
+    return queue.queue_digital_notices(
+        engine=app.engine, definition=definition,
+        mail_domain=emails.mail_domain(app.settings.mail_from), clock=app.clock,
+    )  # fmt: skip
+
+
 @task(name="summarise")
 def summarise(recall_id: str) -> dict[str, Any]:
     return overview.recall_status(engine=current_app().engine, recall_id=recall_id)
@@ -127,6 +139,11 @@ def launch_recall(definition_path: str) -> dict[str, Any]:
     )  # fmt: skip
     for why, count in {**assigned.fallbacks, **assigned.unplaced}.items():
         logger.warning("call list: %d case(s): %s", count, why)
+    digital = queue_digital_notices(recall_id)
+    logger.info(
+        "digital notices queued: %d e-mail(s), %d SMS; %d call(s) held until %s", digital.emails,
+        digital.texts, digital.calls_held, digital.hold_until or "-",
+    )  # fmt: skip
     planning = time.perf_counter()
     planned = plan_letters(recall_id)
     logger.info(

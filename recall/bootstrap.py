@@ -23,8 +23,11 @@ if TYPE_CHECKING:  # built on demand: a command pays only for the parts it uses
     from sqlalchemy import Engine
 
     from recall.calling.dialing import DialSettings
+    from recall.mail.port import Mailer
     from recall.notices.letter_fields import LetterSettings
     from recall.notices.templates import TemplateSet
+    from recall.reach.emails import MailSettings
+    from recall.reach.sms import SmsSettings
     from recall.telephony.port import Telephony
 
 
@@ -63,6 +66,36 @@ class App:
         from recall.telephony.offline import OfflineTelephony
 
         return OfflineTelephony(settings.data_dir / "telephony" / "offline-outbox.jsonl")
+
+    @cached_property
+    def mailer(self) -> Mailer:
+        """The SMTP server of RECALL_SMTP_URL, else an outbox of .eml files in the data dir."""
+        if self.settings.smtp_url:
+            from recall.mail.smtp import SmtpMailer, SmtpServer
+
+            return SmtpMailer(SmtpServer.from_url(self.settings.smtp_url))
+        from recall.mail.outbox import OutboxMailer
+
+        return OutboxMailer(self.settings.data_dir / "email-outbox")
+
+    @property
+    def mail_settings(self) -> MailSettings:
+        from recall.reach.emails import MailSettings
+
+        settings = self.settings
+        return MailSettings(
+            mail_from=settings.mail_from,
+            page_base=settings.page_base,
+            templates_dir=settings.templates_dir,
+            connections=settings.smtp_connections,
+            rate=settings.smtp_rate,
+        )
+
+    @property
+    def sms_settings(self) -> SmsSettings:
+        from recall.reach.sms import SmsSettings
+
+        return SmsSettings.from_settings(self.settings)
 
     @cached_property
     def templates(self) -> TemplateSet:

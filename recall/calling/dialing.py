@@ -23,6 +23,7 @@ from recall.clock import Clock, utc_now
 from recall.db.models import Agent, CallAttempt, Case, Message
 from recall.domain.calling import Disposition, may_call_at, next_opening
 from recall.domain.contacts import normalise_phone
+from recall.domain.message_status import moves_forward
 from recall.telephony.port import Callbacks, CallRequest, MessageRequest, Telephony, TelephonyError
 
 log = logging.getLogger(__name__)
@@ -33,11 +34,6 @@ LINE_DISPOSITIONS = {
     "busy": Disposition.BUSY,
     "failed": Disposition.NO_ANSWER,  # the network could not connect: try again later
 }
-MESSAGE_RANK = {
-    status: rank
-    for rank, status in enumerate(["accepted", "queued", "sending", "sent", "delivered", "read"])
-}
-MESSAGE_FINAL = {"undelivered", "failed", "canceled"}
 
 
 @dataclass(frozen=True)
@@ -282,15 +278,7 @@ def record_message_status(
         message = session.get(Message, message_id)
         if message is None or (message.sid not in (None, sid)):
             return "unknown"
-        if not _moves_forward(message.status, status):
+        if not moves_forward(message.status, status):
             return "repeat"
         message.sid, message.status, message.updated_at = sid, status, clock()
     return "recorded"
-
-
-def _moves_forward(old: str, new: str) -> bool:
-    if old == new or old in MESSAGE_FINAL or (old in ("delivered", "read") and new != "read"):
-        return False
-    if new in MESSAGE_FINAL:
-        return True
-    return MESSAGE_RANK.get(new, -1) > MESSAGE_RANK.get(old, -1)

@@ -11,7 +11,7 @@ from typing import Any
 import typer
 from typer.core import TyperGroup
 
-from recall.cli import calls, data, ops, remedies, users
+from recall.cli import calls, data, ops, reach, remedies, users
 from recall.cli.output import fail
 from recall.domain.errors import RecallError, Unavailable
 
@@ -35,7 +35,7 @@ cli = typer.Typer(
     help="Product-recall campaigns: import buyers, launch recalls, follow cases.",
     no_args_is_help=True,
 )
-for module in (data, calls, users, ops, remedies):
+for module in (data, calls, users, ops, remedies, reach):
     module.register(cli)
 
 

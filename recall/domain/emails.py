@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 
 from email_validator import EmailNotValidError, validate_email
@@ -28,3 +29,11 @@ def mask_email(address: str) -> str:
     """An address as logs and lists may show it: j***@example.fr."""
     local, _, domain = address.partition("@")
     return f"{local[:1]}***@{domain}" if domain else "***"
+
+
+_ADDRESS = re.compile(r"[^\s<>@\"']+@[^\s<>@\"']+")
+
+
+def hide_emails(text: str) -> str:
+    """Servers quote the address in their replies; ours never shows it in clear."""
+    return _ADDRESS.sub(lambda found: mask_email(found.group()), text)

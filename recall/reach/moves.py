@@ -21,9 +21,10 @@ FAILED_TEXTS = ("undelivered", "failed")
 def failed_notices(session: Session, case_id: int) -> tuple[str, ...]:
     """The digital notices this case tried that did not arrive."""
     failed = []
-    bounced = session.scalar(
-        select(EmailNotice.state).where(EmailNotice.case_id == case_id)
-    ) in ("bounced", "failed")
+    bounced = session.scalar(select(EmailNotice.state).where(EmailNotice.case_id == case_id)) in (
+        "bounced",
+        "failed",
+    )
     if bounced:
         failed.append(EMAIL)
     text_failed = session.scalar(
@@ -49,7 +50,7 @@ def move_on(
     reach = Reach(
         email=bool(customer.email_valid),
         mobile=case.phone_e164 is not None and not customer.do_not_call,
-        done=failed_notices(session, case.id) + (failed,),
+        done=(*failed_notices(session, case.id), failed),
     )
     following = next_digital(reach, definition.digital)
     if following == SMS and not _has_text(session, case.id):
@@ -68,8 +69,8 @@ def move_on(
     else:
         case.notice_only = True
         done = "the public notice alone"
-    record_move(session, case, actor=actor, channel=failed,
-                note=f"{failed} notice did not arrive ({why}): {done}", clock=lambda: now)  # fmt: skip
+    note = f"{failed} notice did not arrive ({why}): {done}"
+    record_move(session, case, actor=actor, channel=failed, note=note, clock=lambda: now)
     return done
 
 

@@ -4,19 +4,22 @@ the recall's order, and its call held back for `call_after`; re-running queues o
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from dataclasses import dataclass
 
 from sqlalchemy import Engine, String, bindparam, text
+from sqlalchemy.orm import Session
 
 from recall.clock import Clock, utc_now
-from recall.db.models import UtcDateTime
+from recall.db.models import Recall, UtcDateTime
+from recall.db.secrets import page_key
 from recall.domain.definition import RecallDefinition
 from recall.domain.reach import EMAIL, SMS
 
 _R = bindparam("r", type_=String())  # typed: PostgreSQL meets it as text and as varchar
 # What each digital notice needs of the case and its customer (`u`).
 HAS = {
-    EMAIL: "u.email_valid = TRUE",
+    EMAIL: "COALESCE(u.email_valid, FALSE) = TRUE",
     SMS: "c.phone_e164 IS NOT NULL AND NOT COALESCE(u.do_not_call, FALSE)",
 }
 _FROM = (
@@ -60,15 +63,16 @@ def queue_digital_notices(
     *,
     engine: Engine,
     definition: RecallDefinition,
-    launched_at: dt.datetime,
     mail_domain: str,
-    tag: str,
     clock: Clock = utc_now,
 ) -> QueuedNotices:
-    """The e-mails and texts of the cases not yet given a notice; `tag` makes Message-IDs
-    unique to this database."""
+    """The e-mails and texts of the cases not yet given a notice, with Message-IDs unique to
+    this database (a tag made from its key)."""
     order = definition.digital
+    tag = hashlib.sha256(page_key(engine)).hexdigest()[:8]
     params = {"r": definition.id, "now": clock(), "domain": mail_domain, "tag": tag}
+    with Session(engine) as session:
+        launched_at = session.get_one(Recall, definition.id).launched_at
     hold = launched_at + definition.call_after if definition.call_after else None
     counts = {EMAIL: 0, SMS: 0}
     with engine.begin() as connection:

@@ -18,6 +18,7 @@ from sqlalchemy import Engine
 
 from recall.calling import dialing
 from recall.calling.dialing import DialSettings
+from recall.reach import sms
 from recall.telephony import port
 from recall.telephony.twilio import bridge_twiml, signature_is_valid
 from recall.web.security import RowId
@@ -91,14 +92,20 @@ def twilio_router(*, engine: Engine, auth_token: str, settings: DialSettings) ->
         )
         return {"result": done}
 
-    @router.post(port.MESSAGE_STATUS, openapi_extra=_posted("MessageSid", "MessageStatus"))
+    @router.post(
+        port.MESSAGE_STATUS, openapi_extra=_posted("MessageSid", "MessageStatus", "ErrorCode")
+    )
     def message_status(message_id: RowId, form: Form) -> dict[str, str]:
-        done = dialing.record_message_status(
-            engine=engine,
-            message_id=message_id,
-            sid=form.get("MessageSid", ""),
-            status=form.get("MessageStatus", ""),
-        )
+        sid, status = form.get("MessageSid", ""), form.get("MessageStatus", "")
+        if sms.message_purpose(engine=engine, message_id=message_id) == sms.NOTICE:
+            done = sms.record_notice_status(
+                engine=engine, message_id=message_id, sid=sid, status=status,
+                error_code=form.get("ErrorCode"),
+            )  # fmt: skip
+        else:  # the text ahead of a call
+            done = dialing.record_message_status(
+                engine=engine, message_id=message_id, sid=sid, status=status
+            )
         return {"result": done}
 
     return router
@@ -113,6 +120,7 @@ _TWILIO_VALUES = {
     "MessageStatus": ["queued", "sending", "sent", "failed", "delivered", "undelivered",
                       "accepted", "scheduled", "read", "canceled"],
     "CallDuration": ["0", "17", "3600"],
+    "ErrorCode": ["30003", "30005", "30006", "30007", "30008"],
 }  # fmt: skip
 
 
