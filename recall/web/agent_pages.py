@@ -20,6 +20,7 @@ from recall.campaign.definitions import get_definition
 from recall.domain.calling import DECLINED, ESCALATED, NOT_IN_POSSESSION
 from recall.domain.errors import Refused
 from recall.remedies.incidents import IncidentReport, record_incident
+from recall.selfservice.answers import recorded_answer
 from recall.web.pages import redirect, render
 from recall.web.security import AgentUser, AppDep, CaseId, Csrf, agent_of
 
@@ -225,6 +226,7 @@ def _case_page(
         request, "case.html", status, card=card, script=script, inbound=inbound, error=error,
         history=agent_queue.history(engine=app.engine, case_id=card.case_id), outcomes=outcomes,
         dispositions=DISPOSITIONS,
+        web_answer=recorded_answer(engine=app.engine, case_id=card.case_id),
     )  # fmt: skip
 
 

@@ -12,7 +12,15 @@ from starlette.exceptions import HTTPException
 
 from recall.bootstrap import App, build_app
 from recall.domain.errors import NotFound, Refused, Unavailable
-from recall.web import agent_pages, api, lead_pages, pages, remedy_pages, report_pages
+from recall.web import (
+    agent_pages,
+    api,
+    lead_pages,
+    pages,
+    remedy_pages,
+    report_pages,
+    self_service_pages,
+)
 from recall.web.limits import BodyLimit
 from recall.web.pages import redirect, render
 from recall.web.security import BadCsrf, Forbidden, LoginRequired
@@ -29,7 +37,8 @@ HSTS = "max-age=31536000; includeSubDomains"  # a year, once served over https
 
 
 def create_app(app: App) -> FastAPI:
-    """The console (pages and JSON) and Twilio's webhooks; no page is served without login."""
+    """The console (pages and JSON), Twilio's webhooks and the customers' self-service pages;
+    no console page is served without login."""
     web = FastAPI(title="recall", docs_url=None, redoc_url=None, openapi_url=None)
     web.state.recall = app
     web.state.pages = Jinja2Templates(directory=app.settings.templates_dir / "pages")
@@ -41,6 +50,7 @@ def create_app(app: App) -> FastAPI:
     )
     for router in CONSOLE_ROUTERS:
         web.include_router(router)
+    web.include_router(self_service_pages.router)  # public: the customers' own pages
     web.include_router(
         twilio_router(
             engine=app.engine,
