@@ -133,6 +133,7 @@ class App:
             home_country=settings.home_country,
             batch_size=settings.letter_batch_size,
             workers=settings.letter_workers,
+            page_base=settings.page_base,
         )
 
 

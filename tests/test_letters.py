@@ -14,7 +14,9 @@ from pypdf import PdfReader
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from recall.db.models import Letter, LetterBatch, Store
+from recall.db.models import Case, Letter, LetterBatch, Store
+from recall.db.secrets import page_key
+from recall.domain.page_tokens import read_token
 from recall.notices import letters
 from recall.notices.templates import TemplateProblem, TemplateSet
 from recall.settings import PROJECT_TEMPLATES
@@ -247,7 +249,12 @@ def test_an_unknown_placeholder_is_named_with_its_file(folder):
 def test_a_template_syntax_error_gives_the_line(folder):
     path = folder / "letter.en.txt"
     lines = path.read_text().splitlines()
-    number = next(i for i, text in enumerate(lines) if text.startswith("Call **")) + 1
+    number = (
+        next(
+            i for i, text in enumerate(lines) if text.startswith("{% if page_link %}Answer online")
+        )
+        + 1
+    )
     lines[number - 1] += " {{ hotline"
     path.write_text("\n".join(lines))
     with pytest.raises(TemplateProblem, match=rf"letter\.en\.txt:{number}:"):
@@ -276,3 +283,22 @@ def test_the_qr_code_holds_the_case_reference(engine, tmp_path, buyers):
     page = pdfium.PdfDocument(config.out_dir / row["batch_file"])[int(row["page"]) - 1]
     image = page.render(scale=200 / 72).to_pil()
     assert [code.text for code in zxing.read_barcodes(image)] == [row["case_ref"]]
+
+
+def test_with_a_page_address_the_letter_prints_the_customers_own_link_and_its_qr_code(
+    engine, tmp_path, buyers
+):
+    pdfium = pytest.importorskip("pypdfium2")
+    zxing = pytest.importorskip("zxingcpp")
+    config = config_for(tmp_path, page_base="https://rappel.example.fr")
+    make_letters(engine, buyers, config)
+    row = manifest_of(config).iloc[0]
+    page = pdfium.PdfDocument(config.out_dir / row["batch_file"])[int(row["page"]) - 1]
+    (code,) = zxing.read_barcodes(page.render(scale=200 / 72).to_pil())
+    assert code.text.startswith("HTTPS://RAPPEL.EXAMPLE.FR/R/")
+    token = code.text.rsplit("/", 1)[1]
+    with Session(engine) as session:
+        case_id = session.scalar(select(Case.id).where(Case.case_ref == row["case_ref"]))
+    assert read_token(token, page_key(engine)) == case_id
+    printed = " ".join(page.get_textpage().get_text_range().split())
+    assert f"https://rappel.example.fr/r/{token}" in printed

@@ -9,7 +9,7 @@ import datetime as dt
 # laid out once per batch file.
 PERSONAL_FIELDS = frozenset({
     "salutation", "first_name", "last_name", "customer_id", "case_ref", "quantity", "lots",
-    "purchase_date", "store_name", "store_city", "address",
+    "purchase_date", "store_name", "store_city", "address", "page_link",
 })  # fmt: skip
 RECALL_FIELDS = frozenset({
     "recall_id", "recall_title", "product_name", "skus", "risk", "hotline", "hotline_hours",

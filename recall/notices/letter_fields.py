@@ -12,8 +12,10 @@ from sqlalchemy.orm import Session
 
 from recall.clock import Clock
 from recall.db.models import Case, Customer, Letter, Product, Store
+from recall.db.secrets import page_key
 from recall.domain import letters as rules
 from recall.domain.definition import RecallDefinition, lots_in_words
+from recall.domain.page_tokens import make_token, page_link
 from recall.notices.address_review import block_of
 from recall.notices.letter_pdf import LetterPage
 from recall.notices.render import BatchJob
@@ -29,6 +31,7 @@ class LetterSettings:
     home_country: str = "FR"
     batch_size: int = 1000
     workers: int = 2
+    page_base: str = ""  # the self-service page's address: each letter's link and QR code
 
 
 def shared_fields(
@@ -124,6 +127,7 @@ def batch_job(
         ).all()
     retailer = templates.retailer
     sender = [retailer.get("name", config.home_language), *retailer.values.get("address", [])]
+    key = page_key(engine) if config.page_base else None
     return BatchJob(
         batch_no=batch_no,
         path=config.out_dir / rules.batch_file(batch_no),
@@ -134,7 +138,7 @@ def batch_job(
         sender=sender,
         footer=f"{sender[0]} - {retailer.get('website', config.home_language)}",
         shared=shared,
-        letters=[(row.case_id, _page(row, stores, config)) for row in rows],
+        letters=[(row.case_id, _page(row, stores, config, key)) for row in rows],
     )
 
 
@@ -145,7 +149,9 @@ def store_names(engine: Engine) -> dict[str, tuple[str, str]]:
     return {store_id: (name or store_id, city or "") for store_id, name, city in rows}
 
 
-def _page(row: Any, stores: dict[str, tuple[str, str]], config: LetterSettings) -> LetterPage:
+def _page(
+    row: Any, stores: dict[str, tuple[str, str]], config: LetterSettings, key: bytes | None
+) -> LetterPage:
     language = row.language
     bought_at = [stores.get(s, (s, "")) for s in row.stores.split(",") if s]
     # Planning set aside every address that can't be printed: these lines are compliant.
@@ -163,5 +169,8 @@ def _page(row: Any, stores: dict[str, tuple[str, str]], config: LetterSettings) 
         "store_city": ", ".join(dict.fromkeys(city for _, city in bought_at if city)),
         "address": lines,
         "reference_line": rules.reference_line(row.case_ref, language),
+        "page_link": page_link(config.page_base, make_token(row.case_id, key)) if key else "",
     }
-    return LetterPage(row.case_ref, language, lines, context)
+    # Upper case: the QR code holds it in its compact alphanumeric mode, and the page answers
+    # /R/ as /r/ (a scheme and a host are read in any case).
+    return LetterPage(row.case_ref, language, lines, context, context["page_link"].upper())

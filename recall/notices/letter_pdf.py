@@ -89,6 +89,7 @@ class LetterPage:
     language: str
     address: list[str]
     context: dict[str, Any]
+    qr: str = ""  # the QR code's text: the self-service link, else the case reference
 
 
 class Flow:
@@ -190,7 +191,7 @@ class LetterBatchWriter:
             if name != "answer":
                 return self.flow.draw(laid, LEFT, self._room(y, height)) - 8
             y = self._room(y, max(height, QR_SIZE + 10))
-            self._qr(letter.case_ref, LEFT + WIDTH - QR_SIZE, y - 2)
+            self._qr(letter.qr or letter.case_ref, LEFT + WIDTH - QR_SIZE, y - 2)
             return min(self.flow.draw(laid, LEFT, y), y - QR_SIZE - 12) - 8
         key = (template.language, name)
         if key not in self.forms:

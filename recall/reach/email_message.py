@@ -63,13 +63,17 @@ class EmailComposer:
     def compose(self, to: Recipient, now: dt.datetime) -> Outgoing:
         """The message's envelope and bytes."""
         language = self._language(to.language)
-        context = {**language.shared, **_personal(to, self.stores, language.code)}
+        link = page_link(self.page_base, make_token(to.case_id, self.key))
+        context = {
+            **language.shared,
+            **_personal(to, self.stores, language.code),
+            "page_link": link,
+        }
         sections = {name: language.template.render(name, context) for name in language.personal}
         text_parts = [sections.get(n) or language.fixed_text[n] for n in SECTIONS]
         html_parts = [
             _html(sections[n]) if n in sections else language.fixed_html[n] for n in SECTIONS
         ]
-        link = page_link(self.page_base, make_token(to.case_id, self.key))
         body_text = _text_body(text_parts, link, language.words)
         body_html = _html_body(html_parts, link, language)
         headers = (
