@@ -130,7 +130,10 @@ def recall_yaml(folder: Path, recall_id: str) -> Path:
         f"products:\n{products}\nsold_from: 2025-09-01\nsold_to: 2026-10-31\n"
         'remedies: [refund, replacement, repair]\nhotline: "0 800 123 456"\n'
         'product_name: "Gamme X200"\nrisk: "La batterie peut surchauffer et brûler."\n'
-        "call:\n  max_attempts: 5\n  retry_after: 4h\n  timezone: Europe/Paris\n",
+        "call:\n  max_attempts: 5\n  retry_after: 4h\n  timezone: Europe/Paris\n"
+        # The launch is timed here; sending the e-mails is benchmarks.reach's (without an SMTP
+        # server, `recall launch` would write them all to an outbox of .eml files).
+        "notify: [letter]\n",
         encoding="utf-8",
     )
     return path

@@ -6,6 +6,7 @@ from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 
 from flows import artifact_key
+from flows.send_notices import send_emails, send_texts
 from recall.bootstrap import current_app
 from recall.calling import follow_up as service
 from recall.remedies import till
@@ -50,6 +51,8 @@ def follow_up(recall_ids: list[str] | None = None) -> list[service.FollowUpRepor
     reports = []
     for recall_id in ids:
         returned = till_returns(recall_id)  # first: a case closed at a till is not called
+        send_emails(recall_id)  # queued by a bounce or a failed text since the last pass
+        send_texts(recall_id)  # waiting for the calling hours
         report = follow_up_recall(recall_id)
         report.till_returns = returned.cases
         logger.info(

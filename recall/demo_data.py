@@ -156,6 +156,8 @@ lot_location:
   en: "under the battery, after the word LOT"
 ends_on: 2027-06-30
 remedies: [refund, replacement, repair]
+notify: [email, sms, letter]
+call_after: 24h
 call_policy: without_letter
 call:
   max_attempts: 5

@@ -40,6 +40,7 @@ class Settings:
     smtp_connections: int = 4  # sent in parallel over this many connections
     smtp_rate: int = 100  # e-mails a second at most, all connections together
     sms_rate: int = 10  # SMS notices a second at most, per sender number
+    sms_sender: str = ""  # a number or an alphanumeric sender ID ("BRICO"); else the hotline
     page_url: str = ""  # the customers' address of the self-service page; else public_url
 
     @property
@@ -77,6 +78,7 @@ class Settings:
             smtp_connections=_positive(env, "RECALL_SMTP_CONNECTIONS", 4),
             smtp_rate=_positive(env, "RECALL_SMTP_RATE", 100),
             sms_rate=_positive(env, "RECALL_SMS_RATE", 10),
+            sms_sender=env.get("RECALL_SMS_SENDER", "").strip(),
             page_url=env.get("RECALL_PAGE_URL", "").rstrip("/"),
             trusted_proxies=env.get("RECALL_TRUSTED_PROXIES", "").strip(),
             secure_cookies=(

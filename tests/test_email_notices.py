@@ -191,6 +191,9 @@ def test_without_a_server_each_notice_is_an_eml_file(engine, tmp_path):
     assert message["To"].addresses[0].addr_spec.endswith("@exemple.fr")
     assert LINK.search(message.get_body(("plain",)).get_content())
     assert send(engine, OutboxMailer(folder)).sent == 0 and len(list(folder.glob("*"))) == 3
+    with Session(engine) as session:  # written down, not sent: nobody is notified by a file
+        assert set(session.scalars(select(EmailNotice.state))) == {"written"}
+        assert set(session.scalars(select(Case.status))) == {"identified"}
 
 
 def test_a_call_waits_call_after_for_a_digital_answer(engine):
@@ -211,3 +214,41 @@ def test_the_smtp_url_is_read_and_its_mistakes_named():
     assert SmtpServer.from_url("smtps://mail.example").port == 465
     with pytest.raises(ValueError, match="smtp://user:password@host:587"):
         SmtpServer.from_url("http://mail.example")
+
+
+def test_the_report_counts_notices_contacts_and_settlements_per_channel(engine, mailbox):
+    from recall.reporting.completion import completion
+    from recall.selfservice.answers import record_web_answer
+    from recall.selfservice.checks import Answer
+
+    box, mailer = mailbox
+    addresses = buyers(engine, 3)
+    box.refuse = {addresses[2]: "550 5.1.1 no such user"}
+    launched(engine, notify=["email", "sms", "letter"], stores=[])
+    send(engine, mailer)
+    with Session(engine) as session:
+        first = session.scalar(select(Case.id).where(Case.customer_id == "C000"))
+    record_web_answer(engine=engine, case_id=first, answer=Answer("not_anymore"),
+                      clock=lambda: NOW + dt.timedelta(hours=1))  # fmt: skip
+
+    reach = completion(engine=engine, recall_id="R-2026-014").reach
+    email, web = reach.by_channel["email"], reach.by_channel["web"]
+    assert (email.notified, email.contacted, email.resolved) == (2, 0, 0)
+    assert (web.notified, web.contacted, web.resolved) == (0, 1, 1)
+    assert reach.emails == {"sent": 2, "failed": 1}
+    assert reach.texts == {"waiting": 1}  # the refused address's SMS is next
+
+
+def test_the_forecast_starts_calling_when_the_calls_stop_waiting():
+    from dataclasses import replace
+
+    from recall.domain.definition import CallPolicy
+    from recall.domain.forecast import Pace, forecast
+
+    pace = Pace(cases_left=500, agents=5, calls=0, reached=0, handle_minutes=None)
+    at_once = forecast(pace, CallPolicy(), NOW)
+    waiting = forecast(replace(pace, held_until=NOW + dt.timedelta(hours=48)), CallPolicy(), NOW)
+    assert waiting.held_until == NOW + dt.timedelta(hours=48)
+    assert waiting.done_by > at_once.done_by and waiting.done_by > NOW + dt.timedelta(hours=48)
+    past = forecast(replace(pace, held_until=NOW - dt.timedelta(hours=1)), CallPolicy(), NOW)
+    assert (past.done_by, past.held_until) == (at_once.done_by, None)

@@ -404,3 +404,12 @@ def test_pacing_keeps_each_sender_to_its_rate():
         pacing.wait(HOTLINE)
     pacing.wait("+33180000001")  # another sender has its own slots
     assert len(waits) == 2 and 0.09 < waits[0] <= 0.1 and 0.19 < waits[1] <= 0.2
+
+
+def test_an_alphanumeric_sender_id_replaces_the_hotline(engine, twilio, webhooks, telephony):
+    customers(engine, ("ELODIE", ELODIE))
+    launched(engine)
+    send(engine, telephony, dataclasses.replace(webhooks, sms_sender="BRICO"))
+    twilio.wait_idle()
+    (sent,) = twilio.messages.values()
+    assert sent["From"] == "BRICO"

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from recall.cli.output import fail, out, print_status, progress_bar
+from recall.cli.output import fail, out, print_status, progress_bar, say
 
 letters_cli = typer.Typer(help="Recall letters: render, record posting and returns.")
 
@@ -22,9 +22,16 @@ def launch(definition: Path) -> None:
     _refuse_partial_data()
     with flow_engine():
         from flows.launch_recall import launch_recall
+        from flows.send_notices import send_notices
 
         status = launch_recall(str(definition.resolve()))
-    print_status(status)
+        print_status(status)
+        emails, texts = send_notices(status["recall_id"])
+    say(
+        f"digital notices: {emails.sent:,} e-mail(s) and {texts.sent:,} SMS sent; "
+        f"{texts.waiting_for_hours:,} SMS waiting for the calling hours (the hourly follow-up "
+        "sends them)"
+    )
 
 
 def _refuse_partial_data() -> None:

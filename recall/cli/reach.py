@@ -62,9 +62,12 @@ def email_bounces(
     """Apply a bounce report: each notice taken back, its case moved to its next channel."""
     from recall.bootstrap import build_app
     from recall.reach.email_outcomes import record_bounces
-    from recall.spreadsheet import read_small_csv
+    from recall.spreadsheet import UnreadableFile, read_small_csv
 
-    frame = read_small_csv(file)
+    try:
+        frame = read_small_csv(file)
+    except UnreadableFile as exc:
+        fail(str(exc))
     column = next(
         (c for c in ("message_id", "message-id", "reference") if c in frame.columns), None
     )

@@ -21,6 +21,7 @@ class Pace:
     calls: int  # calls recorded so far
     reached: int  # of which reached the customer
     handle_minutes: float | None  # measured mean time per call, None when not measured
+    held_until: dt.datetime | None = None  # calls wait for digital answers until then
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,7 @@ class Forecast:
     agent_hours: float  # calling hours of work left, all agents together
     done_by: dt.datetime | None  # None: nobody to call with, or beyond a year
     measured: bool  # contact rate and handle time from calls made, else defaults
+    held_until: dt.datetime | None = None  # no call before then: customers may answer online
 
 
 def calls_per_case(contact_rate: float, max_attempts: int) -> float:
@@ -50,12 +52,13 @@ def forecast(pace: Pace, policy: CallPolicy, now: dt.datetime) -> Forecast:
     calls = pace.cases_left * calls_per_case(rate, policy.max_attempts)
     hours = calls * minutes / 60
     done_by = None
+    held = pace.held_until if pace.held_until and pace.held_until > now else None
     if pace.cases_left == 0:
         done_by = now
     elif pace.agents > 0:
-        done_by = after_calling_hours(policy, hours / pace.agents, now)
+        done_by = after_calling_hours(policy, hours / pace.agents, held or now)
     return Forecast(pace.cases_left, calls, rate, minutes, pace.agents, hours, done_by,
-                    measured and pace.handle_minutes is not None)  # fmt: skip
+                    measured and pace.handle_minutes is not None, held)  # fmt: skip
 
 
 def after_calling_hours(policy: CallPolicy, hours: float, start: dt.datetime) -> dt.datetime | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from recall.mail.port import HandOver, MailConnection, Mailer, Outgoing
+from recall.mail.port import WRITTEN_DOWN, HandOver, MailConnection, Mailer, Outgoing
 
 
 class OutboxMailer(Mailer):
@@ -33,7 +33,7 @@ class _OutboxConnection(MailConnection):
             partial.unlink(missing_ok=True)
             return None
         os.replace(partial, self.folder / name)
-        return f"written to the outbox as {name}"
+        return f"{WRITTEN_DOWN}written as {name}"
 
     def close(self) -> None:
         return None

@@ -26,6 +26,10 @@ class Outgoing:
     data: bytes
 
 
+# The start of the reply of an adapter that only wrote the message down (the outbox): the
+# message reached nobody yet, and the case is not notified by it.
+WRITTEN_DOWN = "outbox: "
+
 # Called once the message's data is with the server and only its end is left to send. It
 # returns False to abandon the message (the server then drops it); True to send its end.
 HandOver = Callable[[], bool]

@@ -12,13 +12,16 @@ from sqlalchemy.orm import Session
 from recall.campaign.events import SYSTEM
 from recall.db.models import Case, EmailNotice, UtcDateTime
 from recall.domain.emails import hide_emails
+from recall.mail.port import WRITTEN_DOWN
 from recall.reach.moves import move_on
 
 NOTE = "e-mail notice accepted by the mail server"
+# `sent`: the server took it; `written`: the outbox wrote it down, for someone to send.
 SENT = text(
-    "UPDATE email_notices SET state = 'sent', sent_at = :now, detail = :reply "
+    "UPDATE email_notices SET state = CASE WHEN :reply LIKE :written THEN 'written' "
+    "ELSE 'sent' END, sent_at = :now, detail = :reply "
     "WHERE case_id = :id AND state = 'handed_over'"
-).bindparams(bindparam("now", type_=UtcDateTime()))
+).bindparams(bindparam("now", type_=UtcDateTime()), bindparam("written", WRITTEN_DOWN + "%"))
 _EVENTS = (
     "INSERT INTO case_events (case_id, at, actor, channel, old_status, new_status, note) "
     f"SELECT id, :now, '{SYSTEM}', 'email', 'identified', 'notified', '{NOTE}' FROM cases "
@@ -34,7 +37,8 @@ def record_accepted(engine: Engine, accepted: list[tuple[int, str]], *, now: dt.
     """The server took these messages: their rows sent, their identified cases notified."""
     with engine.begin() as connection:
         connection.execute(SENT, [{"id": i, "reply": r[:200], "now": now} for i, r in accepted])
-        _notified(connection, [case_id for case_id, _ in accepted], now)
+        reached = [case_id for case_id, reply in accepted if not reply.startswith(WRITTEN_DOWN)]
+        _notified(connection, reached, now)
 
 
 def notify_sent(engine: Engine, recall_id: str, *, now: dt.datetime) -> None:

@@ -25,6 +25,7 @@ from recall.calling.queue import held_by, on_call_list
 from recall.db.models import Agent, CallAttempt, Case, CaseEvent, QueueEntry, Recall
 from recall.domain.cases import SIDE_STATUSES, STAGES, channel_of, stages_of
 from recall.domain.errors import RecallNotFound
+from recall.reporting.reach import Reach, reach
 
 
 @dataclass
@@ -81,6 +82,7 @@ class Completion:
     moves: dict[tuple[str, str], int] = field(default_factory=dict)  # (first, now) -> cases
     # channel of the notice -> UTC day -> cases notified that day
     notified_days: dict[str, dict[dt.date, int]] = field(default_factory=dict)
+    reach: Reach = field(default_factory=Reach)  # notices, contacts, resolutions per channel
 
 
 def completion(*, engine: Engine, recall_id: str) -> Completion:
@@ -121,6 +123,7 @@ def completion(*, engine: Engine, recall_id: str) -> Completion:
             by_channel=dict(sorted(by_channel.items())), by_agent=_agents(session, recall_id),
             by_store=dict(sorted(by_store.items())), by_day=by_day, notified_days=notified_days,
             outcomes=dict(sorted(outcomes.items())), moves=dict(sorted(moves.items())),
+            reach=reach(session, recall_id),
         )  # fmt: skip
 
 

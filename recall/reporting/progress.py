@@ -304,7 +304,10 @@ def _pace(session: Session, recall_id: str) -> Pace:
         .where(Case.recall_id == recall_id, CallAttempt.duration_s > 0)
     )
     minutes = float(handle) / 60 if handle else None
-    return Pace(left or 0, agents or 0, calls or 0, reached or 0, minutes)
+    held = session.scalar(  # call-list cases waiting `call_after` for a digital answer
+        select(func.max(Case.next_call_at)).where(on_call_list(recall_id), Case.attempts == 0)
+    )
+    return Pace(left or 0, agents or 0, calls or 0, reached or 0, minutes, held)
 
 
 def _days(first: dt.date, last: dt.date) -> list[dt.date]:

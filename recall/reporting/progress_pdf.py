@@ -80,6 +80,9 @@ def write_progress_pdf(report: Progress, out: Path, fonts_dir: Path) -> Path:
         Paragraph("By channel (the one each case started with)", HEAD),
         _funnel_table("Channel", list(c.by_channel.items())),
         Paragraph(_moves_text(report), TEXT),
+        Paragraph("Reach by channel", HEAD),
+        _reach_table(report),
+        Paragraph(_outbox_text(report), TEXT),
         Paragraph("Remedies", HEAD),
         Paragraph(_agreed_text(report), TEXT),
         _table(
@@ -99,6 +102,20 @@ def write_progress_pdf(report: Progress, out: Path, fonts_dir: Path) -> Path:
     ]
     doc.build(story)
     return out
+
+
+def _reach_table(report: Progress) -> LongTable:
+    lines = report.completion.reach.by_channel.items()
+    rows = [[k, f"{r.notified:,}", f"{r.contacted:,}", f"{r.resolved:,}"] for k, r in lines]
+    return _table([["Channel", "Notified", "Got in touch", "Settled"], *rows])
+
+
+def _outbox_text(report: Progress) -> str:
+    def said(states: dict[str, int]) -> str:
+        return ", ".join(f"{k.replace('_', ' ')} {v:,}" for k, v in states.items()) or "none"
+
+    reach = report.completion.reach
+    return f"E-mail notices: {said(reach.emails)}. SMS notices: {said(reach.texts)}."
 
 
 def _moves_text(report: Progress) -> str:
@@ -207,8 +224,10 @@ def _forecast_text(report: Progress) -> str:
         f"{f.cases_left:,} cases left on the call list, about {f.calls_needed:,.0f} calls "
         f"({f.contact_rate:.0%} of calls reach the customer, {f.handle_minutes:.1f} min per call, "
         f"{basis}), {f.agent_hours:,.1f} agent-hours for {f.agents} active agents: "
-        f"expected done by <b>{when}</b>, within the recall's calling hours."
-    )
+        f"expected done by <b>{when}</b>, within the recall's calling hours"
+        + (f"; no call before {f.held_until:%Y-%m-%d %H:%M} UTC, while customers may answer "
+           "their e-mail or SMS." if f.held_until else ".")
+    )  # fmt: skip
 
 
 def _sla_text(report: Progress) -> str:

@@ -50,6 +50,7 @@ class SmsSettings:
     home_language: str = "fr"
     templates_dir: Path = PROJECT_TEMPLATES / "scripts"
     rate: int = 10  # notices a second at most from one sender number
+    sender: str = ""  # the texts' sender, when not the hotline
 
     @classmethod
     def from_settings(cls, settings: Settings) -> SmsSettings:
@@ -58,6 +59,7 @@ class SmsSettings:
             hotline=settings.hotline, home_country=settings.home_country,
             home_language=settings.home_language,
             templates_dir=settings.templates_dir / "scripts", rate=settings.sms_rate,
+            sender=settings.sms_sender,
         )  # fmt: skip
 
 
@@ -133,6 +135,10 @@ def send_sms_notices(
 
 
 def _sender(definition: RecallDefinition, settings: SmsSettings) -> str:
+    """RECALL_SMS_SENDER (a number or an alphanumeric sender ID: a freephone number can't
+    send texts in France), else the recall's hotline."""
+    if settings.sender:
+        return settings.sender
     number = normalise_phone(definition.hotline or settings.hotline, settings.home_country)
     if number is None:
         raise Refused(f"recall {definition.id}: no hotline number to send SMS notices from")
