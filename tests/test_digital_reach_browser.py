@@ -191,6 +191,12 @@ def test_a_customer_answers_from_their_email_and_the_list_and_the_report_follow(
     by_call_list = report.locator("#channels tbody tr").filter(has_text="call").locator("td")
     expect(by_call_list).to_have_text(["call", "4", "4", "0", "0", "0", "0"])
 
+    def reach_row(channel: str):
+        return report.locator(f"#reach tbody tr:has(td:text-is('{channel}')) td")
+
+    expect(reach_row("email")).to_have_text(["email", "4", "0", "0"])
+    expect(reach_row("web")).to_have_text(["web", "0", "0", "0"])
+
     mail = browser.new_page(viewport={"width": 800, "height": 900})
     # The docs show the link at a public address, not at this test's port.
     mail.set_content(reach.html_of("Élodie").replace(reach.base, "https://rappel.brico.example"))
@@ -224,6 +230,7 @@ def test_a_customer_answers_from_their_email_and_the_list_and_the_report_follow(
     expect(report.locator("#contacted")).to_have_text("1")
     expect(report.locator("#resolved")).to_have_text("1")
     expect(by_call_list).to_have_text(["call", "4", "4", "1", "1", "0", "0"])
+    expect(reach_row("web")).to_have_text(["web", "0", "1", "1"])  # got in touch, settled
     expect(report.locator("#outcomes")).to_contain_text("refund")
 
 
