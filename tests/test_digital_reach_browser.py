@@ -204,6 +204,7 @@ def test_a_customer_answers_from_their_email_and_the_list_and_the_report_follow(
     mail.screenshot(path=reach.shots / "email-notice.png", full_page=True)
     phone = browser.new_context(**PHONE).new_page()
     phone.set_content(reach.html_of("Élodie"))  # the e-mail, read on the phone
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 390  # no zoomed-out page
     phone.click("text=Répondre en ligne")
     expect(phone).to_have_url(reach.link_of("Élodie"))
     expect(phone.locator("h1")).to_contain_text("Perceuse-visseuse X200")

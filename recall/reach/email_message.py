@@ -26,7 +26,9 @@ from recall.mail.port import Outgoing
 from recall.notices.templates import Template, TemplateSet
 from recall.notices.text import Block, parse
 
-SECTIONS = ("subject", "opening", "body", "answer", "signature")
+# The letter's sections the e-mail carries; its own words say how to answer (no QR code, no
+# "this letter" to bring to a store), from templates/notices/email.yaml.
+SECTIONS = ("title", "subject", "opening", "body", "signature")
 _BOUNDARY = "=_recall_notice_part"
 
 
@@ -74,8 +76,9 @@ class EmailComposer:
         html_parts = [
             _html(sections[n]) if n in sections else language.fixed_html[n] for n in SECTIONS
         ]
-        body_text = _text_body(text_parts, link, language.words)
-        body_html = _html_body(html_parts, link, language)
+        answer = language.words["answer"].format(case_ref=to.case_ref, **language.contact)
+        body_text = _text_body(text_parts, link, answer, language.words)
+        body_html = _html_body(html_parts, link, answer, language)
         headers = (
             f"From: {self.sender}\r\nTo: {formataddr((_name(to), to.email))}\r\n"
             f"Subject: {language.subject}\r\nDate: {format_datetime(now)}\r\n"
@@ -100,6 +103,7 @@ class _Language:
     template: Template
     shared: dict[str, Any]
     words: dict[str, str]
+    contact: dict[str, str]  # the hotline and its hours, for the words on how to answer
     subject: str  # encoded for the header
     personal: tuple[str, ...]  # the sections rendered per message
     fixed_text: dict[str, str]
@@ -114,8 +118,9 @@ class _Language:
         personal = tuple(n for n in SECTIONS if template.sections[n].personal)
         fixed = {n: template.render(n, shared) for n in SECTIONS if n not in personal}
         subject = words["subject"].format(product=shared["product_name"])
+        contact = {"hotline": shared["hotline"], "hotline_hours": shared["hotline_hours"]}
         return cls(
-            code, template, shared, words, Header(subject, "utf-8").encode(), personal,
+            code, template, shared, words, contact, Header(subject, "utf-8").encode(), personal,
             {**{n: "" for n in personal}, **fixed}, {n: _html(t) for n, t in fixed.items()},
         )  # fmt: skip
 
@@ -148,24 +153,32 @@ def _name(to: Recipient) -> str:
     return " ".join(p for p in (to.first_name, to.last_name) if p)
 
 
-def _text_body(parts: list[str], link: str, words: dict[str, str]) -> str:
-    plain = [p.replace("**", "") for p in parts if p]
-    online = f"{words['answer_online']}\n{link}"
-    return "\n\n".join([*plain[:3], online, *plain[3:], words["why"]]) + "\n"
+def _text_body(parts: list[str], link: str, answer: str, words: dict[str, str]) -> str:
+    plain = [_plain(p) for p in parts if p]
+    online = f"{words['answer_online']}\n{link}\n\n{_plain(answer)}"
+    return "\n\n".join([*plain[:4], online, *plain[4:], words["why"]]) + "\n"
 
 
-def _html_body(parts: list[str], link: str, language: _Language) -> str:
-    words = language.words
+def _plain(text: str) -> str:
+    """The letter's markup as plain text: no stars, headings as their own line."""
+    lines = (line[2:] if line.startswith("# ") else line for line in text.splitlines())
+    return "\n".join(lines).replace("**", "")
+
+
+def _html_body(parts: list[str], link: str, answer: str, language: _Language) -> str:
+    words, href = language.words, html.escape(link)
     button = (
-        f'<p style="margin:24px 0"><a href="{html.escape(link)}" style="background:#0b4f8a;'
+        f'<p style="margin:24px 0"><a href="{href}" style="background:#0b4f8a;'
         f"color:#ffffff;padding:12px 20px;text-decoration:none;border-radius:4px;"
         f'font-weight:bold;display:inline-block">{html.escape(words["button"])}</a></p>'
-        f'<p>{html.escape(words["answer_online"])}<br><a href="{html.escape(link)}">'
-        f"{html.escape(link)}</a></p>"
+        f'<p>{html.escape(words["answer_online"])}<br><a href="{href}">{href}</a></p>'
+        f"{_html(answer)}"
     )
-    body = "".join([*parts[:3], button, *parts[3:]])
+    title = parts[0].replace("<p>", '<h1 style="font-size:22px">', 1).replace("</p>", "</h1>")
+    body = "".join([title, *parts[1:4], button, *parts[4:]])
     return (
         f'<!DOCTYPE html><html lang="{language.code}"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>{html.escape(language.shared['recall_title'])}</title></head>"
         f'<body style="font-family:Arial,sans-serif;font-size:16px;line-height:1.5;'
         f'color:#1a1a1a;max-width:640px;margin:0 auto;padding:16px">{body}'
@@ -174,21 +187,30 @@ def _html_body(parts: list[str], link: str, language: _Language) -> str:
 
 
 def _html(text: str) -> str:
-    """The letter's little markup (headings, bullets, bold) as HTML."""
-    out, items = [], []
-    for block in parse(text):
-        if block.kind == "bullet":
-            items.append(f"<li>{_runs(block)}</li>")
-            continue
+    """The letter's little markup (headings, bullets, bold) as HTML; lines of one paragraph
+    kept together."""
+    out: list[str] = []
+    items: list[str] = []
+    lines: list[str] = []
+
+    def close() -> None:
         if items:
             out.append(f"<ul>{''.join(items)}</ul>")
-            items = []
-        if block.kind == "heading":
+            items.clear()
+        if lines:
+            out.append(f"<p>{'<br>'.join(lines)}</p>")
+            lines.clear()
+
+    for block in parse(text):
+        if (block.kind != "bullet" and items) or (block.kind != "para" and lines):
+            close()
+        if block.kind == "bullet":
+            items.append(f"<li>{_runs(block)}</li>")
+        elif block.kind == "heading":
             out.append(f'<h2 style="font-size:18px">{_runs(block)}</h2>')
         elif block.kind == "para":
-            out.append(f"<p>{_runs(block)}</p>")
-    if items:
-        out.append(f"<ul>{''.join(items)}</ul>")
+            lines.append(_runs(block))
+    close()
     return "".join(out)
 
 
