@@ -171,7 +171,8 @@ def _html_body(parts: list[str], link: str, answer: str, language: _Language) ->
         f'<p style="margin:24px 0"><a href="{href}" style="background:#0b4f8a;'
         f"color:#ffffff;padding:12px 20px;text-decoration:none;border-radius:4px;"
         f'font-weight:bold;display:inline-block">{html.escape(words["button"])}</a></p>'
-        f'<p>{html.escape(words["answer_online"])}<br><a href="{href}">{href}</a></p>'
+        f"<p>{html.escape(words['answer_online'])}<br>"
+        f'<a href="{href}" style="word-break:break-all">{href}</a></p>'
         f"{_html(answer)}"
     )
     title = parts[0].replace("<p>", '<h1 style="font-size:22px">', 1).replace("</p>", "</h1>")
