@@ -27,9 +27,11 @@ def launch(definition: Path) -> None:
         status = launch_recall(str(definition.resolve()))
         print_status(status)
         emails, texts = send_notices(status["recall_id"])
+    settings = Settings.from_env()
+    mails = "sent" if settings.smtp_url else f"written to {settings.data_dir / 'email-outbox'}"
     say(
-        f"digital notices: {emails.sent:,} e-mail(s) and {texts.sent:,} SMS sent; "
-        f"{texts.waiting_for_hours:,} SMS waiting for the calling hours (the hourly follow-up "
+        f"digital notices: {emails.sent:,} e-mail(s) {mails}; {texts.sent:,} SMS sent, "
+        f"{texts.waiting_for_hours:,} waiting for the calling hours (the hourly follow-up "
         "sends them)"
     )
 
