@@ -99,11 +99,9 @@ def confirm(
     request: Request, token: str, app: AppDep, csrf: SHORT = "", postal_code: SHORT = "",
     lang: SHORT = "",
 ) -> Response:  # fmt: skip
-    if slowed := _slowed(request, token):
-        return slowed
-    visit = _visit(request, app, token)
-    if not csrf_ok(request, visit.key, visit.token, csrf):
-        return _plain(request, "refused.html", 403)
+    visit = _posted(request, app, token, csrf)
+    if isinstance(visit, Response):
+        return visit
     try:
         said = confirm_postal_code(
             engine=app.engine, token=token, postal_code=postal_code, clock=app.clock
@@ -125,11 +123,9 @@ def answer(
     remedy: SHORT = "", store_id: SHORT = "", delivery_address: TEXT = "",
     callback_slot: SHORT = "", phone: SHORT = "", email: SHORT = "", lang: SHORT = "",
 ) -> Response:  # fmt: skip
-    if slowed := _slowed(request, token):
-        return slowed
-    visit = _visit(request, app, token)
-    if not csrf_ok(request, visit.key, visit.token, csrf):
-        return _plain(request, "refused.html", 403)
+    visit = _posted(request, app, token, csrf)
+    if isinstance(visit, Response):
+        return visit
     if not visit.confirmed:  # the confirmation ran out: the postal code again, then the answer
         return _to(f"/r/{visit.token}", lang)
     given = Answer(possession, remedy, store_id, delivery_address, callback_slot, phone, email,
@@ -197,6 +193,16 @@ def _open(
         engine=app.engine, token=visit.token, clock=app.clock, language=language,
         confirmed=visit.confirmed if confirmed is None else confirmed,
     )  # fmt: skip
+
+
+def _posted(request: Request, app: App, token: str, csrf: str) -> Visit | Response:
+    """The visit a form was posted in; a 429 past the limits, a 403 without its CSRF token."""
+    if slowed := _slowed(request, token):
+        return slowed
+    visit = _visit(request, app, token)
+    if not csrf_ok(request, visit.key, visit.token, csrf):
+        return _plain(request, "refused.html", 403)
+    return visit
 
 
 def _slowed(request: Request, token: str) -> Response | None:
