@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import socket
 import ssl
 import threading
 from collections import Counter
@@ -19,6 +18,8 @@ from pathlib import Path
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, Envelope, LoginPassword
+
+from tests.servers import free_port
 
 
 @dataclass
@@ -100,16 +101,10 @@ def start_server(mailbox: Mailbox, *, tls_dir: Path | None = None, login=None) -
         options = {"tls_context": context, "require_starttls": True}
     if login is not None:
         options |= {"authenticator": _Logins(*login), "auth_required": True}
-    controller = Controller(mailbox, hostname="127.0.0.1", port=_free_port(), ready_timeout=60,
+    controller = Controller(mailbox, hostname="127.0.0.1", port=free_port(), ready_timeout=60,
                             data_size_limit=10 << 20, **options)  # fmt: skip
     controller.start()
     return SmtpServer(mailbox, controller, cafile)
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def _certificate(folder: Path) -> tuple[Path, ssl.SSLContext]:

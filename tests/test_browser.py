@@ -6,15 +6,12 @@ docs/, to be looked at when the pages change.
 
 import os
 import re
-import socket
-import threading
-import time
 from pathlib import Path
 
 import pytest
-import uvicorn
 
 from tests.console_support import PASSWORD, RECALL, build_console
+from tests.servers import free_port, serving
 
 CHROMIUM = "/usr/bin/chromium"
 DOCS = Path(__file__).resolve().parents[1] / "docs"
@@ -32,18 +29,8 @@ from playwright.sync_api import Page, expect, sync_playwright  # noqa: E402
 def server(tmp_path):
     """The console on a free local port, over a SQLite database of 9 callers and 3 agents."""
     app, web = build_console(f"sqlite:///{tmp_path / 'recall.db'}", tmp_path, customers=9)
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(web, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.02)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serving(web, free_port()) as address:
+        yield address
     app.engine.dispose()
 
 

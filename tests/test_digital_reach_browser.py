@@ -11,18 +11,12 @@ from __future__ import annotations
 
 import os
 import re
-import socket
-import threading
-import time
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
-import uvicorn
-from fastapi import FastAPI
 
 from recall.accounts.users import add_user
 from recall.bootstrap import App
@@ -37,6 +31,7 @@ from recall.reach.queue import queue_digital_notices
 from recall.settings import Settings
 from recall.web.app import create_app
 from tests.console_support import MONDAY_10H_PARIS, PASSWORD, RECALL
+from tests.servers import free_port, serving
 from tests.smtp_server import Mailbox, start_server
 from tests.support import agent, customer, launch, line, seed
 
@@ -88,7 +83,7 @@ def address_of(name: str) -> str:
 
 @pytest.fixture
 def reach(database_url, tmp_path) -> Iterator[Reach]:
-    port = _free_port()
+    port = free_port()
     base = f"http://127.0.0.1:{port}"
     settings = Settings(data_dir=tmp_path, database_url=database_url, now=MONDAY_10H_PARIS,
                         page_url=base, mail_from="Brico Maison <rappel@brico.example>")  # fmt: skip
@@ -100,7 +95,7 @@ def reach(database_url, tmp_path) -> Iterator[Reach]:
     finally:
         smtp.stop()
     shots = DOCS if UPDATE_DOCS and database_url.startswith("sqlite") else tmp_path
-    with _serving(create_app(app), port):
+    with serving(create_app(app), port):
         yield Reach(base, mailbox, page_key(app.engine), shots)
     app.engine.dispose()
 
@@ -128,27 +123,6 @@ def _launch_and_send(app: App, mailer: SmtpMailer) -> None:
     for username, role, agent_id in (("alice", "agent", "A1"), ("rita", "reporting", None)):
         add_user(engine=engine, username=username, password=PASSWORD, role=role,
                  agent_id=agent_id)  # fmt: skip
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-@contextmanager
-def _serving(web: FastAPI, port: int) -> Iterator[None]:
-    server = uvicorn.Server(uvicorn.Config(web, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.02)
-    try:
-        yield
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
 
 
 @pytest.fixture

@@ -5,18 +5,15 @@ headless Chromium, driven by Playwright), checked at every step by axe-core for 
 """
 
 import os
-import socket
-import threading
-import time
 from pathlib import Path
 
 import pytest
-import uvicorn
 
 from recall.db.models import Store
 from recall.db.secrets import page_key
 from recall.domain.page_tokens import make_token
 from tests.console_support import build_console
+from tests.servers import free_port, serving
 from tests.support import seed
 
 CHROMIUM = "/usr/bin/chromium"
@@ -45,18 +42,8 @@ def server(tmp_path):
     seed(app.engine, Store(store_id="S001", name="Brico Part-Dieu", city="Lyon", row_hash="x"),
          Store(store_id="S002", name="Brico Confluence", city="Lyon", row_hash="x"))  # fmt: skip
     token = make_token(1, page_key(app.engine))
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(web, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.02)
-    yield f"http://127.0.0.1:{port}", token
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serving(web, free_port()) as address:
+        yield address, token
     app.engine.dispose()
 
 

@@ -4,14 +4,11 @@ within the calling hours, and its signed delivery callbacks applied once by our 
 import dataclasses
 import datetime as dt
 import logging
-import socket
-import threading
 import time
 from collections.abc import Iterator
 
 import httpx
 import pytest
-import uvicorn
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
@@ -30,6 +27,7 @@ from recall.settings import PROJECT_TEMPLATES, Settings
 from recall.telephony.port import Callbacks, MessageRequest, Telephony
 from recall.telephony.twilio import TwilioTelephony
 from recall.web.app import create_app
+from tests.servers import free_port, serving
 from tests.support import customer, launch, line, seed
 from tests.twilio_standin import TwilioStandIn
 
@@ -42,12 +40,6 @@ ELODIE, MARC, OLIVIA, ZOE = "+33611111111", "+33622222222", "+33633333333", "+26
 
 def monday() -> dt.datetime:
     return MONDAY_10H_PARIS
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @pytest.fixture
@@ -67,15 +59,8 @@ def webhooks(engine, twilio, tmp_path) -> Iterator[Settings]:
         page_url="https://rappel.brico-maison.example", sms_rate=50,
     )  # fmt: skip
     app = create_app(App(settings, engine))
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.02)
-    yield settings
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serving(app, port):
+        yield settings
 
 
 @pytest.fixture

@@ -2,14 +2,10 @@
 
 import dataclasses
 import datetime as dt
-import socket
-import threading
-import time
 from collections.abc import Iterator
 
 import httpx
 import pytest
-import uvicorn
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -24,6 +20,7 @@ from recall.settings import PROJECT_TEMPLATES, Settings
 from recall.telephony.offline import OfflineTelephony
 from recall.telephony.twilio import TwilioTelephony
 from recall.web.app import create_app
+from tests.servers import free_port, serving
 from tests.support import agent, customer, launch, line, seed
 from tests.twilio_standin import TwilioStandIn
 
@@ -34,12 +31,6 @@ MONDAY_10H_PARIS = dt.datetime(2026, 11, 23, 9, 0, tzinfo=dt.UTC)
 
 def clock() -> dt.datetime:
     return MONDAY_10H_PARIS
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @pytest.fixture
@@ -61,18 +52,9 @@ def webhooks(engine, twilio, tmp_path) -> Iterator[Settings]:
         public_url=f"http://127.0.0.1:{port}",
         hotline=HOTLINE,
     )
-    config = uvicorn.Config(
-        create_app(App(settings, engine)), host="127.0.0.1", port=port, log_level="warning"
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.02)
-    yield settings
-    server.should_exit = True
-    thread.join(timeout=10)
+    app = create_app(App(settings, engine))
+    with serving(app, port):
+        yield settings
 
 
 @pytest.fixture
