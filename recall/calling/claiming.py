@@ -182,10 +182,14 @@ def claim_case(
     with Session(engine) as session, session.begin():
         check_active(session, agent_id)
         found = session.execute(
-            select(Case.id, QueueEntry.agent_id).outerjoin(*held_by()).where(Case.id == case_id)
+            select(Case.case_ref, QueueEntry.agent_id)
+            .outerjoin(*held_by())
+            .where(Case.id == case_id)
         ).first()
-        if found is None or (not inbound and found.agent_id != agent_id):
-            raise NotYourCase(f"case {case_id} is not on the list of agent {agent_id}")
+        if found is None:
+            raise NotYourCase("no such case")
+        if not inbound and found.agent_id != agent_id:
+            raise NotYourCase(f"case {found.case_ref} is not on the list of agent {agent_id}")
         if not _hold(session, case_id, who, now):
             raise WorkError("another desk is working this case right now")
         return card_for(session, case_id)
@@ -234,8 +238,10 @@ def hold_case(session: Session, case_id: int, agent_id: str, who: str, now: dt.d
     ).rowcount  # type: ignore[attr-defined]
     check_active(session, agent_id)  # after the update: its lock is the transaction's first
     case = session.get(Case, case_id, populate_existing=True)
-    if case is None or (not held and case.agent_id != agent_id and case.claimed_by != who):
-        raise NotYourCase(f"case {case_id} is not on the list of agent {agent_id}")
+    if case is None:
+        raise NotYourCase("no such case")
+    if not held and case.agent_id != agent_id and case.claimed_by != who:
+        raise NotYourCase(f"case {case.case_ref} is not on the list of agent {agent_id}")
     if not held:
         raise WorkError(f"case {case.case_ref} is being worked at another desk right now")
     return case

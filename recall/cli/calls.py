@@ -4,19 +4,21 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
 
 from recall.cli.output import fail, out
 
-if TYPE_CHECKING:
-    from sqlalchemy import Engine
-
 agents_cli = typer.Typer(help="Call-centre agents: import the roster, list, (de)activate.")
 calls_cli = typer.Typer(help="Working a call list: next case, record a call, dial, call sheets.")
-AgentOpt = Annotated[str, typer.Option("--agent", help="agent id")]
-DeskOpt = Annotated[str, typer.Option(help="one of the agent's desks, when they use several")]
+AgentOpt = Annotated[str, typer.Option("--agent", help="the agent's id, e.g. A1")]
+AgentArg = Annotated[str, typer.Argument(help="the agent's id, as in the agents file, e.g. A1")]
+DeskOpt = Annotated[
+    str, typer.Option(help="one of the agent's desks, when they use several (default: none)")
+]
+CaseArg = Annotated[str, typer.Argument(help="the case reference, e.g. R-2026-014-000949")]
+RecallArg = Annotated[str, typer.Argument(help="the recall's id, e.g. R-2026-014")]
 
 
 def register(cli: typer.Typer) -> None:
@@ -27,7 +29,9 @@ def register(cli: typer.Typer) -> None:
 
 
 @agents_cli.command("import")
-def agents_import(path: Path) -> None:
+def agents_import(
+    path: Annotated[Path, typer.Argument(help="the agents file, CSV or Parquet")],
+) -> None:
     """Import agents (agent_id, name, languages, skills, capacity, phone, active)."""
     from recall.bootstrap import build_app
     from recall.calling import agents as agent_service
@@ -67,13 +71,13 @@ def agents_list() -> None:
 
 
 @agents_cli.command("deactivate")
-def agents_deactivate(agent_id: str) -> None:
+def agents_deactivate(agent_id: AgentArg) -> None:
     """Take an agent off the call lists (then rebalance to hand their cases over)."""
     _set_active(agent_id, False)
 
 
 @agents_cli.command("activate")
-def agents_activate(agent_id: str) -> None:
+def agents_activate(agent_id: AgentArg) -> None:
     """Put an agent back on the call lists (then rebalance to give them cases)."""
     _set_active(agent_id, True)
 
@@ -90,8 +94,10 @@ def _set_active(agent_id: str, active: bool) -> None:
 
 
 def assign(
-    recall_id: str,
-    rebalance: Annotated[bool, typer.Option(help="even loads out, moving unworked cases")] = False,
+    recall_id: RecallArg,
+    rebalance: Annotated[
+        bool, typer.Option(help="even the loads out, moving cases not worked yet")
+    ] = False,
 ) -> None:
     """Give call-list cases without an active agent one; --rebalance after agents change."""
     from recall.bootstrap import build_app
@@ -122,35 +128,55 @@ def calls_next(agent: AgentOpt, desk: DeskOpt = "") -> None:
         out.print("nothing to call now (outside calling hours, or every case is waiting)")
         return
     for name, value in card.__dict__.items():
-        out.print(f"{name:>14}: {value if value is not None else '-'}")
+        if name != "case_id":  # the reference names the case; the row number is ours
+            out.print(f"{name:>14}: {value if value is not None else '-'}")
 
 
 @calls_cli.command("record")
 def calls_record(
-    case_ref: str,
+    case_ref: CaseArg,
     agent: AgentOpt,
     disposition: Annotated[
-        str | None, typer.Option(help="no_answer, busy, voicemail, wrong_number, ...")
+        str | None,
+        typer.Option(
+            help="what the call came to: reached, no_answer, busy, voicemail, wrong_number, "
+            "callback_requested or do_not_call (leave it out to give the --outcome of a case "
+            "reached already)"
+        ),
     ] = None,
-    outcome: Annotated[str | None, typer.Option(help="after reached: a remedy, ...")] = None,
-    callback_at: Annotated[str | None, typer.Option(help="ISO time with offset")] = None,
-    skill: Annotated[str | None, typer.Option(help="escalation: the specialist skill")] = None,
-    note: str | None = None,
+    outcome: Annotated[
+        str | None,
+        typer.Option(
+            help="once reached: a remedy of the recall (e.g. refund), not_in_possession, "
+            "declined or escalated"
+        ),
+    ] = None,
+    callback_at: Annotated[
+        str | None,
+        typer.Option(
+            help="when to call back, on the customer's clock: 2026-12-03 10:30, "
+            "03/12/2026 10:30, 10:30, tomorrow 10:30, demain 10h30 (an offset such as "
+            "+01:00 is kept)"
+        ),
+    ] = None,
+    skill: Annotated[
+        str | None, typer.Option(help="for an escalation: the specialist skill, e.g. health")
+    ] = None,
+    note: Annotated[
+        str | None, typer.Option(help="a note on the call, kept in the case's history")
+    ] = None,
     desk: DeskOpt = "",
 ) -> None:
     """Record a call to a case: its disposition and, once reached, the outcome."""
     from recall.bootstrap import build_app
     from recall.calling.outcomes import record_disposition, record_outcome
+    from recall.cli.lookup import find_case, typed_time
 
     app = build_app()
     engine, clock = app.engine, app.clock
-    try:
-        when = dt.datetime.fromisoformat(callback_at) if callback_at else None
-    except ValueError:
-        fail(f"--callback-at {callback_at!r} is not an ISO time, e.g. 2026-11-24T14:30+01:00")
-    if when is not None and when.tzinfo is None:
-        fail("--callback-at needs a time zone offset, e.g. 2026-11-24T14:30+01:00")
-    case_id = _case_id(engine, case_ref)
+    case = find_case(engine, case_ref)
+    when = typed_time("--callback-at", callback_at, case=case, now=clock()) if callback_at else None
+    case_id = case.case_id
     if disposition is None:
         if not outcome:
             fail("give --disposition, or --outcome for a case already reached")
@@ -165,33 +191,44 @@ def calls_record(
         )  # fmt: skip
     listed = "on the call list" if result.on_call_list else "off the call list"
     out.print(f"{result.case_ref}: {result.status}, {listed}. {result.note}".strip())
+    if when is not None and result.next_call_at is not None:
+        out.print(f"next call: {_on_clock(result.next_call_at, case.zone)}")
 
 
 @calls_cli.command("dial")
 def calls_dial(
-    case_ref: str, agent: AgentOpt, text_first: bool = False, desk: DeskOpt = ""
+    case_ref: CaseArg,
+    agent: AgentOpt,
+    text_first: Annotated[
+        bool, typer.Option(help="first text the customer that a call is coming")
+    ] = False,
+    desk: DeskOpt = "",
 ) -> None:
     """Click-to-call: ring the agent's phone, then bridge to the customer (Twilio or offline)."""
     from recall.bootstrap import build_app
     from recall.calling.dialing import click_to_call
+    from recall.cli.lookup import find_case
 
     app = build_app()
     dialled = click_to_call(
         engine=app.engine, telephony=app.telephony,
         settings=app.dial_settings, agent_id=agent,
-        case_id=_case_id(app.engine, case_ref), desk=desk, text_first=text_first,
+        case_id=find_case(app.engine, case_ref).case_id, desk=desk, text_first=text_first,
         clock=app.clock,
     )  # fmt: skip
-    out.print(
-        f"call {dialled.call_sid} placed; your phone rings first (attempt {dialled.attempt_id})"
-    )
+    out.print(f"call {dialled.call_sid} placed; your phone rings first")
 
 
 @calls_cli.command("sheet")
 def calls_sheet(
-    recall_id: str,
+    recall_id: RecallArg,
     agent: AgentOpt,
-    out_dir: Annotated[Path | None, typer.Option("--out")] = None,
+    out_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--out", help="folder for the files (default: $RECALL_DATA_DIR/call-sheets/RECALL_ID)"
+        ),
+    ] = None,
 ) -> None:
     """Write the agent's call list, in calling order, as PDF and CSV."""
     from recall.bootstrap import build_app
@@ -206,18 +243,10 @@ def calls_sheet(
     out.print(f"{files.rows:,} case(s): {files.pdf} and {files.csv}")
 
 
-def _case_id(engine: Engine, case_ref: str) -> int:
-    from sqlalchemy import select
-    from sqlalchemy.orm import Session
-
-    from recall.calling.claiming import NotYourCase
-    from recall.db.models import Case
-
-    with Session(engine) as session:
-        found = session.scalar(select(Case.id).where(Case.case_ref == case_ref.strip()))
-    if found is None:
-        raise NotYourCase(f"no case has the reference {case_ref!r}")
-    return found
+def _on_clock(at: dt.datetime, zone: dt.tzinfo) -> str:
+    """An instant as the customer's clock shows it (a stored naive time is UTC)."""
+    local = (at if at.tzinfo else at.replace(tzinfo=dt.UTC)).astimezone(zone)
+    return f"{local:%a %Y-%m-%d %H:%M} ({zone})"
 
 
 # How long an idle connection is kept open. uvicorn's 5 s equalled the idle expiry of clients
@@ -229,7 +258,7 @@ KEEP_ALIVE_SECONDS = 75
 
 def serve(
     host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
-    port: int = 8000,
+    port: Annotated[int, typer.Option(help="port to listen on")] = 8000,
     workers: Annotated[int, typer.Option(help="worker processes (PostgreSQL: one per core)")] = 1,
 ) -> None:
     """Serve the console and Twilio's webhooks (RECALL_PUBLIC_URL is where Twilio calls)."""

@@ -14,7 +14,22 @@ from recall.cli.output import fail, out, print_status, progress_bar
 if TYPE_CHECKING:
     from recall.importing.service import ImportReport
 
-FileArg = Annotated[Path | None, typer.Option(exists=False, dir_okay=False)]
+
+def _file(table: str, columns: str) -> Any:
+    return typer.Option(
+        exists=False, dir_okay=False, help=f"the {table} file, CSV or Parquet ({columns})"
+    )
+
+
+CustomersOpt = Annotated[
+    Path | None, _file("customers", "customer_id, then names, phone, e-mail, address")
+]
+PurchasesOpt = Annotated[
+    Path | None, _file("purchases", "transaction_id, sku, purchased_at, quantity, lot")
+]
+ProductsOpt = Annotated[Path | None, _file("products", "sku, name, brand, category")]
+StoresOpt = Annotated[Path | None, _file("stores", "store_id, name, city, region")]
+RecallArg = Annotated[str, typer.Argument(help="the recall's id, e.g. R-2026-014")]
 
 
 def register(cli: typer.Typer) -> None:
@@ -30,10 +45,10 @@ def register(cli: typer.Typer) -> None:
 
 
 def import_command(
-    customers: FileArg = None,
-    purchases: FileArg = None,
-    products: FileArg = None,
-    stores: FileArg = None,
+    customers: CustomersOpt = None,
+    purchases: PurchasesOpt = None,
+    products: ProductsOpt = None,
+    stores: StoresOpt = None,
 ) -> None:
     """Import a loyalty export (CSV or Parquet); bad rows go to <name>.rejects.csv."""
     from sqlalchemy.orm import Session
@@ -96,15 +111,19 @@ def _print_import(report: ImportReport) -> None:
 
 
 def demo_data(
-    customers: Annotated[int, typer.Option(min=1)] = 20_000,
-    out_dir: Annotated[Path, typer.Option("--out")] = Path("var/demo"),
-    seed: int = 2026,
-    fmt: Annotated[str, typer.Option("--format")] = "csv",
-    bad_rows: bool = False,
+    customers: Annotated[int, typer.Option(min=1, help="how many customers to make up")] = 20_000,
+    out_dir: Annotated[Path, typer.Option("--out", help="folder for the files")] = Path("var/demo"),
+    seed: Annotated[int, typer.Option(help="the same seed makes the same data")] = 2026,
+    fmt: Annotated[str, typer.Option("--format", help="csv or parquet")] = "csv",
+    bad_rows: Annotated[
+        bool, typer.Option(help="add faulty rows, to see the import reject them")
+    ] = False,
 ) -> None:
     """Write a synthetic French loyalty export (and a sample recall.yaml) to --out."""
     from recall import demo_data as generator
 
+    if fmt not in ("csv", "parquet"):
+        fail(f"--format {fmt!r}: choose csv or parquet")
     with progress_bar() as bar:
         task = bar.add_task("customers", total=customers)
         files = generator.generate(
@@ -120,7 +139,10 @@ def demo_data(
     out.print(f"{'agents':>12}: {generator.write_agents(out_dir, seed=seed)}")
 
 
-def status(recall_id: str, as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+def status(
+    recall_id: RecallArg,
+    as_json: Annotated[bool, typer.Option("--json", help="print the figures as JSON")] = False,
+) -> None:
     """Figures of a recall: cases by channel and status, returns, untraceable units."""
     from recall.bootstrap import build_app
     from recall.reporting import overview
@@ -132,7 +154,10 @@ def status(recall_id: str, as_json: Annotated[bool, typer.Option("--json")] = Fa
         print_status(figures)
 
 
-def cases(recall_id: str, csv: Annotated[Path, typer.Option("--csv")]) -> None:
+def cases(
+    recall_id: RecallArg,
+    csv: Annotated[Path, typer.Option("--csv", help="the CSV file to write")],
+) -> None:
     """Write the recall's cases to a CSV file, one row per case."""
     from recall.bootstrap import build_app
     from recall.reporting import overview

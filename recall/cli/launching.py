@@ -10,9 +10,12 @@ import typer
 from recall.cli.output import fail, out, print_status, progress_bar, say
 
 letters_cli = typer.Typer(help="Recall letters: render, record posting and returns.")
+RecallArg = Annotated[str, typer.Argument(help="the recall's id, e.g. R-2026-014")]
 
 
-def launch(definition: Path) -> None:
+def launch(
+    definition: Annotated[Path, typer.Argument(help="the recall's definition, a YAML file")],
+) -> None:
     """Validate a recall YAML, find its buyers, build their cases; relaunching resumes."""
     from recall.campaign import definitions
     from recall.cli.flows import flow_engine
@@ -53,7 +56,7 @@ def _refuse_partial_data() -> None:
 
 
 @letters_cli.command("render")
-def letters_render(recall_id: str) -> None:
+def letters_render(recall_id: RecallArg) -> None:
     """Plan and render the letters not made yet, then the posters and press notice."""
     from recall.bootstrap import build_app
     from recall.campaign import definitions
@@ -108,7 +111,11 @@ def letters_render(recall_id: str) -> None:
 
 @letters_cli.command("mailed")
 def letters_mailed(
-    recall_id: str, batch: Annotated[str | None, typer.Option(help="one batch file")] = None
+    recall_id: RecallArg,
+    batch: Annotated[
+        str | None,
+        typer.Option(help="the file name of one batch (default: every batch rendered)"),
+    ] = None,
 ) -> None:
     """Record that the print house posted the letters (all rendered batches, or --batch)."""
     from recall.bootstrap import build_app
@@ -122,7 +129,9 @@ def letters_mailed(
 
 
 @letters_cli.command("returned")
-def letters_returned(path: Path) -> None:
+def letters_returned(
+    path: Annotated[Path, typer.Argument(help="CSV with a case_ref column, one letter a row")],
+) -> None:
     """Record letters returned undelivered (CSV with a case_ref column); cases change channel."""
     from recall.bootstrap import build_app
     from recall.notices.mailing import record_returned
@@ -142,7 +151,7 @@ notice_cli = typer.Typer(help="Declarations and public notices of a recall.")
 
 @notice_cli.command("rappelconso")
 def notice_rappelconso(
-    recall_id: str,
+    recall_id: RecallArg,
     out_dir: Annotated[
         Path | None, typer.Option("--out", help="folder (default: the recall's letters folder)")
     ] = None,

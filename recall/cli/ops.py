@@ -11,7 +11,13 @@ import typer
 
 from recall.cli.output import out
 
-OutOpt = Annotated[Path | None, typer.Option("--out", help="folder for the files")]
+OutOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--out", help="folder for the files (default: $RECALL_DATA_DIR/reports/RECALL_ID/final)"
+    ),
+]
+RecallArg = Annotated[str, typer.Argument(help="the recall's id, e.g. R-2026-014")]
 engine_cli = typer.Typer(help="The local flow engine (a Prefect server) the flows run on.")
 
 
@@ -24,7 +30,11 @@ def register(cli: typer.Typer) -> None:
     cli.add_typer(engine_cli, name="engine")
 
 
-def follow_up(recall_id: Annotated[str | None, typer.Argument()] = None) -> None:
+def follow_up(
+    recall_id: Annotated[
+        str | None, typer.Argument(help="one recall's id (default: every open recall)")
+    ] = None,
+) -> None:
     """One pass of the follow_up flow (every open recall, or one)."""
     from recall.cli.flows import flow_engine
 
@@ -46,7 +56,7 @@ def follow_up(recall_id: Annotated[str | None, typer.Argument()] = None) -> None
             )
 
 
-def report(recall_id: str) -> None:
+def report(recall_id: RecallArg) -> None:
     """The progress report (PDF and CSVs in $RECALL_DATA_DIR/reports/RECALL_ID), via its flow."""
     from recall.cli.flows import flow_engine
 
@@ -61,7 +71,7 @@ def report(recall_id: str) -> None:
               "expected end of the call list: not computable (no active agent)")  # fmt: skip
 
 
-def close(recall_id: str, out_dir: OutOpt = None) -> None:
+def close(recall_id: RecallArg, out_dir: OutOpt = None) -> None:
     """Close a recall: open cases leave the call list, the final report is written."""
     from recall.bootstrap import build_app
     from recall.reporting import closing
@@ -77,7 +87,7 @@ def close(recall_id: str, out_dir: OutOpt = None) -> None:
     out.print(f"personal data kept until {closed.purge_after:%Y-%m-%d}, then pseudonymised")
 
 
-def purge(recall_id: str) -> None:
+def purge(recall_id: RecallArg) -> None:
     """Pseudonymise a closed recall's personal data once its retention period is over."""
     from recall.bootstrap import build_app
     from recall.reporting import closing

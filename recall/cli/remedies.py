@@ -16,7 +16,10 @@ checks_cli = typer.Typer(
     help="The effectiveness check: a sample of notified customers called back."
 )
 
-RefArg = Annotated[str, typer.Argument(help="the case reference, as on the letter")]
+RefArg = Annotated[
+    str, typer.Argument(help="the case reference, as on the letter, e.g. R-2026-014-000949")
+]
+RecallArg = Annotated[str, typer.Argument(help="the recall's id, e.g. R-2026-014")]
 OnOpt = Annotated[str, typer.Option("--on", help="the day it happened: 2026-12-01 or 01/12/2026")]
 
 
@@ -140,8 +143,13 @@ def apply_till_returns(app: Any, recall_ids: list[str] | None, *, quiet: bool) -
 
 @checks_cli.command("draw")
 def checks_draw(
-    recall_id: str,
-    out_dir: Annotated[Path | None, typer.Option("--out", help="folder for the check list")] = None,
+    recall_id: RecallArg,
+    out_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--out", help="folder for the check list (default: $RECALL_DATA_DIR/checks/RECALL_ID)"
+        ),
+    ] = None,
 ) -> None:
     """Draw the sample to check (or top it up with customers notified since) and list it."""
     from recall.bootstrap import build_app
@@ -169,11 +177,13 @@ def checks_record(
 ) -> None:
     """Record the answers of one check call."""
     from recall.bootstrap import build_app
+    from recall.cli.lookup import find_case
     from recall.reporting.effectiveness import record_check
 
     if no_answer and (received or acted):
         fail("--no-answer goes without --received and --acted")
     app = build_app()
+    find_case(app.engine, case_ref)  # an unknown reference said so, not "not drawn"
     figures = record_check(
         engine=app.engine, case_ref=case_ref, answered=not no_answer,
         received=received.strip().lower(), acted=acted.strip().lower(), actor=_actor(),
@@ -183,12 +193,18 @@ def checks_record(
 
 
 def monthly_report(
-    recall_id: str,
+    recall_id: RecallArg,
     month: Annotated[
         str | None, typer.Option(help="the month, e.g. 2026-11 (default: this one)")
     ] = None,
     language: Annotated[str, typer.Option("--language", help="fr or en")] = "fr",
-    out_dir: Annotated[Path | None, typer.Option("--out", help="folder for the files")] = None,
+    out_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            help="folder for the files (default: $RECALL_DATA_DIR/reports/RECALL_ID/monthly)",
+        ),
+    ] = None,
 ) -> None:
     """The month's progress report for the regulator (CPSC structure): a PDF and a CSV."""
     from recall import i18n

@@ -10,6 +10,7 @@ import typer
 from recall.cli.output import fail, out
 
 users_cli = typer.Typer(help="Console users: add, list, (de)activate, new password.")
+UserArg = Annotated[str, typer.Argument(help="the user's login name")]
 
 
 def register(cli: typer.Typer) -> None:
@@ -18,9 +19,11 @@ def register(cli: typer.Typer) -> None:
 
 @users_cli.command("add")
 def add(
-    username: str,
+    username: UserArg,
     role: Annotated[str, typer.Option(help="agent, lead, reporting or admin")],
-    agent: Annotated[str, typer.Option("--agent", help="the agent id (role agent)")] = "",
+    agent: Annotated[
+        str, typer.Option("--agent", help="the agent's id, for the role agent, e.g. A1")
+    ] = "",
     password_env: Annotated[
         str, typer.Option(help="read the password from this environment variable")
     ] = "",
@@ -53,7 +56,7 @@ def list_() -> None:
 
 
 @users_cli.command("deactivate")
-def deactivate(username: str) -> None:
+def deactivate(username: UserArg) -> None:
     """Keep a user out: every session of theirs ends at once."""
     from recall.accounts import users
     from recall.bootstrap import build_app
@@ -64,7 +67,7 @@ def deactivate(username: str) -> None:
 
 @users_cli.command("password")
 def password(
-    username: str,
+    username: UserArg,
     password_env: Annotated[
         str, typer.Option(help="read the password from this environment variable")
     ] = "",
