@@ -2,6 +2,7 @@
 
 import datetime as dt
 import re
+from zoneinfo import ZoneInfo
 
 import pytest
 from fastapi.testclient import TestClient
@@ -76,6 +77,27 @@ def test_a_callback_time_is_read_on_the_customers_clock(console):
         case = session.get(Case, case_id)
         assert case.callback_at == dt.datetime(2026, 11, 24, 17, 30, tzinfo=dt.UTC)  # Paris, UTC+1
         assert case.callback_agent == "A1"
+
+
+def test_a_callback_time_may_be_typed_as_the_customer_said_it(console):
+    app, web = console
+    with TestClient(web) as client:
+        token = log_in(client, "alice")
+        case_id, _ = open_next(client)
+        refused = client.post(
+            f"/cases/{case_id}/record",
+            data={"csrf": token, "disposition": "callback_requested", "callback_at": "bientôt"},
+        )
+        assert "is not a time; write it as" in " ".join(refused.text.split())
+        client.post(
+            f"/cases/{case_id}/record",
+            data={"csrf": token, "disposition": "callback_requested",
+                  "callback_at": "demain 10h30"},
+        )  # fmt: skip
+    tomorrow = app.clock().date() + dt.timedelta(days=1)
+    with Session(app.engine) as session:
+        local = session.get(Case, case_id).callback_at.astimezone(ZoneInfo("Europe/Paris"))
+    assert (local.date(), local.hour, local.minute) == (tomorrow, 10, 30)
 
 
 def test_an_escalation_without_a_reason_is_refused_and_shown_on_the_page(console):

@@ -9,6 +9,7 @@ from sqlalchemy import Engine, case, func, select
 from sqlalchemy.orm import Session
 
 from recall.calling.queue import held_by, listed_for, on_call_list
+from recall.campaign.definitions import definition_of
 from recall.clock import Clock, utc_now
 from recall.db.models import CallAttempt, Case, CaseEvent, Customer, QueueEntry, Recall
 from recall.domain.contacts import normalise_phone
@@ -192,6 +193,12 @@ def _call(attempt: CallAttempt) -> str:
 
 
 def case_zone(*, engine: Engine, case_id: int) -> str | None:
-    """The customer's time zone, to read a callback time typed in their clock."""
+    """The customer's time zone, to read a callback time typed in their clock: the case's,
+    else its recall's calling clock; None for no such case."""
     with Session(engine) as session:
-        return session.scalar(select(Case.call_zone).where(Case.id == case_id))
+        found = session.execute(
+            select(Case.call_zone, Case.recall_id).where(Case.id == case_id)
+        ).first()
+        if found is None:
+            return None
+        return found.call_zone or definition_of(session, found.recall_id).call.timezone

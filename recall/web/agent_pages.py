@@ -19,6 +19,7 @@ from recall.calling.script import call_script
 from recall.campaign.definitions import get_definition
 from recall.domain.calling import DECLINED, ESCALATED, NOT_IN_POSSESSION
 from recall.domain.errors import Refused
+from recall.domain.typed_times import UnreadableTime, read_typed_time
 from recall.remedies.incidents import IncidentReport, record_incident
 from recall.selfservice.answers import recorded_answer
 from recall.web.pages import redirect, render
@@ -199,7 +200,7 @@ def _open(
     """Claim a case for this desk: one of the agent's own, or, for a customer calling in, one
     that the agent's hotline search found (a case id typed in the address bar is not enough)."""
     if inbound and case_id not in request.session.get(FOUND, []):
-        raise claiming.NotYourCase(f"case {case_id} was not found by a hotline search")
+        raise claiming.NotYourCase("this case was not found by a hotline search")
     return claiming.claim_case(
         engine=app.engine, agent_id=agent_of(user), case_id=case_id, desk=DESK, inbound=inbound,
         clock=app.clock,
@@ -231,18 +232,16 @@ def _case_page(
 
 
 def _callback_time(app: App, case_id: CaseId, typed: str) -> dt.datetime | None:
-    """A callback time typed in the customer's clock (datetime-local), as an aware instant."""
+    """A callback time typed on the customer's clock (the form's datetime-local, or as a person
+    types it: "demain 10h30"), as an instant."""
     if not typed.strip():
         return None
-    try:
-        local = dt.datetime.fromisoformat(typed.strip())
-    except ValueError:
-        raise WorkError(f"callback time {typed!r} is not a date and time") from None
-    if local.tzinfo is not None:
-        return local
-    zone_name = agent_queue.case_zone(engine=app.engine, case_id=case_id) or "UTC"
+    zone_name = agent_queue.case_zone(engine=app.engine, case_id=case_id) or "Europe/Paris"
     try:
         zone = ZoneInfo(zone_name)
     except ZoneInfoNotFoundError:
-        zone = ZoneInfo("UTC")
-    return local.replace(tzinfo=zone)
+        zone = ZoneInfo("Europe/Paris")
+    try:
+        return read_typed_time(typed, now=app.clock(), zone=zone)
+    except UnreadableTime as exc:
+        raise WorkError(f"callback time: {exc}") from None
