@@ -243,7 +243,7 @@ class Case(Base):
     next_call_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime())
     callback_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime())
     callback_agent: Mapped[str | None] = mapped_column(String(64))
-    claimed_by: Mapped[str | None] = mapped_column(String(64))
+    claimed_by: Mapped[str | None] = mapped_column(String(64), index=True)  # a desk's held case
     claimed_until: Mapped[dt.datetime | None] = mapped_column(UtcDateTime())
     outcome: Mapped[str | None] = mapped_column(String(20))
     escalation_reason: Mapped[str | None] = mapped_column(String(40))
