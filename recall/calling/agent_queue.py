@@ -1,18 +1,23 @@
-"""What an agent's desk shows: their queue for today, a case's history, hotline look-ups."""
+"""What an agent's desk shows: their queue for today, a case's history, hotline look-ups, and
+why nothing can be called right now."""
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import Engine, case, func, select
+from sqlalchemy import Engine, Row, Select, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from recall.calling.queue import held_by, listed_for, on_call_list
 from recall.campaign.definitions import definition_of
 from recall.clock import Clock, utc_now
 from recall.db.models import CallAttempt, Case, CaseEvent, Customer, QueueEntry, Recall
+from recall.domain.calling import callable_from, calling_windows, holiday
 from recall.domain.contacts import normalise_phone
+from recall.domain.definition import CallPolicy, hours_text
 
 SHOWN = 100  # queue rows on one page: an agent works from the top
 
@@ -28,6 +33,8 @@ class QueueRow:
     callback_at: dt.datetime | None
     next_call_at: dt.datetime | None
     callback_due: bool
+    when: str  # "now", else when next-case can hand it out on the customer's clock
+    waiting: str = ""  # what it waits for, when not now: "outside calling hours", ...
 
 
 @dataclass(frozen=True)
@@ -73,6 +80,10 @@ def my_queue(*, engine: Engine, agent_id: str, clock: Clock = utc_now) -> Queue:
                 Case.status,
                 Case.callback_at,
                 Case.next_call_at,
+                Case.attempts,
+                Case.recall_id,
+                Case.call_zone,
+                Customer.country,
             )
             .join(Customer, Customer.customer_id == Case.customer_id)
             .join(*held_by())
@@ -92,6 +103,7 @@ def my_queue(*, engine: Engine, agent_id: str, clock: Clock = utc_now) -> Queue:
             .tuples()
             .all()
         )
+        policies = {r: definition_of(session, r).call for r in {row.recall_id for row in rows}}
         left = session.scalar(select(func.count()).select_from(Case).join(*held_by()).where(*mine))
         left = left or 0
         midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
@@ -115,11 +127,131 @@ def my_queue(*, engine: Engine, agent_id: str, clock: Clock = utc_now) -> Queue:
                 r.callback_at,
                 r.next_call_at,
                 r.callback_at is not None and r.callback_at <= now,
+                *_when(r, policies[r.recall_id], now),
             )
             for r in rows
         ],
         left=left,
         done_today=done or 0,
+    )
+
+
+CALLBACK = "callback asked for"
+RETRY = "a retry after an unanswered call"
+NOTICE = "waiting for an answer to the e-mail or text"
+OUTSIDE_HOURS = "outside calling hours"
+
+
+def _when(row: Row[Any], policy: CallPolicy, now: dt.datetime) -> tuple[str, str]:
+    """("now", "") for a case next-case may hand out now (as it reads the calling hours and
+    `next_call_at`), else its time on the customer's clock and what it waits for."""
+    zone = row.call_zone or policy.timezone
+    wait = row.next_call_at if row.next_call_at is not None and row.next_call_at > now else None
+    at = callable_from(policy, zone, now, country=row.country, wait_until=wait)
+    if at == now:
+        return "now", ""
+    if wait is not None:
+        why = CALLBACK if row.callback_at else RETRY if row.attempts else NOTICE
+    else:
+        day_off = holiday(policy, row.country, now.astimezone(ZoneInfo(zone)).date())
+        why = f"public holiday: {day_off}" if day_off else OUTSIDE_HOURS
+    return when_text(at, zone, now), why
+
+
+def when_text(at: dt.datetime, zone: str, now: dt.datetime) -> str:
+    """An instant as the customer's clock shows it: `09:00 tomorrow (Europe/Paris)`."""
+    tz = ZoneInfo(zone)
+    local = at.astimezone(tz)
+    days = (local.date() - now.astimezone(tz).date()).days
+    day = "today" if days == 0 else "tomorrow" if days == 1 else f"{local:%a %d/%m}"
+    return f"{local:%H:%M} {day} ({zone})"
+
+
+@dataclass(frozen=True)
+class NothingToCall:
+    """Why next-case handed out nothing, and when someone on the list can first be called."""
+
+    reason: str  # the sentence an agent reads
+    next_at: dt.datetime | None = None  # None: the list is empty
+
+    def __str__(self) -> str:
+        return self.reason
+
+
+@dataclass(frozen=True)
+class _Wait:
+    at: dt.datetime  # when the first of these cases can be called
+    why: str  # one of the waits above
+    zone: str
+    policy: CallPolicy
+    country: str | None
+
+
+def nothing_to_call(*, engine: Engine, agent_id: str, clock: Clock = utc_now) -> NothingToCall:
+    """Why no case of the agent's list may be called now, and when the first one can be: read
+    once next-case found nothing, in one GROUP BY over the agent's list."""
+    now = clock()
+    with Session(engine) as session:
+        groups = session.execute(_waits(agent_id, now)).all()
+        policies = {r: definition_of(session, r).call for r in {g.recall_id for g in groups}}
+    waits = [w for g in groups for w in _waits_of(g, policies[g.recall_id], now)]
+    if not waits:
+        return NothingToCall("Your list is empty: nobody is left to call.")
+    first = min(waits, key=lambda w: w.at)
+    return NothingToCall(_reason(first, now), first.at)
+
+
+def _waits(agent_id: str, now: dt.datetime) -> Select[Any]:
+    """By recall, time zone and country: the cases ready but for the calling hours, and the
+    end of the first wait of each kind."""
+    later = Case.next_call_at > now
+    asked = Case.callback_at.is_not(None)
+    return (
+        select(
+            Case.recall_id,
+            Case.call_zone,
+            Customer.country,
+            func.count().filter(or_(Case.next_call_at.is_(None), ~later)).label("ready"),
+            func.min(Case.next_call_at).filter(later, asked).label("callback"),
+            func.min(Case.next_call_at).filter(later, ~asked, Case.attempts > 0).label("retry"),
+            func.min(Case.next_call_at).filter(later, ~asked, Case.attempts == 0).label("notice"),
+        )
+        .join(*held_by())
+        .outerjoin(Customer, Customer.customer_id == Case.customer_id)
+        .where(listed_for(agent_id), on_call_list())
+        .group_by(Case.recall_id, Case.call_zone, Customer.country)
+    )
+
+
+def _waits_of(group: Row[Any], policy: CallPolicy, now: dt.datetime) -> list[_Wait]:
+    """The first case of each kind of wait in one group, with when it can be called."""
+    zone, country = group.call_zone or policy.timezone, group.country
+    ends = {OUTSIDE_HOURS: now if group.ready else None, CALLBACK: group.callback,
+            RETRY: group.retry, NOTICE: group.notice}  # fmt: skip
+    return [
+        _Wait(callable_from(policy, zone, now, country=country, wait_until=end), why, zone,
+              policy, country)
+        for why, end in ends.items()
+        if end is not None
+    ]  # fmt: skip
+
+
+def _reason(wait: _Wait, now: dt.datetime) -> str:
+    at = when_text(wait.at, wait.zone, now)
+    if wait.at == now:  # callable, yet not handed out: held at another desk, or just freed
+        return "The cases that can be called now are open at another desk; try again shortly."
+    if wait.why == CALLBACK:
+        return f"The next cases wait for their callback time: the first can be called at {at}."
+    if wait.why == RETRY:
+        return f"The next cases wait after an unanswered call: the first can be called at {at}."
+    if wait.why == NOTICE:
+        return f"Calls wait for customers to answer their e-mail or text until {at}."
+    hours = hours_text(calling_windows(wait.policy))
+    day_off = holiday(wait.policy, wait.country, now.astimezone(ZoneInfo(wait.zone)).date())
+    today = f", and today is a public holiday for them ({day_off})" if day_off else ""
+    return (
+        f"Nobody can be called now: calling hours are {hours} on the customers' clocks{today}; "
+        f"next call possible at {at}."
     )
 
 

@@ -16,6 +16,7 @@ from sqlalchemy import (
     Engine,
     and_,
     case,
+    exists,
     or_,
     select,
     tuple_,
@@ -101,39 +102,63 @@ def next_case(
         if held is not None:
             _hold(session, held, who, now)
             return card_for(session, held)
-        open_now = _open_zones(session, agent_id, now)
+        open_now = _open_now(session, agent_id, now)
         if not open_now:
             return None
         won = session.scalar(_claim_statement(session, agent_id, who, open_now, now))
         return card_for(session, won) if won is not None else None
 
 
-def _open_zones(session: Session, agent_id: str, now: dt.datetime) -> list[tuple[str, str]]:
-    """(recall, time zone) pairs of the agent's list whose calling hours are open now."""
-    pairs = session.execute(
-        select(Case.recall_id, Case.call_zone)
+def _open_now(session: Session, agent_id: str, now: dt.datetime) -> list[ColumnElement[bool]]:
+    """One condition per (recall, time zone) of the agent's list whose customers may be called
+    now: in the calling hours on their clock, on no public holiday of their country.
+
+    The country is the customer's (their address's), not one derived from the time zone: a
+    zone is shared across borders (tzdata gives Europe/Brussels for Belgium, the Netherlands
+    and Luxembourg) and a phone from abroad has the wrong one. It costs a join by key to the
+    customers of the agent's list, in this one query; the claim reads them only on a day that
+    is a holiday for some of a zone's customers.
+    """
+    found = session.execute(
+        select(Case.recall_id, Case.call_zone, Customer.country)
         .join(*held_by())
+        .outerjoin(Customer, Customer.customer_id == Case.customer_id)
         .where(listed_for(agent_id), on_call_list())
         .distinct()
     ).all()
-    found = []
-    for recall_id, zone in pairs:
-        policy = definition_of(session, recall_id).call
-        if may_call_at(policy, zone or policy.timezone, now):
-            found.append((recall_id, zone))
-    return found
+    policies = {r: definition_of(session, r).call for r in {row.recall_id for row in found}}
+    zones: dict[tuple[str, str | None], dict[str | None, bool]] = {}
+    for recall_id, zone, country in found:
+        policy = policies[recall_id]
+        may = may_call_at(policy, zone or policy.timezone, now, country)
+        zones.setdefault((recall_id, zone), {})[country] = may
+    return [
+        _zone_open(recall_id, zone, [c or "" for c, may in countries.items() if not may])
+        for (recall_id, zone), countries in zones.items()
+        if any(countries.values())
+    ]
 
 
-def _claim_statement(
-    session: Session, agent_id: str, who: str, open_now: list[tuple[str, str]], now: dt.datetime
-) -> ReturningUpdate[tuple[int]]:
-    callback_due = and_(Case.callback_at.is_not(None), Case.callback_at <= now)
-    zones = [
+def _zone_open(recall_id: str, zone: str | None, shut: list[str]) -> ColumnElement[bool]:
+    """The cases of one recall and time zone, but for customers of the countries in `shut`
+    (on a public holiday today)."""
+    same = (
         and_(Case.recall_id == recall_id, Case.call_zone.is_(None))
         if zone is None
         else tuple_(Case.recall_id, Case.call_zone) == (recall_id, zone)
-        for recall_id, zone in open_now
-    ]
+    )
+    if not shut:
+        return same
+    on_holiday = exists().where(
+        Customer.customer_id == Case.customer_id, Customer.country.in_(shut)
+    )
+    return and_(same, ~on_holiday)
+
+
+def _claim_statement(
+    session: Session, agent_id: str, who: str, open_now: list[ColumnElement[bool]], now: dt.datetime
+) -> ReturningUpdate[tuple[int]]:
+    callback_due = and_(Case.callback_at.is_not(None), Case.callback_at <= now)
     candidate = (
         select(Case.id)
         .join(*held_by())
@@ -142,7 +167,7 @@ def _claim_statement(
             on_call_list(),
             or_(Case.next_call_at.is_(None), Case.next_call_at <= now),
             free_for(who, now),
-            or_(*zones),
+            or_(*open_now),
         )
         .order_by(case((callback_due, 0), else_=1), Case.priority, Case.id)
         .limit(1)

@@ -38,6 +38,10 @@ from recall.domain.cases import Status
 from recall.domain.errors import Refused
 
 PHONE, HOTLINE, VOICEMAIL = "phone", "hotline", "voicemail"  # the events' channels of a call
+# What only a call the agent makes can come to: a customer calling the hotline is on the line.
+OUTBOUND_ONLY = frozenset(
+    {Disposition.NO_ANSWER, Disposition.BUSY, Disposition.VOICEMAIL, Disposition.WRONG_NUMBER}
+)
 
 
 @dataclass(frozen=True)
@@ -73,13 +77,19 @@ def record_disposition(
     card's): if another save came first, AlreadyRecorded is raised and nothing is written.
 
     `attempt_id` names the call placed through the telephony port, when there was one;
-    `inbound` is a customer calling the hotline: the agent who answers takes the case over.
+    `inbound` is a customer calling the hotline: the agent who answers takes the case over,
+    and what only a call the agent makes can come to (OUTBOUND_ONLY) is refused.
     """
     try:
         disposition = Disposition(disposition)
     except ValueError:
         choices = ", ".join(d.value for d in Disposition)
         raise WorkError(f"{disposition!r} is not a call disposition ({choices})") from None
+    if inbound and disposition in OUTBOUND_ONLY:
+        raise WorkError(
+            f"a hotline call can't be recorded as {disposition.value.replace('_', ' ')}: the "
+            "customer called in; record what they chose, or the callback they asked for"
+        )
     if outcome and disposition != Disposition.REACHED:
         raise WorkError("an outcome can only follow a call where the customer was reached")
     if disposition == Disposition.REACHED and not outcome and callback_at is None:

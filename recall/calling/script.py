@@ -6,6 +6,7 @@ from pathlib import Path
 
 from recall.calling.case_card import CaseCard
 from recall.domain.definition import REMEDY_WORDS, RecallDefinition
+from recall.settings import PROJECT_TEMPLATES
 
 
 class _Blank(dict[str, str]):
@@ -21,13 +22,14 @@ def call_script(
     agent_name: str,
     hotline: str,
     home_language: str,
+    inbound: bool = False,
+    postal_code: str = "-",
 ) -> list[str]:
-    """The script's paragraphs for the case, in the customer's language, else the home one."""
-    language = card.language
-    path = templates_dir / f"call.{language}.txt"
-    if not path.exists():
-        language = home_language
-        path = templates_dir / f"call.{language}.txt"
+    """The script's paragraphs for the case, in the customer's language, else the home one:
+    the call script, or for a customer calling the hotline the inbound one (which checks the
+    caller's `postal_code`, the one on file)."""
+    language, path = _script_file(templates_dir, "inbound" if inbound else "call",
+                                  card.language, home_language)  # fmt: skip
     words = REMEDY_WORDS.get(language, REMEDY_WORDS["en"])
     remedies = ", ".join(words.get(r, r) for r in definition.remedies)
     fields = _Blank(
@@ -35,6 +37,17 @@ def call_script(
         product=definition.product_name or card.recall_title, remedies=remedies,
         last_purchase=card.last_purchase.isoformat(), risk=definition.risk_in(language),
         hotline=definition.hotline or hotline or "-", case_ref=card.case_ref,
+        postal_code=postal_code,
     )  # fmt: skip
     text = path.read_text(encoding="utf-8")
     return [part.strip().format_map(fields) for part in text.split("\n\n") if part.strip()]
+
+
+def _script_file(folder: Path, name: str, language: str, home_language: str) -> tuple[str, Path]:
+    """The script in the customer's language, else the home one; a templates folder of an
+    earlier version, without this script, gets the shipped one."""
+    for base in (folder, PROJECT_TEMPLATES / "scripts"):
+        for lang in (language, home_language):
+            if (base / f"{name}.{lang}.txt").exists():
+                return lang, base / f"{name}.{lang}.txt"
+    return home_language, folder / f"{name}.{home_language}.txt"  # reading it says what is missing

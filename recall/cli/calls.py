@@ -120,12 +120,13 @@ def assign(
 def calls_next(agent: AgentOpt, desk: DeskOpt = "") -> None:
     """Claim and show the agent's next case to call (nothing when none is due)."""
     from recall.bootstrap import build_app
+    from recall.calling.agent_queue import nothing_to_call
     from recall.calling.claiming import next_case
 
     app = build_app()
     card = next_case(engine=app.engine, agent_id=agent, desk=desk, clock=app.clock)
-    if card is None:
-        out.print("nothing to call now (outside calling hours, or every case is waiting)")
+    if card is None:  # the console's words: why, and when someone can be called
+        out.print(str(nothing_to_call(engine=app.engine, agent_id=agent, clock=app.clock)))
         return
     for name, value in card.__dict__.items():
         if name != "case_id":  # the reference names the case; the row number is ours

@@ -20,6 +20,8 @@ from sqlalchemy import (
     TypeDecorator,
     UniqueConstraint,
     event,
+    func,
+    text,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.associationproxy import AssociationProxy, association_proxy
@@ -68,6 +70,8 @@ class Base(DeclarativeBase):
 
 class Customer(Base):
     __tablename__ = "customers"
+    # The hotline finds a caller by e-mail whatever its case (inbound.find_callers).
+    __table_args__ = (Index("ix_customers_email_lower", func.lower(text("email"))),)
 
     customer_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     first_name: Mapped[str | None] = mapped_column(String(200))
@@ -82,7 +86,7 @@ class Customer(Base):
     phone_zones: Mapped[str | None] = mapped_column(String(200))
     address_line1: Mapped[str | None] = mapped_column(String(300))
     address_line2: Mapped[str | None] = mapped_column(String(300))
-    postal_code: Mapped[str | None] = mapped_column(String(20))
+    postal_code: Mapped[str | None] = mapped_column(String(20), index=True)  # hotline search
     city: Mapped[str | None] = mapped_column(String(200))
     country: Mapped[str] = mapped_column(String(2))
     language: Mapped[str] = mapped_column(String(8))

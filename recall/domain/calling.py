@@ -72,6 +72,10 @@ DEFAULT_HOURS = tuple(
 )
 
 
+# More than a year of holidays back to back is a definition nobody can call with.
+OPENING_HORIZON_DAYS = 366 + 7
+
+
 @cache
 def _zone(name: str) -> ZoneInfo:
     return ZoneInfo(name)
@@ -81,21 +85,29 @@ def calling_windows(policy: CallPolicy) -> tuple[CallingWindow, ...]:
     return policy.calling_hours or DEFAULT_HOURS
 
 
-def may_call_at(policy: CallPolicy, zone: str, when: dt.datetime) -> bool:
-    """True when `when` (aware) falls in the recall's calling hours on the customer's clock."""
+def may_call_at(
+    policy: CallPolicy, zone: str, when: dt.datetime, country: str | None = None
+) -> bool:
+    """True when `when` (aware) falls in the recall's calling hours on the customer's clock and
+    is no public holiday for them; `country`, the customer's ISO code (None: no holidays)."""
     local = when.astimezone(_zone(zone))
     day, time = local.weekday(), local.time().replace(tzinfo=None)
-    return any(w.weekday == day and w.start <= time < w.end for w in calling_windows(policy))
+    hours = any(w.weekday == day and w.start <= time < w.end for w in calling_windows(policy))
+    return hours and holiday(policy, country, local.date()) is None
 
 
-def next_opening(policy: CallPolicy, zone: str, after: dt.datetime) -> dt.datetime:
+def next_opening(
+    policy: CallPolicy, zone: str, after: dt.datetime, country: str | None = None
+) -> dt.datetime:
     """The first moment at or after `after` when the customer may be called (aware, UTC)."""
-    if may_call_at(policy, zone, after):
+    if may_call_at(policy, zone, after, country):
         return after
     tz = _zone(zone)
     local_day = after.astimezone(tz).date()
-    for offset in range(8):
+    for offset in range(OPENING_HORIZON_DAYS):
         day = local_day + dt.timedelta(days=offset)
+        if holiday(policy, country, day) is not None:
+            continue
         for window in calling_windows(policy):
             if window.weekday != day.weekday():
                 continue
@@ -104,7 +116,63 @@ def next_opening(policy: CallPolicy, zone: str, after: dt.datetime) -> dt.dateti
             opening = dt.datetime.combine(day, window.start, tzinfo=tz).astimezone(dt.UTC)
             if opening >= after:
                 return opening
-    raise ValueError("the recall's calling hours never open")  # unreachable: windows exist
+    raise ValueError("the recall's calling hours do not open in the coming year")
+
+
+def callable_from(
+    policy: CallPolicy,
+    zone: str,
+    now: dt.datetime,
+    *,
+    country: str | None = None,
+    wait_until: dt.datetime | None = None,
+) -> dt.datetime:
+    """When next-case may hand a case out: `now`, else the first moment in the calling hours
+    once its wait (`next_call_at`: a retry, a callback, an answer to its notice) is over."""
+    start = max(now, wait_until) if wait_until is not None else now
+    return next_opening(policy, zone, start, country)
+
+
+def holiday(policy: CallPolicy, country: str | None, day: dt.date) -> str | None:
+    """The public holiday `day` is for a customer of `country` under the recall's policy, named
+    with its country (`Christmas Day (FR)`); None on a working day."""
+    for code in holiday_countries(policy, country):
+        name = _holidays(code, day.year).get(day)
+        if name is not None:
+            return f"{name} ({code})"
+    return None
+
+
+def holiday_countries(policy: CallPolicy, country: str | None) -> tuple[str, ...]:
+    """The countries whose public holidays a customer of `country` is not called on."""
+    if isinstance(policy.holidays, tuple):
+        return policy.holidays
+    return (country.upper(),) if policy.holidays and country else ()
+
+
+def knows_holidays(country: str) -> bool:
+    """True for an ISO 3166 country code (FR, BE) whose public holidays are known."""
+    return len(country) == 2 and country.upper() in _countries()
+
+
+@cache
+def _countries() -> frozenset[str]:
+    # Imported when first needed: loading every country's calendar takes 40 ms, which the
+    # commands that never look at a holiday need not pay.
+    from holidays import list_supported_countries
+
+    return frozenset(list_supported_countries())
+
+
+@cache
+def _holidays(country: str, year: int) -> dict[dt.date, str]:
+    """One country's public holidays of one year (national ones: a region's own are not
+    known), built once per process: about 1 ms each, 50 ms for the library's first."""
+    if country not in _countries():  # a country the library lacks: no holidays known
+        return {}
+    from holidays import country_holidays
+
+    return dict(country_holidays(country, years=year, language="en_US"))
 
 
 @dataclass(frozen=True)

@@ -76,6 +76,9 @@ class CallPolicy:
     calling_hours: tuple[CallingWindow, ...] = ()
     timezone: str = "Europe/Paris"
     voicemail_notifies: bool = False  # a message left on the customer's voicemail is a notice
+    # Public holidays skipped: True, those of each customer's country; False, none; or those
+    # of the countries listed (ISO codes), whatever the customer's country.
+    holidays: bool | tuple[str, ...] = True
 
 
 @dataclass(frozen=True)
@@ -176,6 +179,30 @@ def parse_hours(text: str) -> tuple[dt.time, dt.time]:
     if end <= start:
         raise ValueError(f"{text!r}: the end is not after the start")
     return start, end
+
+
+def hours_text(windows: tuple[CallingWindow, ...]) -> str:
+    """Calling hours as a person reads them: `Mon-Fri 09:00-20:00, Sat 10:00-18:00`."""
+    spans = [
+        "/".join(f"{w.start:%H:%M}-{_clock(w.end)}" for w in windows if w.weekday == day)
+        for day in range(7)
+    ]
+    groups: list[tuple[int, int, str]] = []  # first day, last day, hours
+    for day, hours in enumerate(spans):
+        if groups and groups[-1][2] == hours and groups[-1][1] == day - 1:
+            groups[-1] = (groups[-1][0], day, hours)
+        else:
+            groups.append((day, day, hours))
+    names = [d.capitalize() for d in DAYS]
+    return ", ".join(
+        f"{names[first]}{'-' + names[last] if last > first else ''} {hours}"
+        for first, last, hours in groups
+        if hours
+    )
+
+
+def _clock(end: dt.time) -> str:
+    return "24:00" if end == dt.time.max else f"{end:%H:%M}"
 
 
 _LOT_WORDS = {

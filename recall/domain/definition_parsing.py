@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from recall.domain.calling import knows_holidays
 from recall.domain.definition import (
     CALL_POLICIES,
     HAZARDS,
@@ -35,7 +36,9 @@ _TOP_FIELDS = {
     "single_remedy_reason", "category", "brand", "model", "image", "lot_location", "ends_on",
     "effectiveness", "notify", "call_after",
 }  # fmt: skip
-_CALL_FIELDS = {"max_attempts", "retry_after", "calling_hours", "timezone", "voicemail_notifies"}
+_CALL_FIELDS = {
+    "max_attempts", "retry_after", "calling_hours", "timezone", "voicemail_notifies", "holidays",
+}  # fmt: skip
 _FOLLOW_UP_FIELDS = {"call_letters_after", "callback_grace", "contact_sla", "retention"}
 
 
@@ -164,7 +167,25 @@ def _call_policy(check: _Checker, raw: Any) -> CallPolicy:
     if not isinstance(voicemail, bool):
         check.fail("call.voicemail_notifies", f"must be true or false, got {voicemail!r}")
         voicemail = False
-    return CallPolicy(attempts, retry, hours, zone, voicemail)
+    holidays = _holidays(check, raw.get("holidays", True))
+    return CallPolicy(attempts, retry, hours, zone, voicemail, holidays)
+
+
+def _holidays(check: _Checker, raw: Any) -> bool | tuple[str, ...]:
+    """true: each customer's country's public holidays; false: none; [FR, BE]: those."""
+    if isinstance(raw, bool):
+        return raw
+    codes = [str(c).strip().upper() for c in raw] if isinstance(raw, list) else []
+    unknown = [c for c in codes if not knows_holidays(c)]
+    if not codes or unknown:
+        got = f"{', '.join(unknown)} not known" if unknown else f"got {raw!r}"
+        check.fail(
+            "call.holidays",
+            "must be true (the customer's country), false (none) or a list of country codes "
+            f"like [FR, BE]: {got}",
+        )
+        return True
+    return tuple(dict.fromkeys(codes))
 
 
 def _follow_up(check: _Checker, raw: Any) -> FollowUpPolicy:

@@ -14,7 +14,8 @@ from recall.bootstrap import App
 from recall.calling import agent_queue, claiming, dialing
 from recall.calling.case_card import CaseCard
 from recall.calling.claiming import AlreadyRecorded, WorkError
-from recall.calling.outcomes import record_disposition
+from recall.calling.inbound import find_callers, postal_code_of
+from recall.calling.outcomes import OUTBOUND_ONLY, record_disposition
 from recall.calling.script import call_script
 from recall.campaign.definitions import get_definition
 from recall.domain.calling import DECLINED, ESCALATED, NOT_IN_POSSESSION
@@ -58,9 +59,11 @@ def _open_next(request: Request, app: App, user: UserView, flash: str | None = N
     card = claiming.next_case(
         engine=app.engine, agent_id=agent_of(user), desk=DESK, clock=app.clock
     )
-    if card is None:
-        nothing = "Nothing to call right now."
-        return redirect("/my/list", f"{flash} {nothing}" if flash else nothing, request)
+    if card is None:  # say why, and when someone can be called
+        why = agent_queue.nothing_to_call(
+            engine=app.engine, agent_id=agent_of(user), clock=app.clock
+        )
+        return redirect("/my/list", f"{flash} {why}" if flash else str(why), request)
     return redirect(f"/cases/{card.case_id}", flash, request)
 
 
@@ -79,9 +82,14 @@ def hotline(request: Request, user: AgentUser) -> Response:
 def hotline_search(
     request: Request, user: AgentUser, app: AppDep, q: Annotated[str, Form(max_length=80)] = ""
 ) -> Response:
-    """Cases by the reference on the letter or the caller's number (posted: never in a URL)."""
+    """Cases by the letter's reference (or its number), the caller's phone, their name with
+    their postal code, or their e-mail (posted: never in a URL)."""
     agent_of(user)
-    hits = agent_queue.find_cases(engine=app.engine, query=q, country=app.settings.home_country)
+    try:
+        hits = find_callers(engine=app.engine, query=q, country=app.settings.home_country)
+    except Refused as exc:
+        request.session[FOUND] = []
+        return render(request, "hotline.html", 400, query=q, hits=[], error=str(exc))
     request.session[FOUND] = [hit.case_id for hit in hits]
     return render(request, "hotline.html", query=q, hits=hits)
 
@@ -220,13 +228,14 @@ def _case_page(
     script = call_script(
         templates_dir=app.settings.templates_dir / "scripts", definition=definition, card=card,
         agent_name=agent_name, hotline=app.settings.hotline,
-        home_language=app.settings.home_language,
+        home_language=app.settings.home_language, inbound=inbound,
+        postal_code=postal_code_of(engine=app.engine, case_id=card.case_id) if inbound else "-",
     )  # fmt: skip
     outcomes = [*definition.remedies, NOT_IN_POSSESSION, DECLINED, ESCALATED]
     return render(
         request, "case.html", status, card=card, script=script, inbound=inbound, error=error,
         history=agent_queue.history(engine=app.engine, case_id=card.case_id), outcomes=outcomes,
-        dispositions=DISPOSITIONS,
+        dispositions=DISPOSITIONS, outbound_only=OUTBOUND_ONLY,
         web_answer=recorded_answer(engine=app.engine, case_id=card.case_id),
     )  # fmt: skip
 
