@@ -85,7 +85,7 @@ def test_an_agent_works_three_cases_and_reporting_sees_the_figures_move(server, 
     expect(agent.locator("[role=status]")).to_contain_text("saved (declined)")
     record(agent, "wrong_number")
     expect(agent.locator("[role=status]")).to_contain_text("saved (unreachable).")
-    expect(agent.locator("[role=status]")).to_contain_text("Your list is empty: nobody is left to call.")
+    expect(agent.locator("[role=status]")).to_contain_text("Your list is empty: nobody is left")
 
     agent.goto(f"{server}/my/list")
     expect(agent.locator("#left")).to_have_text("0")

@@ -11,9 +11,10 @@ from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
 from recall.bootstrap import App
-from recall.calling.agent_queue import my_queue, nothing_to_call
+from recall.calling.agent_queue import my_queue
 from recall.calling.assignment import assign_call_list
 from recall.calling.claiming import next_case
+from recall.calling.idle import nothing_to_call
 from recall.cli import cli
 from recall.db.models import Case
 from recall.domain.calling import calling_windows, holiday, may_call_at, next_opening

@@ -1,5 +1,5 @@
-"""What an agent's desk shows: their queue for today, a case's history, hotline look-ups, and
-why nothing can be called right now."""
+"""What an agent's desk shows: their queue for today, when each case can be called, and a
+case's history (why nothing can be called right now: `idle.py`)."""
 
 from __future__ import annotations
 
@@ -8,16 +8,15 @@ from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Engine, Row, Select, case, func, or_, select
+from sqlalchemy import Engine, Row, case, func, select
 from sqlalchemy.orm import Session
 
 from recall.calling.queue import held_by, listed_for, on_call_list
 from recall.campaign.definitions import definition_of
 from recall.clock import Clock, utc_now
-from recall.db.models import CallAttempt, Case, CaseEvent, Customer, QueueEntry, Recall
-from recall.domain.calling import callable_from, calling_windows, holiday
-from recall.domain.contacts import normalise_phone
-from recall.domain.definition import CallPolicy, hours_text
+from recall.db.models import CallAttempt, Case, CaseEvent, Customer
+from recall.domain.calling import callable_from, holiday
+from recall.domain.definition import CallPolicy
 
 SHOWN = 100  # queue rows on one page: an agent works from the top
 
@@ -51,17 +50,6 @@ class HistoryLine:
     who: str
     what: str
     note: str
-
-
-@dataclass(frozen=True)
-class Hit:
-    case_id: int
-    case_ref: str
-    recall_id: str
-    recall_title: str
-    customer: str
-    status: str
-    agent_id: str | None
 
 
 def my_queue(*, engine: Engine, agent_id: str, clock: Clock = utc_now) -> Queue:
@@ -167,94 +155,6 @@ def when_text(at: dt.datetime, zone: str, now: dt.datetime) -> str:
     return f"{local:%H:%M} {day} ({zone})"
 
 
-@dataclass(frozen=True)
-class NothingToCall:
-    """Why next-case handed out nothing, and when someone on the list can first be called."""
-
-    reason: str  # the sentence an agent reads
-    next_at: dt.datetime | None = None  # None: the list is empty
-
-    def __str__(self) -> str:
-        return self.reason
-
-
-@dataclass(frozen=True)
-class _Wait:
-    at: dt.datetime  # when the first of these cases can be called
-    why: str  # one of the waits above
-    zone: str
-    policy: CallPolicy
-    country: str | None
-
-
-def nothing_to_call(*, engine: Engine, agent_id: str, clock: Clock = utc_now) -> NothingToCall:
-    """Why no case of the agent's list may be called now, and when the first one can be: read
-    once next-case found nothing, in one GROUP BY over the agent's list."""
-    now = clock()
-    with Session(engine) as session:
-        groups = session.execute(_waits(agent_id, now)).all()
-        policies = {r: definition_of(session, r).call for r in {g.recall_id for g in groups}}
-    waits = [w for g in groups for w in _waits_of(g, policies[g.recall_id], now)]
-    if not waits:
-        return NothingToCall("Your list is empty: nobody is left to call.")
-    first = min(waits, key=lambda w: w.at)
-    return NothingToCall(_reason(first, now), first.at)
-
-
-def _waits(agent_id: str, now: dt.datetime) -> Select[Any]:
-    """By recall, time zone and country: the cases ready but for the calling hours, and the
-    end of the first wait of each kind."""
-    later = Case.next_call_at > now
-    asked = Case.callback_at.is_not(None)
-    return (
-        select(
-            Case.recall_id,
-            Case.call_zone,
-            Customer.country,
-            func.count().filter(or_(Case.next_call_at.is_(None), ~later)).label("ready"),
-            func.min(Case.next_call_at).filter(later, asked).label("callback"),
-            func.min(Case.next_call_at).filter(later, ~asked, Case.attempts > 0).label("retry"),
-            func.min(Case.next_call_at).filter(later, ~asked, Case.attempts == 0).label("notice"),
-        )
-        .join(*held_by())
-        .outerjoin(Customer, Customer.customer_id == Case.customer_id)
-        .where(listed_for(agent_id), on_call_list())
-        .group_by(Case.recall_id, Case.call_zone, Customer.country)
-    )
-
-
-def _waits_of(group: Row[Any], policy: CallPolicy, now: dt.datetime) -> list[_Wait]:
-    """The first case of each kind of wait in one group, with when it can be called."""
-    zone, country = group.call_zone or policy.timezone, group.country
-    ends = {OUTSIDE_HOURS: now if group.ready else None, CALLBACK: group.callback,
-            RETRY: group.retry, NOTICE: group.notice}  # fmt: skip
-    return [
-        _Wait(callable_from(policy, zone, now, country=country, wait_until=end), why, zone,
-              policy, country)
-        for why, end in ends.items()
-        if end is not None
-    ]  # fmt: skip
-
-
-def _reason(wait: _Wait, now: dt.datetime) -> str:
-    at = when_text(wait.at, wait.zone, now)
-    if wait.at == now:  # callable, yet not handed out: held at another desk, or just freed
-        return "The cases that can be called now are open at another desk; try again shortly."
-    if wait.why == CALLBACK:
-        return f"The next cases wait for their callback time: the first can be called at {at}."
-    if wait.why == RETRY:
-        return f"The next cases wait after an unanswered call: the first can be called at {at}."
-    if wait.why == NOTICE:
-        return f"Calls wait for customers to answer their e-mail or text until {at}."
-    hours = hours_text(calling_windows(wait.policy))
-    day_off = holiday(wait.policy, wait.country, now.astimezone(ZoneInfo(wait.zone)).date())
-    today = f", and today is a public holiday for them ({day_off})" if day_off else ""
-    return (
-        f"Nobody can be called now: calling hours are {hours} on the customers' clocks{today}; "
-        f"next call possible at {at}."
-    )
-
-
 def history(*, engine: Engine, case_id: int) -> list[HistoryLine]:
     """Everything that happened to the case, oldest first: status changes and calls."""
     with Session(engine) as session:
@@ -266,46 +166,6 @@ def history(*, engine: Engine, case_id: int) -> list[HistoryLine]:
         attempts = session.scalars(select(CallAttempt).where(CallAttempt.case_id == case_id))
         lines += [HistoryLine(a.started_at, a.agent_id, _call(a), a.note or "") for a in attempts]
     return sorted(lines, key=lambda line: line.at)
-
-
-def find_cases(*, engine: Engine, query: str, country: str = "FR") -> list[Hit]:
-    """Cases, open or not, whose reference (printed on the letter) or phone number matches."""
-    text = query.strip()
-    if not text:
-        return []
-    phone = normalise_phone(text, country)
-    matches = Case.case_ref == text.upper() if phone is None else Case.phone_e164 == phone
-    with Session(engine) as session:
-        rows = session.execute(
-            select(
-                Case.id,
-                Case.case_ref,
-                Case.recall_id,
-                Recall.title,
-                Customer.first_name,
-                Customer.last_name,
-                Case.status,
-                QueueEntry.agent_id,
-            )
-            .outerjoin(*held_by())
-            .join(Recall, Recall.id == Case.recall_id)
-            .join(Customer, Customer.customer_id == Case.customer_id)
-            .where(matches)
-            .order_by(Case.id)
-            .limit(20)
-        ).all()
-    return [
-        Hit(
-            r.id,
-            r.case_ref,
-            r.recall_id,
-            r.title,
-            _name(r.first_name, r.last_name),
-            r.status,
-            r.agent_id,
-        )
-        for r in rows
-    ]
 
 
 def _name(first: str | None, last: str | None) -> str:

@@ -120,8 +120,8 @@ def assign(
 def calls_next(agent: AgentOpt, desk: DeskOpt = "") -> None:
     """Claim and show the agent's next case to call (nothing when none is due)."""
     from recall.bootstrap import build_app
-    from recall.calling.agent_queue import nothing_to_call
     from recall.calling.claiming import next_case
+    from recall.calling.idle import nothing_to_call
 
     app = build_app()
     card = next_case(engine=app.engine, agent_id=agent, desk=desk, clock=app.clock)

@@ -11,7 +11,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from recall.accounts.users import UserView
 from recall.bootstrap import App
-from recall.calling import agent_queue, claiming, dialing
+from recall.calling import agent_queue, claiming, dialing, idle
 from recall.calling.case_card import CaseCard
 from recall.calling.claiming import AlreadyRecorded, WorkError
 from recall.calling.inbound import find_callers, postal_code_of
@@ -60,7 +60,7 @@ def _open_next(request: Request, app: App, user: UserView, flash: str | None = N
         engine=app.engine, agent_id=agent_of(user), desk=DESK, clock=app.clock
     )
     if card is None:  # say why, and when someone can be called
-        why = agent_queue.nothing_to_call(
+        why = idle.nothing_to_call(
             engine=app.engine, agent_id=agent_of(user), clock=app.clock
         )
         return redirect("/my/list", f"{flash} {why}" if flash else str(why), request)
