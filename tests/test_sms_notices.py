@@ -6,6 +6,7 @@ import datetime as dt
 import logging
 import time
 from collections.abc import Iterator
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -398,3 +399,15 @@ def test_an_alphanumeric_sender_id_replaces_the_hotline(engine, twilio, webhooks
     twilio.wait_idle()
     (sent,) = twilio.messages.values()
     assert sent["From"] == "BRICO"
+
+
+def test_on_a_public_holiday_of_the_customers_country_a_notice_waits(
+    engine, twilio, webhooks, telephony
+):
+    customers(engine, ("ELODIE", ELODIE))
+    launched(engine)
+    christmas = dt.datetime(2026, 12, 25, 10, 0, tzinfo=ZoneInfo("Europe/Paris"))  # a Friday
+    held = send(engine, telephony, webhooks, clock=lambda: christmas)
+    assert (held.sent, held.waiting_for_hours) == (0, 1)
+    after = send(engine, telephony, webhooks, clock=lambda: christmas + dt.timedelta(days=1))
+    assert (after.sent, after.waiting_for_hours) == (1, 0)  # Saturday 10:00: calling hours

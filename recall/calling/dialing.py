@@ -20,7 +20,7 @@ from recall.calling.claiming import WorkError, claimant, hold_case
 from recall.calling.outcomes import apply_disposition
 from recall.campaign.definitions import definition_of
 from recall.clock import Clock, utc_now
-from recall.db.models import Agent, CallAttempt, Case, Message
+from recall.db.models import Agent, CallAttempt, Case, Customer, Message
 from recall.domain.calling import Disposition, may_call_at, next_opening
 from recall.domain.contacts import normalise_phone
 from recall.domain.message_status import moves_forward
@@ -124,9 +124,12 @@ def _check_callable(
         raise WorkError(f"case {case.case_ref} is not on the call list (no phone to call)")
     policy = definition_of(session, case.recall_id).call
     zone = case.call_zone or policy.timezone
+    country = session.scalar(
+        select(Customer.country).where(Customer.customer_id == case.customer_id)
+    )
     promised = case.callback_at is not None and case.callback_at <= now + dt.timedelta(minutes=15)
-    if not promised and not may_call_at(policy, zone, now):
-        opens = next_opening(policy, zone, now).astimezone(ZoneInfo(zone))
+    if not promised and not may_call_at(policy, zone, now, country=country):
+        opens = next_opening(policy, zone, now, country=country).astimezone(ZoneInfo(zone))
         raise WorkError(
             f"outside calling hours for this customer: they open {opens:%a %H:%M} ({zone})"
         )

@@ -171,17 +171,18 @@ def _claim(engine: Engine, message_id: int, policy: CallPolicy, now: dt.datetime
     """Mark the notice `sending` (committed) when it may go now; else what became of it."""
     with Session(engine) as session, session.begin():
         found = session.execute(
-            select(Case, Customer.do_not_call).join(Message, Message.case_id == Case.id)
+            select(Case, Customer.do_not_call, Customer.country)
+            .join(Message, Message.case_id == Case.id)
             .join(Customer, Customer.customer_id == Case.customer_id)
             .where(Message.id == message_id, Message.status == WAITING)
         ).first()  # fmt: skip
         if found is None:
             return "gone"  # taken by another pass meanwhile
-        case, do_not_call = found
+        case, do_not_call, country = found
         if case.status != Status.IDENTIFIED or do_not_call or not case.phone_e164:
             return _cancel(session, message_id, case, bool(do_not_call), now)
         zone = case.call_zone or customer_zone(case.phone_e164, policy.timezone)
-        if not may_call_at(policy, zone, now):
+        if not may_call_at(policy, zone, now, country=country):  # a public holiday too
             return "waiting_for_hours"
         if not _take(session, message_id, WAITING, SENDING, now, sent_at=now):
             return "gone"
