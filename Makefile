@@ -66,6 +66,7 @@ bench: $(STAMP)  ## run the benchmarks and write docs/benchmarks.md
 	$(BIN)/python -m benchmarks.calls
 	$(BIN)/python -m benchmarks.console
 	$(BIN)/python -m benchmarks.reports
+	$(BIN)/python -m benchmarks.reach
 
 lint: $(STAMP)  ## ruff, mypy and the import contracts (.importlinter)
 	$(BIN)/ruff check recall flows tests benchmarks

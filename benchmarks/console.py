@@ -102,11 +102,14 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def start_server(url: str, data_dir: Path, port: int, workers: int) -> subprocess.Popen:
+def start_server(
+    url: str, data_dir: Path, port: int, workers: int, **settings: str
+) -> subprocess.Popen:
+    """`recall serve` over `url`, with more RECALL_* `settings` when given; once it answers."""
     env = dict(os.environ)
     env.update(
         RECALL_DATABASE_URL=url, RECALL_DATA_DIR=str(data_dir), RECALL_NOW=NOW.isoformat(),
-        PREFECT_SERVER_ANALYTICS_ENABLED="false",
+        PREFECT_SERVER_ANALYTICS_ENABLED="false", **settings,
     )  # fmt: skip
     # Its log goes to a file: a pipe nobody reads fills up, and a server writing a traceback to
     # it then hangs.

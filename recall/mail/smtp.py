@@ -86,6 +86,11 @@ class SmtpMailer(Mailer):
         return _SmtpConnection(smtp)
 
 
+def _plain(address: str) -> bool:
+    """An address smtplib would send as `<address>`: printable ASCII, no name, no brackets."""
+    return address.isascii() and address.isprintable() and not any(c in address for c in '<>" (')
+
+
 class _SmtpConnection(MailConnection):
     def __init__(self, smtp: smtplib.SMTP) -> None:
         self.smtp = smtp
@@ -93,10 +98,7 @@ class _SmtpConnection(MailConnection):
     def send(self, message: Outgoing, hand_over: HandOver) -> str | None:
         smtp = self.smtp
         try:
-            options = ["SMTPUTF8"] if not message.recipient.isascii() else []
-            self._expect(smtp.mail(message.sender, options), (250,))
-            self._expect(smtp.rcpt(message.recipient), (250, 251))
-            self._expect(smtp.docmd("data"), (354,))
+            self._envelope(message)
             data = _LEADING_DOT.sub(b"..", message.data)
             smtp.send(data if data.endswith(b"\r\n") else data + b"\r\n")
             if not hand_over():
@@ -109,6 +111,24 @@ class _SmtpConnection(MailConnection):
         if code != 250:
             raise MailError(f"the mail server refused the message: {code}", permanent=code >= 500)
         return f"{code} {reply.decode('utf-8', 'replace')}"
+
+    def _envelope(self, message: Outgoing) -> None:
+        """MAIL, RCPT and DATA. Plain addresses skip smtplib's parsing of each (a tenth of the
+        sender's time per message); any other, such as an address in UTF-8, goes through it."""
+        smtp = self.smtp
+        if not all(_plain(a) for a in (message.sender, message.recipient)):
+            options = ["SMTPUTF8"] if not message.recipient.isascii() else []
+            self._expect(smtp.mail(message.sender, options), (250,))
+            self._expect(smtp.rcpt(message.recipient), (250, 251))
+            self._expect(smtp.docmd("data"), (354,))
+            return
+        for command, codes in (
+            (f"mail FROM:<{message.sender}>", (250,)),
+            (f"rcpt TO:<{message.recipient}>", (250, 251)),
+            ("data", (354,)),
+        ):
+            smtp.putcmd(command)
+            self._expect(smtp.getreply(), codes)
 
     def _expect(self, answer: tuple[int, bytes], codes: tuple[int, ...]) -> None:
         code, reply = answer

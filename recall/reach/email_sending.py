@@ -13,7 +13,6 @@ doubt", never as notified, and the lead can queue it again (`recall email requeu
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 import queue
 import threading
@@ -22,13 +21,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from sqlalchemy import Engine, select, text, update
+from sqlalchemy import Engine, select, update
 
 from recall.clock import Clock, utc_now
 from recall.db.models import Case, Customer, EmailNotice
 from recall.mail.port import MailConnection, Mailer, MailError
+from recall.reach.email_handover import HandOvers, HandOverWriter
 from recall.reach.email_message import EmailComposer, Recipient
-from recall.reach.email_outcomes import SENT, notify_sent, record_accepted, record_refused
+from recall.reach.email_outcomes import notify_sent, record_accepted, record_refused
 
 log = logging.getLogger(__name__)
 _T = TypeVar("_T")
@@ -89,10 +89,13 @@ def send_email_notices(
     run = _Run(engine, mailer, composer, report, _Pace(rate), clock, len(ids), progress)
     senders = [threading.Thread(target=run.sender, args=(work,), daemon=True)
                for _ in range(max(1, min(connections, work.qsize())))]  # fmt: skip
-    for sender in senders:
-        sender.start()
-    for sender in senders:
-        sender.join()
+    try:
+        for sender in senders:
+            sender.start()
+        for sender in senders:
+            sender.join()
+    finally:
+        run.writer.close()
     report.seconds = time.perf_counter() - started
     return report
 
@@ -110,6 +113,12 @@ class _Run:
     lock: threading.Lock = field(default_factory=threading.Lock)
     writing: threading.Lock = field(default_factory=threading.Lock)
     told: float = 0.0
+    writer: HandOverWriter = field(init=False)
+    hand_overs: HandOvers = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.writer = HandOverWriter(self.engine)
+        self.hand_overs = HandOvers(lambda batch: self._write(self.writer, batch, self.clock()))
 
     def _write(self, write: Callable[..., _T], *args: Any, **named: Any) -> _T:
         """SQLite takes one writer at a time, and makes the others sleep in steps of
@@ -160,7 +169,7 @@ class _Run:
         message = self.composer.compose(to, self.clock())
 
         def hand_over() -> bool:
-            taken = self._write(_hand_over, self.engine, to.case_id, self.clock(), unmarked)
+            taken = self.hand_overs.hand_over(to.case_id, unmarked)
             unmarked.clear()
             return taken
 
@@ -203,25 +212,6 @@ def _connect(mailer: Mailer) -> MailConnection:
                 raise
             time.sleep(2**attempt)
     raise AssertionError("unreachable")
-
-
-def _hand_over(engine: Engine, case_id: int, now: dt.datetime, sent: list[tuple[int, str]]) -> bool:
-    """The row from queued to handed_over, committed: from here on, never sent again. The same
-    transaction marks `sent` the messages the server took since, so that a stop leaves at most
-    this one message in doubt on this connection."""
-    with engine.begin() as connection:
-        if connection.dialect.name == "postgresql":
-            # Our own process dying loses nothing committed; only a database crash within a
-            # fraction of a second could, and the WAL flush is not worth a wait per e-mail.
-            connection.execute(text("SET LOCAL synchronous_commit TO OFF"))
-        if sent:
-            connection.execute(SENT, [{"id": i, "reply": r[:200], "now": now} for i, r in sent])
-        moved = connection.execute(
-            update(EmailNotice)
-            .where(EmailNotice.case_id == case_id, EmailNotice.state == "queued")
-            .values(state="handed_over", handed_at=now)
-        ).rowcount
-    return moved == 1
 
 
 def _skip_answered(engine: Engine, recall_id: str) -> int:

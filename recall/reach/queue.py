@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from recall.clock import Clock, utc_now
 from recall.db.models import Recall, UtcDateTime
 from recall.db.secrets import page_key
+from recall.db.spelling import Spelling
 from recall.domain.definition import RecallDefinition
 from recall.domain.reach import EMAIL, SMS
 
@@ -76,6 +77,9 @@ def queue_digital_notices(
     hold = launched_at + definition.call_after if definition.call_after else None
     counts = {EMAIL: 0, SMS: 0}
     with engine.begin() as connection:
+        # The cases were just built: without their statistics PostgreSQL counts one, and its
+        # anti-join reads the growing outbox once per case (60,000 cases: 18 s, not 0.2 s).
+        Spelling.of(connection).analyze(connection, "cases")
         for channel, sql in ((EMAIL, _EMAILS), (SMS, _TEXTS)):
             if channel in order:
                 sql = sql.format(first=first_notice_condition(order, channel))

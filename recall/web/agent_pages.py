@@ -60,9 +60,7 @@ def _open_next(request: Request, app: App, user: UserView, flash: str | None = N
         engine=app.engine, agent_id=agent_of(user), desk=DESK, clock=app.clock
     )
     if card is None:  # say why, and when someone can be called
-        why = idle.nothing_to_call(
-            engine=app.engine, agent_id=agent_of(user), clock=app.clock
-        )
+        why = idle.nothing_to_call(engine=app.engine, agent_id=agent_of(user), clock=app.clock)
         return redirect("/my/list", f"{flash} {why}" if flash else str(why), request)
     return redirect(f"/cases/{card.case_id}", flash, request)
 
