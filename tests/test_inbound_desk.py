@@ -161,7 +161,7 @@ def test_the_hotline_asks_for_a_postal_code_with_a_name(console):
 
 
 def test_a_caller_found_by_name_opens_on_the_inbound_script_without_outbound_buttons(console):
-    _, web, case_id = console
+    app, web, case_id = console
     with TestClient(web) as client:
         token = log_in(client, "alice")
         hits = client.post("/hotline", data={"q": "laurent 69001", "csrf": token})
@@ -175,9 +175,12 @@ def test_a_caller_found_by_name_opens_on_the_inbound_script_without_outbound_but
                          'value="wrong_number"', "Call (Alt+C)"):  # fmt: skip
             assert outbound not in page, outbound
         assert 'value="reached"' in page and 'value="callback_requested"' in page
-        client.post(f"/cases/{case_id}/release", data={"csrf": token})  # the caller hung up
-        own = client.post("/my/next", data={"csrf": token})  # a case alice calls herself
+        # The caller hung up and alice did not put the case back: the next case is her own.
+        own = client.post("/my/next", data={"csrf": token})
+        assert own.status_code == 200 and f"/cases/{case_id}/" not in own.text
         assert 'value="no_answer"' in own.text and "je vous appelle de la part" in own.text
+    with Session(app.engine) as session:  # the caller's case went back to its list
+        assert session.get(Case, case_id).claimed_by is None
 
 
 def test_an_outbound_only_disposition_for_an_inbound_call_changes_nothing(console):

@@ -95,13 +95,18 @@ def next_case(
         check_active(session, agent_id)
         held = session.scalar(
             select(Case.id)
-            .where(Case.claimed_by == who, Case.claimed_until > now, on_call_list())
+            .join(*held_by())
+            .where(Case.claimed_by == who, Case.claimed_until > now, on_call_list(),
+                   listed_for(agent_id))
             .order_by(Case.claimed_until)
             .limit(1)
-        )
+        )  # fmt: skip
         if held is not None:
             _hold(session, held, who, now)
             return card_for(session, held)
+        # A caller's case opened from the hotline and left without a word goes back to its list.
+        session.execute(update(Case).where(Case.claimed_by == who)
+                        .values(claimed_by=None, claimed_until=None))  # fmt: skip
         open_now = _open_now(session, agent_id, now)
         if not open_now:
             return None
