@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import Engine
 
 from recall.db.models import UtcDateTime
-from recall.mail.port import WRITTEN_DOWN
+from recall.reach.email_outcomes import sent_state
 
 Sent = list[tuple[int, str]]  # (case id, the server's reply) of messages the server took
 Batch = dict[int, Sent]  # case id handed over -> messages its connection saw taken since
@@ -82,7 +82,7 @@ class HandOverWriter:
         since each connection's last hand-over, so that a stop leaves at most one message in
         doubt on each connection."""
         at = self.stored(now) if self.stored else now
-        sent = [(case_id, _state(reply), reply[:200])
+        sent = [(case_id, sent_state(reply), reply[:200])
                 for marks in batch.values() for case_id, reply in marks]  # fmt: skip
         connection = self._connection()
         try:
@@ -150,8 +150,3 @@ _SENT = (
 
 def _flat(rows: list[tuple[int, str, str]]) -> list[Any]:
     return [value for row in rows for value in row]
-
-
-def _state(reply: str) -> str:
-    """`sent`: the server took it; `written`: the outbox wrote it down, for someone to send."""
-    return "written" if reply.startswith(WRITTEN_DOWN) else "sent"

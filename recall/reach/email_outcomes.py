@@ -16,12 +16,17 @@ from recall.mail.port import WRITTEN_DOWN
 from recall.reach.moves import move_on
 
 NOTE = "e-mail notice accepted by the mail server"
-# `sent`: the server took it; `written`: the outbox wrote it down, for someone to send.
 SENT = text(
-    "UPDATE email_notices SET state = CASE WHEN :reply LIKE :written THEN 'written' "
-    "ELSE 'sent' END, sent_at = :now, detail = :reply "
+    "UPDATE email_notices SET state = :state, sent_at = :now, detail = :reply "
     "WHERE case_id = :id AND state = 'handed_over'"
-).bindparams(bindparam("now", type_=UtcDateTime()), bindparam("written", WRITTEN_DOWN + "%"))
+).bindparams(bindparam("now", type_=UtcDateTime()))
+
+
+def sent_state(reply: str) -> str:
+    """`sent`: the server took it; `written`: the outbox wrote it down, for someone to send."""
+    return "written" if reply.startswith(WRITTEN_DOWN) else "sent"
+
+
 _EVENTS = (
     "INSERT INTO case_events (case_id, at, actor, channel, old_status, new_status, note) "
     f"SELECT id, :now, '{SYSTEM}', 'email', 'identified', 'notified', '{NOTE}' FROM cases "
@@ -36,8 +41,9 @@ _NOTIFIED = (
 def record_accepted(engine: Engine, accepted: list[tuple[int, str]], *, now: dt.datetime) -> None:
     """The server took these messages: their rows sent, their identified cases notified."""
     with engine.begin() as connection:
-        connection.execute(SENT, [{"id": i, "reply": r[:200], "now": now} for i, r in accepted])
-        reached = [case_id for case_id, reply in accepted if not reply.startswith(WRITTEN_DOWN)]
+        connection.execute(SENT, [{"id": i, "state": sent_state(r), "reply": r[:200], "now": now}
+                                  for i, r in accepted])  # fmt: skip
+        reached = [case_id for case_id, reply in accepted if sent_state(reply) == "sent"]
         _notified(connection, reached, now)
 
 

@@ -21,7 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from sqlalchemy import Engine, select, update
+from sqlalchemy import Engine, func, select, update
 
 from recall.clock import Clock, utc_now
 from recall.db.models import Case, Customer, EmailNotice
@@ -242,10 +242,10 @@ def _queued(engine: Engine, recall_id: str) -> list[int]:
 
 def _in_doubt(engine: Engine, recall_id: str) -> int:
     with engine.connect() as connection:
-        return len(list(connection.scalars(
-            select(EmailNotice.case_id).where(
-                EmailNotice.recall_id == recall_id, EmailNotice.state == "handed_over")
-        )))  # fmt: skip
+        return connection.scalar(
+            select(func.count()).select_from(EmailNotice)
+            .where(EmailNotice.recall_id == recall_id, EmailNotice.state == "handed_over")
+        ) or 0  # fmt: skip
 
 
 def _recipients(engine: Engine, ids: list[int]) -> list[Recipient]:
