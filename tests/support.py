@@ -125,3 +125,17 @@ def empty_database(url: str) -> None:
         names = ", ".join(t.name for t in Base.metadata.sorted_tables if t.name not in kept)
         connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
     engine.dispose()
+
+
+def command_line(monkeypatch, database_url: str, data_dir, now: dt.datetime | str, **env: str):
+    """`recall ...` run in-process over this database and data dir, its clock fixed at `now`."""
+    from typer.testing import CliRunner
+
+    from recall.cli import cli
+
+    settings = {"RECALL_DATABASE_URL": database_url, "RECALL_DATA_DIR": str(data_dir),
+                "RECALL_NOW": now if isinstance(now, str) else now.isoformat(), **env}  # fmt: skip
+    for name, value in settings.items():
+        monkeypatch.setenv(name, value)
+    runner = CliRunner()
+    return lambda *args: runner.invoke(cli, [str(a) for a in args], catch_exceptions=False)

@@ -8,11 +8,10 @@ import pytest
 from prefect.settings import PREFECT_API_URL
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
-from typer.testing import CliRunner
 
 from recall.bootstrap import current_app
-from recall.cli import cli
 from recall.db.models import Case, CaseEvent, Recall
+from tests.support import command_line
 
 CUSTOMERS = (
     "customer_id;first_name;last_name;phone;address_line1;postal_code;city;country;do_not_call\n"
@@ -62,16 +61,9 @@ def prefect_server(flow_engine_url):
 
 @pytest.fixture
 def run(database_url, tmp_path, monkeypatch):
-    monkeypatch.setenv("RECALL_DATABASE_URL", database_url)
-    monkeypatch.setenv("RECALL_DATA_DIR", str(tmp_path / "var"))
-    monkeypatch.setenv("RECALL_LETTER_WORKERS", "1")
-    monkeypatch.setenv("RECALL_NOW", "2026-11-23T10:00+01:00")  # a Monday, within calling hours
-    runner = CliRunner()
-
-    def invoke(*args):
-        return runner.invoke(cli, [str(a) for a in args], catch_exceptions=False)
-
-    yield invoke
+    # A Monday, within calling hours.
+    yield command_line(monkeypatch, database_url, tmp_path / "var", "2026-11-23T10:00+01:00",
+                       RECALL_LETTER_WORKERS="1")  # fmt: skip
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ from recall.cli import cli
 from recall.db.engine import make_engine
 from recall.db.models import Case
 from recall.domain.typed_times import UnreadableTime, read_typed_time
-from tests.support import agent, callers, launch, seed
+from tests.support import agent, callers, command_line, launch, seed
 
 PARIS = ZoneInfo("Europe/Paris")
 MONDAY_10H = dt.datetime(2026, 11, 23, 10, 0, tzinfo=PARIS)
@@ -128,11 +128,7 @@ def test_a_time_of_day_is_the_customers_even_far_from_paris():
 
 @pytest.fixture
 def run(database_url, tmp_path, monkeypatch):
-    monkeypatch.setenv("RECALL_DATABASE_URL", database_url)
-    monkeypatch.setenv("RECALL_DATA_DIR", str(tmp_path / "var"))
-    monkeypatch.setenv("RECALL_NOW", NOW.isoformat())
-    runner = CliRunner()
-    return lambda *args: runner.invoke(cli, [str(a) for a in args], catch_exceptions=False)
+    return command_line(monkeypatch, database_url, tmp_path / "var", NOW)
 
 
 @pytest.fixture

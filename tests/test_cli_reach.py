@@ -6,24 +6,20 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from typer.testing import CliRunner
 
-from recall.cli import cli
 from recall.db.engine import make_engine
 from recall.db.models import Case, EmailNotice
 from tests.smtp_server import Mailbox, start_server
+from tests.support import command_line
 from tests.test_email_notices import NOW, buyers, launched
 
 
 @pytest.fixture
 def run(database_url, tmp_path, monkeypatch):
-    monkeypatch.setenv("RECALL_DATABASE_URL", database_url)
-    monkeypatch.setenv("RECALL_DATA_DIR", str(tmp_path / "var"))
-    monkeypatch.setenv("RECALL_NOW", NOW.isoformat())
-    runner = CliRunner()
+    command = command_line(monkeypatch, database_url, tmp_path / "var", NOW)
 
     def invoke(*args):
-        done = runner.invoke(cli, [str(a) for a in args], catch_exceptions=False)
+        done = command(*args)
         return done.exit_code, " ".join(done.output.split())
 
     return invoke

@@ -7,15 +7,13 @@ import pandas as pd
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from typer.testing import CliRunner
 
 from recall.calling.assignment import assign_call_list
 from recall.calling.claiming import claim_case
 from recall.calling.outcomes import record_disposition
-from recall.cli import cli
 from recall.db.engine import make_engine
 from recall.db.models import Case
-from tests.support import agent, callers, launch, seed
+from tests.support import agent, callers, command_line, launch, seed
 
 NOW = dt.datetime(2026, 11, 25, 9, 0, tzinfo=dt.UTC)
 LAUNCHED = dt.datetime(2026, 11, 23, 9, 0, tzinfo=dt.UTC)
@@ -23,11 +21,7 @@ LAUNCHED = dt.datetime(2026, 11, 23, 9, 0, tzinfo=dt.UTC)
 
 @pytest.fixture
 def run(database_url, tmp_path, monkeypatch):
-    monkeypatch.setenv("RECALL_DATABASE_URL", database_url)
-    monkeypatch.setenv("RECALL_DATA_DIR", str(tmp_path / "var"))
-    monkeypatch.setenv("RECALL_NOW", NOW.isoformat())
-    runner = CliRunner()
-    return lambda *args: runner.invoke(cli, [str(a) for a in args], catch_exceptions=False)
+    return command_line(monkeypatch, database_url, tmp_path / "var", NOW)
 
 
 @pytest.fixture
