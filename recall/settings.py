@@ -16,6 +16,7 @@ class Settings:
     database_url: str
     home_country: str = "FR"
     home_language: str = "fr"
+    home_zone: str = "Europe/Paris"  # the console's clock for a user who chose none
     templates_dir: Path = PROJECT_TEMPLATES
     letter_batch_size: int = 1000
     letter_workers: int = 2
@@ -61,6 +62,7 @@ class Settings:
             database_url=url,
             home_country=(env.get("RECALL_HOME_COUNTRY") or "FR").upper(),
             home_language=(env.get("RECALL_HOME_LANGUAGE") or "fr").lower(),
+            home_zone=env.get("RECALL_HOME_ZONE") or "Europe/Paris",
             templates_dir=Path(env.get("RECALL_TEMPLATES_DIR") or PROJECT_TEMPLATES).resolve(),
             letter_batch_size=_positive(env, "RECALL_LETTER_BATCH_SIZE", 1000),
             letter_workers=_positive(env, "RECALL_LETTER_WORKERS", os.cpu_count() or 1),

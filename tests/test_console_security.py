@@ -13,7 +13,7 @@ from recall.db.models import CallAttempt, Case
 from recall.web.app import CONSOLE_ROUTERS
 from tests.console_support import PASSWORD, RECALL, build_console, csrf_of, log_in
 
-PUBLIC = {"/login"}
+PUBLIC = {"/login", "/language"}
 PARAMS = {
     "case_id": "1",
     "recall_id": RECALL,

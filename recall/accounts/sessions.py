@@ -35,6 +35,8 @@ class SessionUser:
 
     role: str
     agent_id: str | None
+    language: str | None = None
+    time_zone: str | None = None
 
 
 @dataclass(frozen=True)
@@ -69,7 +71,8 @@ def load_session(*, engine: Engine, token: str, now: dt.datetime) -> Loaded | No
     key = token_key(token)
     query = (
         select(ConsoleSession.username, ConsoleSession.data, ConsoleSession.created_at,
-               ConsoleSession.seen_at, User.role, User.agent_id, User.active)
+               ConsoleSession.seen_at, User.role, User.agent_id, User.active, User.language,
+               User.time_zone)
         .outerjoin(User, User.username == ConsoleSession.username)
         .where(ConsoleSession.token_hash == key)
     )  # fmt: skip
@@ -77,7 +80,7 @@ def load_session(*, engine: Engine, token: str, now: dt.datetime) -> Loaded | No
         row = connection.execute(query).first()
     if row is None or expired(created_at=row.created_at, seen_at=row.seen_at, now=now):
         return None
-    user = SessionUser(row.role, row.agent_id) if row.active else None
+    user = SessionUser(row.role, row.agent_id, row.language, row.time_zone) if row.active else None
     return Loaded(key, row.username, row.data, row.seen_at, user)
 
 

@@ -31,6 +31,8 @@ from recall.domain.access import (
     locked,
 )
 from recall.domain.errors import NotFound, Refused
+from recall.domain.zones import known_zone
+from recall.i18n import LANGUAGES
 
 _SCRYPT = {"n": 2**14, "r": 8, "p": 1}
 _DUMMY_HASH = ""  # computed on first use: the cost of checking a password nobody has
@@ -58,6 +60,8 @@ class UserView:
     role: Role
     agent_id: str | None
     active: bool
+    language: str | None = None  # the console's language they chose; None: the home one
+    time_zone: str | None = None  # the clock they work on; None: the home one
 
 
 def hash_password(password: str) -> str:
@@ -219,8 +223,26 @@ def _dummy_hash() -> str:
     return _DUMMY_HASH
 
 
+def set_preferences(
+    *, engine: Engine, username: str, language: str | None = None, time_zone: str | None = None
+) -> UserView:
+    """Keep a user's console language and clock (None leaves one as it is)."""
+    if language is not None and language not in LANGUAGES:
+        raise UserError(f"language: one of {', '.join(LANGUAGES)}")
+    if time_zone is not None and not known_zone(time_zone):
+        raise UserError(f"time zone: {time_zone!r} is not one like Europe/Paris")
+    with Session(engine) as session, session.begin():
+        user = session.get(User, username)
+        if user is None:
+            raise NotFound(f"no user {username!r}")
+        user.language = language or user.language
+        user.time_zone = time_zone or user.time_zone
+        return _view(user)
+
+
 def _view(user: User) -> UserView:
-    return UserView(user.username, Role(user.role), user.agent_id, user.active)
+    return UserView(user.username, Role(user.role), user.agent_id, user.active, user.language,
+                    user.time_zone)  # fmt: skip
 
 
 def _b64(raw: bytes) -> str:

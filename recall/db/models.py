@@ -533,6 +533,8 @@ class User(Base):
     agent_id: Mapped[str | None] = mapped_column(ForeignKey("agents.agent_id"))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
+    language: Mapped[str | None] = mapped_column(String(8))  # None: the home language
+    time_zone: Mapped[str | None] = mapped_column(String(40))  # None: the home clock
 
 
 class ConsoleSession(Base):

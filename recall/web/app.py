@@ -21,6 +21,7 @@ from recall.web import (
     report_pages,
     self_service_pages,
 )
+from recall.web.languages import page_templates
 from recall.web.limits import BodyLimit
 from recall.web.pages import redirect, render
 from recall.web.security import BadCsrf, Forbidden, LoginRequired
@@ -41,7 +42,8 @@ def create_app(app: App) -> FastAPI:
     no console page is served without login."""
     web = FastAPI(title="recall", docs_url=None, redoc_url=None, openapi_url=None)
     web.state.recall = app
-    web.state.pages = Jinja2Templates(directory=app.settings.templates_dir / "pages")
+    web.state.pages = page_templates(app.settings.templates_dir / "pages")  # console, per language
+    web.state.public_pages = Jinja2Templates(directory=app.settings.templates_dir / "pages")
     web.add_middleware(
         ServerSessions,
         engine=app.engine,

@@ -8,22 +8,42 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
-from recall.accounts.users import LoginFailed, LoginThrottled, authenticate
+from recall.accounts.users import (
+    LoginFailed,
+    LoginThrottled,
+    UserError,
+    authenticate,
+    set_preferences,
+)
 from recall.domain.access import home_of
+from recall.domain.errors import Refused
+from recall.i18n import LANGUAGES, gettext_for
+from recall.web.languages import LANGUAGE_KEY, clocks_of, page_language
 from recall.web.security import CSRF_FIELD, AppDep, Csrf, UserDep, client_address, csrf_token
+from recall.web.sessions import session_user
 
 
 def render(request: Request, name: str, status: int = 200, **context: Any) -> HTMLResponse:
-    """A page of templates/pages, with the user, the CSRF token and the time it is."""
-    pages: Jinja2Templates = request.app.state.pages
+    """A page of templates/pages in the user's language, with the user, the CSRF token, the
+    time it is and the clocks to show times on."""
     app = request.app.state.recall
+    language = page_language(request, app.settings.home_language)
+    pages: Jinja2Templates = request.app.state.pages[language]
     context.setdefault("flash", request.session.pop("flash", None))
     context.update(
         user=getattr(request.state, "user", None),
         csrf=csrf_token(request),
         now=app.clock(),
+        clocks=clocks_of(request, language, app.settings.home_zone),
     )
     return pages.TemplateResponse(request, name, context, status_code=status)
+
+
+def translate(request: Request, message: str, **values: Any) -> str:
+    """A message of the catalogue in the user's language, its values put in."""
+    app = request.app.state.recall
+    said = gettext_for(page_language(request, app.settings.home_language))(message)
+    return said % values if values else said
 
 
 def redirect(url: str, flash: str | None = None, request: Request | None = None) -> Response:
@@ -41,6 +61,11 @@ def safe_next(target: str | None) -> str | None:
 
 
 router = APIRouter()
+# The clocks a call centre for French customers works on, offered first (any IANA zone is taken).
+COMMON_ZONES = ("Europe/Paris", "Europe/Brussels", "Europe/Zurich", "Europe/London",
+                "Africa/Casablanca", "Africa/Tunis", "Africa/Dakar", "Indian/Mauritius",
+                "Indian/Reunion", "America/Martinique", "America/Guadeloupe", "America/Cayenne",
+                "Pacific/Noumea", "Pacific/Tahiti", "America/Montreal")  # fmt: skip
 
 
 @router.get("/login", response_class=HTMLResponse)
@@ -81,3 +106,43 @@ def logout(request: Request) -> Response:
 @router.get("/")
 def home(user: UserDep) -> Response:
     return redirect(home_of(user.role))
+
+
+@router.post("/language", dependencies=[Csrf])
+def choose_language(
+    request: Request,
+    app: AppDep,
+    lang: Annotated[str, Form(max_length=8)],
+    back: Annotated[str, Form(max_length=500)] = "/",
+) -> Response:
+    """The console's language: kept with the user once logged in, with the session before."""
+    if lang not in LANGUAGES:
+        raise Refused(f"language: one of {', '.join(LANGUAGES)}")
+    request.session[LANGUAGE_KEY] = lang
+    user = session_user(request.scope) if request.session.get("user") else None
+    if user is not None:
+        set_preferences(engine=app.engine, username=user.username, language=lang)
+    return redirect(safe_next(back) or "/")
+
+
+@router.get("/me", response_class=HTMLResponse)
+def my_settings(request: Request, user: UserDep) -> Response:
+    return render(request, "me.html", zones=COMMON_ZONES)
+
+
+@router.post("/me", dependencies=[Csrf])
+def save_my_settings(
+    request: Request,
+    user: UserDep,
+    app: AppDep,
+    lang: Annotated[str, Form(max_length=8)],
+    time_zone: Annotated[str, Form(max_length=40)],
+) -> Response:
+    """A user's language and the clock the console shows their times on."""
+    try:
+        set_preferences(engine=app.engine, username=user.username, language=lang,
+                        time_zone=time_zone.strip())  # fmt: skip
+    except UserError as exc:
+        return render(request, "me.html", 400, zones=COMMON_ZONES, error=str(exc))
+    request.session[LANGUAGE_KEY] = lang
+    return redirect("/me", translate(request, "Saved."), request)

@@ -96,7 +96,7 @@ ReportUser = Annotated[UserView, Depends(require("reports"))]
 
 async def check_csrf(request: Request) -> None:
     """Refuse a changing request whose token is missing or is not the session's."""
-    if not request.session.get("user") and request.url.path != "/login":
+    if not request.session.get("user") and request.url.path not in ("/login", "/language"):
         raise LoginRequired()  # say "log in" rather than "bad form" to a stranger
     sent: object = request.headers.get(CSRF_HEADER)
     if sent is None and request.headers.get("content-type", "").startswith(

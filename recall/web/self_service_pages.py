@@ -19,7 +19,7 @@ from fastapi.templating import Jinja2Templates
 
 from recall.bootstrap import App
 from recall.db.secrets import page_key
-from recall.i18n import gettext
+from recall.i18n import gettext_for
 from recall.selfservice.answers import record_web_answer
 from recall.selfservice.checks import Answer, AnswerRefused
 from recall.selfservice.page import (
@@ -233,7 +233,8 @@ def _show(
     lang = view.language
     context.setdefault("form", FormState())
     context.update(
-        view=view, lang=lang, _=gettext(lang), csrf=csrf_field(visit.key, visit.token, visit.nonce),
+        view=view, lang=lang, _=gettext_for(lang),
+        csrf=csrf_field(visit.key, visit.token, visit.nonce),
         here=f"/r/{view.token}" + ("/thanks" if name == "thanks.html" else ""),
         hotline=view.hotline or request.app.state.recall.settings.hotline,
         day=lambda day: format_date(day, "EEEE d MMMM", locale=lang),
@@ -247,11 +248,11 @@ def _show(
 
 def _plain(request: Request, name: str, status: int) -> Response:
     """A page that says the same to everyone, in French and English: no link, no cookie."""
-    return _render(request, name, status, {"lang": "fr", "_": gettext("fr")})
+    return _render(request, name, status, {"lang": "fr", "_": gettext_for("fr")})
 
 
 def _render(request: Request, name: str, status: int, context: dict[str, Any]) -> Response:
-    pages: Jinja2Templates = request.app.state.pages
+    pages: Jinja2Templates = request.app.state.public_pages
     shown = pages.TemplateResponse(request, f"selfservice/{name}", context, status_code=status)
     return _private(shown)
 
@@ -281,4 +282,4 @@ def _slot_words(code: str | None, lang: str) -> str:
         date = dt.date.fromisoformat(day)
     except ValueError:
         return code or ""
-    return f"{format_date(date, 'EEEE d MMMM', locale=lang)}, {gettext(lang)(part)}"
+    return f"{format_date(date, 'EEEE d MMMM', locale=lang)}, {gettext_for(lang)(part)}"

@@ -86,4 +86,6 @@ def session_user(scope: Scope) -> UserView | None:
     loaded: Loaded | None = scope.get(LOADED)
     if loaded is None or loaded.user is None or loaded.username is None:
         return None
-    return UserView(loaded.username, Role(loaded.user.role), loaded.user.agent_id, True)
+    user = loaded.user
+    return UserView(loaded.username, Role(user.role), user.agent_id, True, user.language,
+                    user.time_zone)  # fmt: skip

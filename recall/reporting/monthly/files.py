@@ -36,7 +36,7 @@ def write_monthly_report(
 
 def monthly_csv(report: MonthlyReport, language: str) -> str:
     """One row per figure: section, key, label (in `language`), this month, cumulative."""
-    _ = i18n.gettext(language)
+    _ = i18n.gettext_for(language)
     out = io.StringIO()
     writer = spreadsheet.writer(out, lineterminator="\n")
     writer.writerow(("recall_id", "month", "section", "key", "label", "this_month", "cumulative"))

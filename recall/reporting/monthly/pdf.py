@@ -43,7 +43,7 @@ def write_pdf(report: MonthlyReport, out: Path, fonts_dir: Path, language: str) 
         register_fonts(str(fonts_dir))  # before any paragraph names them
     except (OSError, ValueError) as exc:
         raise MonthlyPdfError(f"{fonts_dir}: the report's fonts can't be read ({exc})") from None
-    _ = i18n.gettext(language)
+    _ = i18n.gettext_for(language)
     doc = SimpleDocTemplate(
         str(out), pagesize=A4, leftMargin=18 * mm, rightMargin=18 * mm, topMargin=15 * mm,
         bottomMargin=15 * mm, title=f"{report.recall_id} {report.month_start:%Y-%m}",
