@@ -111,6 +111,12 @@ def test_an_injury_reported_from_the_command_line_reaches_the_specialist(run, re
         "incident", refs["C00002"], "--kind", "burn", "--severity", "bad", "--on", "2026-11-20"
     )
     assert bad.exit_code == 2 and "severity 'bad' is not one of" in bad.output
+    typed = run("incident", refs["C00001"], "--kind", "fire", "--severity", "property_damage",
+                "--on", "20 novembre 2026")  # fmt: skip
+    assert typed.exit_code == 0 and "incident recorded" in typed.output
+    unreadable = run("incident", refs["C00001"], "--kind", "fire", "--severity", "none",
+                     "--on", "demain matin")  # fmt: skip
+    assert unreadable.exit_code == 2 and "'demain matin' is not a date" in unreadable.output
 
 
 def test_the_check_and_the_monthly_report(run, refs, tmp_path):

@@ -20,7 +20,10 @@ RefArg = Annotated[
     str, typer.Argument(help="the case reference, as on the letter, e.g. R-2026-014-000949")
 ]
 RecallArg = Annotated[str, typer.Argument(help="the recall's id, e.g. R-2026-014")]
-OnOpt = Annotated[str, typer.Option("--on", help="the day it happened: 2026-12-01 or 01/12/2026")]
+OnOpt = Annotated[
+    str,
+    typer.Option("--on", help="the day it happened: 2026-12-01, 01/12/2026, 1 décembre 2026, hier"),
+]
 
 
 def register(cli: typer.Typer) -> None:

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-import re
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from typing import TypeVar
 
 from recall.domain.errors import Refused
+from recall.domain.typed_days import UnreadableDay, read_typed_day
 
 
 class FulfilmentKind(StrEnum):
@@ -61,21 +61,13 @@ def choice(kinds: type[E], value: str, field: str) -> E:
         raise RemedyError(f"{field} {value!r} is not one of {listed}") from None
 
 
-_FRENCH_DATE = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})")
-
-
 def day(value: str, field: str, *, today: dt.date) -> dt.date:
-    """An ISO date (2026-12-01) or a French one (01/12/2026), not in the future."""
-    text = value.strip()
-    french = _FRENCH_DATE.fullmatch(text)
+    """A day as a person or a system writes it (2026-12-01, 01/12/2026, hier, 1 décembre
+    2026: see typed_days), not in the future."""
     try:
-        when = (
-            dt.date(int(french[3]), int(french[2]), int(french[1]))
-            if french
-            else dt.date.fromisoformat(text[:10])
-        )
-    except ValueError:
-        raise RemedyError(f"{field} {value!r} is not a date (2026-12-01 or 01/12/2026)") from None
+        when = read_typed_day(value, today=today)
+    except UnreadableDay as exc:
+        raise RemedyError(f"{field}: {exc}") from None
     if when > today:
         raise RemedyError(f"{field} {when} is in the future")
     return when
