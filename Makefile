@@ -68,6 +68,10 @@ bench: $(STAMP)  ## run the benchmarks and write docs/benchmarks.md
 	$(BIN)/python -m benchmarks.reports
 	$(BIN)/python -m benchmarks.reach
 
+messages: $(STAMP)  ## the message ids the code and pages say, into var/recall.pot (French: templates/locale/fr)
+	mkdir -p var && $(BIN)/pybabel extract -F templates/locale/babel.cfg -k translate:2 -o var/recall.pot .
+	$(BIN)/pytest -q tests/test_catalogues.py
+
 lint: $(STAMP)  ## ruff, mypy and the import contracts (.importlinter)
 	$(BIN)/ruff check recall flows tests benchmarks
 	$(BIN)/ruff format --check recall flows tests benchmarks
@@ -78,4 +82,4 @@ clean:  ## remove the virtualenv and local data (stopping the demo's flow engine
 	@test ! -x $(BIN)/recall || RECALL_DATA_DIR=$(DEMO_DIR) $(BIN)/recall engine stop >/dev/null
 	rm -rf $(VENV) var
 
-.PHONY: help install browser test screenshots demo bench lint clean
+.PHONY: help install browser test screenshots demo bench messages lint clean
