@@ -62,7 +62,7 @@ class Settings:
             database_url=url,
             home_country=(env.get("RECALL_HOME_COUNTRY") or "FR").upper(),
             home_language=(env.get("RECALL_HOME_LANGUAGE") or "fr").lower(),
-            home_zone=env.get("RECALL_HOME_ZONE") or "Europe/Paris",
+            home_zone=_zone(env, "RECALL_HOME_ZONE", "Europe/Paris"),
             templates_dir=Path(env.get("RECALL_TEMPLATES_DIR") or PROJECT_TEMPLATES).resolve(),
             letter_batch_size=_positive(env, "RECALL_LETTER_BATCH_SIZE", 1000),
             letter_workers=_positive(env, "RECALL_LETTER_WORKERS", os.cpu_count() or 1),
@@ -111,3 +111,14 @@ def _instant(env: dict[str, str], name: str) -> dt.datetime | None:
     if value.tzinfo is None:
         raise ValueError(f"{name} needs a time zone offset, like 2026-11-23T10:00+01:00")
     return value
+
+
+def _zone(env: dict[str, str], name: str, default: str) -> str:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    text = (env.get(name) or default).strip()
+    try:
+        ZoneInfo(text)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"{name} must be a time zone like Europe/Paris, got {text!r}") from None
+    return text

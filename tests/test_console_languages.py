@@ -60,3 +60,15 @@ def test_the_users_clock_is_kept_and_labelled(console):
         wrong = client.post("/me", data={"csrf": token, "lang": "fr", "time_zone": "Mars/Olympus"})
         assert wrong.status_code == 400 and "Mars/Olympus" in wrong.text
     assert get_user(engine=app.engine, username="alice").time_zone == "Indian/Reunion"
+
+
+def test_the_home_clock_is_a_time_zone_or_start_up_says_which_setting_is_wrong():
+    from recall.settings import Settings
+
+    base = {"RECALL_DATA_DIR": "/tmp/recall-settings"}
+    assert Settings.from_env(base).home_zone == "Europe/Paris"
+    assert Settings.from_env({**base, "RECALL_HOME_ZONE": "Indian/Reunion"}).home_zone == (
+        "Indian/Reunion"
+    )
+    with pytest.raises(ValueError, match="RECALL_HOME_ZONE must be a time zone"):
+        Settings.from_env({**base, "RECALL_HOME_ZONE": "Paris"})
