@@ -36,7 +36,7 @@ def read_typed_day(typed: str, *, today: dt.date) -> dt.date:
     try:
         found = _numeric(text) or _in_words(text)
     except ValueError:
-        raise UnreadableDay(f"{typed!r}: no such day in the calendar") from None
+        raise UnreadableDay(f"{typed!r} is not a date: no such day in the calendar") from None
     if found is None:
         raise UnreadableDay(f"{typed!r} is not a date; write it as {DAY_FORMS}")
     return found
