@@ -182,6 +182,26 @@ def test_the_idle_clock_is_written_at_most_once_a_minute(console):
     assert seen_at(app) == MONDAY_10H_PARIS + dt.timedelta(seconds=70)
 
 
+def test_a_page_refreshing_itself_neither_keeps_the_session_alive_nor_eats_a_message(console):
+    app, web = console
+    cookie = cookie_of(web, "alice")
+    for minutes in (30, 60, 90, 110):  # an open page refreshing itself, nobody at the desk
+        with TestClient(at(app, minutes / 60)) as client:
+            client.cookies.set(COOKIE, cookie)
+            shown = client.get("/my/list", headers={"X-Refresh": "1"}, follow_redirects=False)
+            assert shown.status_code == 200
+    assert not logged_in(at(app, 2.1), cookie)  # idle for 2.1 h all the same
+    with TestClient(web) as client:
+        token = log_in(client, "bruno")
+        client.post("/language", data={"csrf": token, "lang": "en"}, follow_redirects=False)
+        opened = client.post("/my/next", data={"csrf": token}, follow_redirects=False)
+        put_back = opened.headers["location"] + "/release"
+        client.post(put_back, data={"csrf": token}, follow_redirects=False)  # a message waits
+        refreshed = client.get("/my/list", headers={"X-Refresh": "1"}).text
+        assert 'role="status"' not in refreshed
+        assert 'role="status"' in client.get("/my/list").text  # shown to the user, once
+
+
 def seen_at(app) -> dt.datetime:
     with app.engine.connect() as connection:
         return connection.scalar(select(ConsoleSession.seen_at).where(ConsoleSession.username

@@ -84,14 +84,18 @@ def load_session(*, engine: Engine, token: str, now: dt.datetime) -> Loaded | No
     return Loaded(key, row.username, row.data, row.seen_at, user)
 
 
-def needs_saving(*, loaded: Loaded | None, data: dict[str, Any], now: dt.datetime) -> bool:
+def needs_saving(
+    *, loaded: Loaded | None, data: dict[str, Any], now: dt.datetime, touch: bool = True
+) -> bool:
     """Whether the request's session must be written: decided without the database, so a
-    request that changed nothing costs no write and no trip to a worker thread."""
+    request that changed nothing costs no write and no trip to a worker thread. A request the
+    user did not make (a page refreshing its figures: `touch` False) never keeps it alive."""
     if loaded is None:
         return bool(data)
     if not data or data.get("user") != loaded.username:
         return True
-    return json.dumps(data) != loaded.raw or now - loaded.seen_at >= TOUCH_EVERY
+    stale = touch and now - loaded.seen_at >= TOUCH_EVERY
+    return json.dumps(data) != loaded.raw or stale
 
 
 def save_session(

@@ -29,7 +29,8 @@ def render(request: Request, name: str, status: int = 200, **context: Any) -> HT
     app = request.app.state.recall
     language = page_language(request, app.settings.home_language)
     pages: Jinja2Templates = request.app.state.pages[language]
-    context.setdefault("flash", request.session.pop("flash", None))
+    if "x-refresh" not in request.headers:  # a message waits for a page the user opens
+        context.setdefault("flash", request.session.pop("flash", None))
     context.update(
         user=getattr(request.state, "user", None),
         csrf=csrf_token(request),

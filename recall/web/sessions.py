@@ -48,7 +48,7 @@ class ServerSessions:
         async def saving(message: Message) -> None:
             if message["type"] == "http.response.start":
                 now, kept = self.clock(), None
-                if needs_saving(loaded=loaded, data=data, now=now):
+                if needs_saving(loaded=loaded, data=data, now=now, touch=not _refresh(scope)):
                     kept = await run_in_threadpool(
                         save_session, engine=self.engine, loaded=loaded, data=data, now=now
                     )
@@ -79,6 +79,11 @@ def _cookie(scope: Scope) -> str:
             if COOKIE in jar:
                 return jar[COOKIE].value[:100]
     return ""
+
+
+def _refresh(scope: Scope) -> bool:
+    """A page refreshing its own figures (refresh.js), not a click of the user."""
+    return any(name == b"x-refresh" for name, _ in scope.get("headers", []))
 
 
 def session_user(scope: Scope) -> UserView | None:
