@@ -38,7 +38,7 @@ test: $(STAMP) browser  ## run the test suite (SQLite, and PostgreSQL when reach
 screenshots: $(STAMP) browser  ## screenshots of the console, the customer's page and e-mail, and the report, into docs/
 	RECALL_UPDATE_DOCS=1 $(BIN)/pytest -q tests/test_browser.py tests/test_progress_report.py \
 	  tests/test_regulator_figures.py tests/test_self_service_browser.py \
-	  tests/test_digital_reach_browser.py -k "not postgresql"
+	  tests/test_digital_reach_browser.py tests/test_console_day_browser.py -k "not postgresql"
 
 demo: $(STAMP)  ## generate demo data, import it, launch a sample recall, print the summary
 	@RECALL_DATA_DIR=$(DEMO_DIR) $(BIN)/recall engine stop >/dev/null  # an earlier demo's engine

@@ -22,7 +22,8 @@ def write_report(recall_id: str) -> ReportFiles:
     return write_progress_report(
         engine=app.engine, recall_id=recall_id,
         out_dir=app.settings.data_dir / "reports" / recall_id,
-        fonts_dir=app.fonts_dir, clock=app.clock,
+        fonts_dir=app.fonts_dir, clock=app.clock, language=app.settings.home_language,
+        zone=app.settings.home_zone,
     )  # fmt: skip
 
 

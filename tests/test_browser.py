@@ -76,16 +76,16 @@ def test_an_agent_works_three_cases_and_reporting_sees_the_figures_move(server, 
     expect(agent.locator("#left")).to_have_text("3")
     agent.screenshot(path=shots / "console-my-list.png", full_page=True)
 
-    agent.click("text=Next case")
-    expect(agent.locator(".script")).to_contain_text("Bonjour, je suis alice")
+    agent.click("text=Dossier suivant")
+    expect(agent.locator(".script")).to_contain_text("Bonjour, je suis Agent A1")
     agent.screenshot(path=shots / "console-case.png", full_page=True)
     record(agent, "reached", "refund", note="<b>bring the receipt</b>")
-    expect(agent.locator("[role=status]")).to_contain_text("saved (resolved)")  # next case open
+    expect(agent.locator("[role=status]")).to_contain_text("enregistré (réglé)")  # next case open
     record(agent, "reached", "declined", note="keeps the drill, warned of the risk")
-    expect(agent.locator("[role=status]")).to_contain_text("saved (declined)")
+    expect(agent.locator("[role=status]")).to_contain_text("enregistré (a refusé la solution)")
     record(agent, "wrong_number")
-    expect(agent.locator("[role=status]")).to_contain_text("saved (unreachable).")
-    expect(agent.locator("[role=status]")).to_contain_text("Your list is empty: nobody is left")
+    expect(agent.locator("[role=status]")).to_contain_text("enregistré (injoignable).")
+    expect(agent.locator("[role=status]")).to_contain_text("Votre liste est vide : plus personne")
 
     agent.goto(f"{server}/my/list")
     expect(agent.locator("#left")).to_have_text("0")
@@ -105,6 +105,6 @@ def test_a_lead_sees_validation_errors_of_an_uploaded_definition(server, browser
     log_in(page, server, "lea")
     expect(page).to_have_url(f"{server}/recalls")
     page.set_input_files("#definition", bad)
-    page.click("text=Check and launch")
+    page.click("text=Vérifier et lancer")
     expect(page.locator("#problems")).to_contain_text("hazard")
     page.screenshot(path=shots / "console-recalls.png", full_page=True)

@@ -11,15 +11,17 @@ from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
 from recall.bootstrap import App
-from recall.calling.agent_queue import my_queue
+from recall.calling.agent_queue import CALLBACK, HOLIDAY, NOTICE, RETRY, my_queue
 from recall.calling.assignment import assign_call_list
 from recall.calling.claiming import next_case
-from recall.calling.idle import nothing_to_call
+from recall.calling.idle import EMPTY, NothingToCall, nothing_to_call
 from recall.cli import cli
 from recall.db.models import Case
 from recall.domain.calling import calling_windows, holiday, may_call_at, next_opening
 from recall.domain.definition import CallPolicy, InvalidDefinition, hours_text
 from recall.web.app import create_app
+from recall.web.languages import Clocks
+from recall.web.words import DeskWords
 from tests.console_support import build_console, csrf_of, log_in
 from tests.support import agent, customer, definition, launch, line, seed
 
@@ -36,6 +38,7 @@ DEFAULT = CallPolicy()  # mon-fri 09:00-20:00, sat 10:00-18:00, holidays of the 
 def test_a_french_customer_is_not_called_on_christmas_and_is_called_the_day_after():
     assert not may_call_at(DEFAULT, PARIS, CHRISTMAS_10H_PARIS, "FR")
     assert holiday(DEFAULT, "FR", dt.date(2026, 12, 25)) == "Christmas Day (FR)"
+    assert holiday(DEFAULT, "FR", dt.date(2026, 12, 25), "fr") == "Noël (FR)"
     # Saturday 26 December is no holiday in France: the Saturday hours, from 10:00.
     boxing_day_10h = dt.datetime(2026, 12, 26, 9, 0, tzinfo=UTC)
     assert next_opening(DEFAULT, PARIS, CHRISTMAS_10H_PARIS, "FR") == boxing_day_10h
@@ -123,22 +126,40 @@ def test_next_case_passes_over_customers_on_a_holiday_of_their_country(engine):
     assert card is not None and card.call_zone == PARIS and card.customer.startswith("Paul")
     assert next_case(engine=engine, agent_id="A1", desk="2", clock=clock) is None
     rows = my_queue(engine=engine, agent_id="A1", clock=clock).rows
-    assert sorted((r.customer.split()[0], r.when, r.waiting) for r in rows) == [
-        ("Lotte", "09:00 tomorrow (Europe/Paris)", "public holiday: National Day (BE)"),
-        ("Paul", "now", ""),
+    wednesday_9h = dt.datetime(2026, 7, 22, 7, 0, tzinfo=UTC)  # 09:00 in Paris, summer time
+    shown = [(r.customer.split()[0], r.callable_at, r.zone, r.waiting, r.holiday) for r in rows]
+    assert sorted(shown, key=lambda r: r[0]) == [
+        ("Lotte", wednesday_9h, PARIS, HOLIDAY, "National Day (BE)"),
+        ("Paul", None, PARIS, "", ""),
     ]
+    said = DeskWords("fr", Clocks(PARIS, "fr"), clock())
+    assert said.waiting(HOLIDAY, "National Day (BE)") == "jour férié : National Day (BE)"
+
+
+def words_at(now: dt.datetime, language: str = "fr") -> DeskWords:
+    """The desk's words of an agent on the Paris clock."""
+    return DeskWords(language, Clocks(PARIS, language), now)
+
+
+def plain(text: str) -> str:
+    return " ".join(html.unescape(text).split())  # narrow and non-breaking spaces made plain
 
 
 def test_on_a_holiday_for_everyone_the_reason_names_it_and_the_next_working_day(engine):
     list_of(engine, caller("FR1", phone="06 12 34 56 78"), now=CHRISTMAS_10H_PARIS)
     assert next_case(engine=engine, agent_id="A1", clock=lambda: CHRISTMAS_10H_PARIS) is None
     why = nothing_to_call(engine=engine, agent_id="A1", clock=lambda: CHRISTMAS_10H_PARIS)
-    assert str(why) == (
-        "Nobody can be called now: calling hours are Mon-Fri 09:00-20:00, Sat 10:00-18:00 on "
-        "the customers' clocks, and today is a public holiday for them (Christmas Day (FR)); "
-        "next call possible at 10:00 tomorrow (Europe/Paris)."
+    saturday_10h = dt.datetime(2026, 12, 26, 9, 0, tzinfo=UTC)
+    assert why == NothingToCall(HOLIDAY, saturday_10h, PARIS, calling_windows(DEFAULT),
+                                "Christmas Day (FR)")  # fmt: skip
+    why = nothing_to_call(engine=engine, agent_id="A1", clock=lambda: CHRISTMAS_10H_PARIS,
+                          language="fr")  # fmt: skip
+    assert plain(words_at(CHRISTMAS_10H_PARIS).nothing_to_call(why)) == (
+        "Personne ne peut être appelé maintenant : c'est aujourd'hui un jour férié pour les "
+        "clients (Noël (FR)) ; les heures d'appel sont lun.-ven. 09:00-20:00, sam. "
+        "10:00-18:00, à leur heure. Premier appel possible : 26 déc. 2026 10:00, votre heure "
+        "(Paris), soit 26 déc. 2026 10:00, heure du client (Paris)."
     )
-    assert why.next_at == dt.datetime(2026, 12, 26, 9, 0, tzinfo=UTC)
 
 
 def test_holidays_false_hands_out_a_case_on_christmas(engine):
@@ -158,40 +179,47 @@ def test_why_nothing_says_what_the_cases_wait_for(engine):
     list_of(engine, caller("FR1", phone="06 12 34 56 78"), now=TUESDAY_9H_PARIS)
     later = TUESDAY_9H_PARIS + dt.timedelta(hours=5, minutes=30)  # 14:30 in Paris
 
-    def why() -> str:
-        return str(nothing_to_call(engine=engine, agent_id="A1", clock=lambda: TUESDAY_9H_PARIS))
+    def why() -> NothingToCall:
+        return nothing_to_call(engine=engine, agent_id="A1", clock=lambda: TUESDAY_9H_PARIS)
 
     waiting(engine, next_call_at=later, callback_at=later)
-    assert why() == (
-        "The next cases wait for their callback time: the first can be called at "
-        "14:30 today (Europe/Paris)."
-    )
+    assert why() == NothingToCall(CALLBACK, later, PARIS)
+    assert plain(words_at(TUESDAY_9H_PARIS, "en").nothing_to_call(why())) == (
+        "The next cases wait for the time their customers asked to be called back. First "
+        "possible call: 2:30 PM, your time (Paris), that is 2:30 PM, customer's time (Paris)."
+    )  # today: the time alone
     waiting(engine, callback_at=None, attempts=1)
-    assert "wait after an unanswered call" in why()
+    assert why().reason == RETRY
     waiting(engine, attempts=0, next_call_at=later + dt.timedelta(days=1))
-    assert why() == (
-        "Calls wait for customers to answer their e-mail or text until 14:30 tomorrow "
-        "(Europe/Paris)."
+    assert why() == NothingToCall(NOTICE, later + dt.timedelta(days=1), PARIS)
+    assert plain(words_at(TUESDAY_9H_PARIS).nothing_to_call(why())) == (
+        "Les appels attendent que les clients répondent à leur e-mail ou à leur SMS. Premier "
+        "appel possible : 25 nov. 2026 14:30, votre heure (Paris), soit 25 nov. 2026 14:30, "
+        "heure du client (Paris)."
     )
     [row] = my_queue(engine=engine, agent_id="A1", clock=lambda: TUESDAY_9H_PARIS).rows
-    assert (row.when, row.waiting) == (
-        "14:30 tomorrow (Europe/Paris)",
-        "waiting for an answer to the e-mail or text",
-    )
+    assert (row.callable_at, row.zone, row.waiting) == (later + dt.timedelta(days=1), PARIS,
+                                                       NOTICE)  # fmt: skip
 
 
 def test_an_empty_list_is_said_to_be_empty(engine):
     seed(engine, agent("A1"))
-    assert str(nothing_to_call(engine=engine, agent_id="A1", clock=lambda: TUESDAY_9H_PARIS)) == (
+    why = nothing_to_call(engine=engine, agent_id="A1", clock=lambda: TUESDAY_9H_PARIS)
+    assert why == NothingToCall(EMPTY)
+    assert words_at(TUESDAY_9H_PARIS).nothing_to_call(why) == (
+        "Votre liste est vide : plus personne à appeler."
+    )
+    assert words_at(TUESDAY_9H_PARIS, "en").nothing_to_call(why) == (
         "Your list is empty: nobody is left to call."
     )
 
 
 # The console and the command line at 20:17, Paris time.
 
-AFTER_HOURS = (
-    "Nobody can be called now: calling hours are Mon-Fri 09:00-20:00, Sat 10:00-18:00 on the "
-    "customers' clocks; next call possible at 09:00 tomorrow (Europe/Paris)."
+AFTER_HOURS = (  # alice's French, on her clock and the customers'
+    "Personne ne peut être appelé maintenant : les heures d'appel sont lun.-ven. 09:00-20:00, "
+    "sam. 10:00-18:00, à l'heure des clients. Premier appel possible : 24 nov. 2026 09:00, "
+    "votre heure (Paris), soit 24 nov. 2026 09:00, heure du client (Paris)."
 )
 
 
@@ -212,11 +240,11 @@ def test_after_hours_the_console_says_why_nothing_and_marks_the_rows_not_callabl
         token = csrf_of(client.get("/my/list").text)
         answer = client.post("/my/next", data={"csrf": token}, follow_redirects=False)
         assert answer.headers["location"] == "/my/list"
-        page = html.unescape(client.get("/my/list").text)
+        page = plain(client.get("/my/list").text)
     assert AFTER_HOURS in page
-    assert ">now<" not in page  # no row says it can be called now
-    assert page.count("Not yet:</strong> 09:00 tomorrow (Europe/Paris)") == 2
-    assert page.count("outside calling hours") == 2
+    assert ">maintenant<" not in page  # no row says it can be called now
+    assert page.count("Pas encore :</strong> 24 nov. 2026 09:00, heure du client (Paris)") == 2
+    assert page.count("hors des heures d'appel") == 2
 
 
 def test_after_hours_the_command_line_says_the_same(console_after_hours, database_url, tmp_path):
@@ -227,4 +255,7 @@ def test_after_hours_the_command_line_says_the_same(console_after_hours, databas
     }
     result = CliRunner().invoke(cli, ["calls", "next", "--agent", "A1"], env=env)
     assert result.exit_code == 0, result.output
-    assert " ".join(result.output.split()) == AFTER_HOURS
+    assert " ".join(result.output.split()) == (  # the command line's plain English
+        "Nothing to call now: outside calling hours (Mon-Fri 09:00-20:00, Sat 10:00-18:00); "
+        "first possible call at 09:00 tomorrow (Europe/Paris)."
+    )

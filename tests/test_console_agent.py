@@ -47,7 +47,7 @@ def test_an_agent_works_cases_in_a_row_and_the_list_shrinks(console):
         before = left_on_list(client)
         assert before == len(cases_of(app.engine, "A1")) == 2  # 6 callers, 3 agents
         case_id, page = open_next(client)
-        assert "Bonjour, je suis alice" in page  # the script, filled in, in French
+        assert "Bonjour, je suis Agent A1" in page  # the script, filled in, in French
         assert "+33" in page  # the agent who calls sees the number
         saved = client.post(
             f"/cases/{case_id}/record",
@@ -109,8 +109,8 @@ def test_an_escalation_without_a_reason_is_refused_and_shown_on_the_page(console
             f"/cases/{case_id}/record",
             data={"csrf": token, "disposition": "reached", "outcome": "escalated"},
         )
-        assert refused.status_code == 400
-        assert "an escalation needs a reason" in refused.text
+        assert refused.status_code == 400  # said in French, alice's language
+        assert "une escalade demande un motif pour le spécialiste" in refused.text
         client.post(
             f"/cases/{case_id}/record",
             data={"csrf": token, "disposition": "reached", "outcome": "escalated",
@@ -227,7 +227,7 @@ def test_a_save_sent_twice_records_one_call(console):
         again = client.post(f"/cases/{case_id}/record", data=form, follow_redirects=False)
         assert first.status_code == again.status_code == 303  # both carry on to the next case
         shown = client.get(again.headers["location"]).text
-        assert "saved already" in shown
+        assert "Cet appel était déjà enregistré" in shown
     assert attempts_of(app.engine, case_id) == 1
 
 

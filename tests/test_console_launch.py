@@ -55,7 +55,7 @@ def test_a_failed_launch_shows_why_and_is_retried(console, tmp_path, monkeypatch
         monkeypatch.setenv("PREFECT_API_URL", flow_engine_url)  # the engine is back
         monkeypatch.delenv("RECALL_FLOW_ENGINE_START_SECONDS")
         answer = client.post(f"/recalls/launches/{failed.key}/retry", data={"csrf": csrf_of(page)})
-        assert answer.status_code == 200 and "being launched again" in answer.text
+        assert answer.status_code == 200 and "est relancé" in answer.text
         done = ended(tmp_path)
         assert done.state == "done", done.tail
         assert (done.key, done.problem) == (failed.key, "")

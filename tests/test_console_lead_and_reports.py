@@ -30,7 +30,8 @@ def agents_of_cases(engine) -> dict[int, str]:
 
 
 def figure(page: str, stage: str) -> int:
-    return int(re.search(rf'id="{stage}">([\d,]+)<', page).group(1).replace(",", ""))
+    """A figure of the report, as the page writes it in any language ("1 234", "1,234")."""
+    return int(re.sub(r"\D", "", re.search(rf'id="{stage}">([^<]+)<', page).group(1)))
 
 
 def test_an_invalid_definition_shows_each_problem_and_launches_nothing(console, tmp_path):
@@ -62,7 +63,7 @@ def test_a_valid_definition_is_launched_in_the_background(console, tmp_path, mon
             "/recalls", data={"csrf": token},
             files={"definition": ("../../etc/recall.yaml", good.encode(), "text/yaml")},
         )  # fmt: skip
-        assert answer.status_code == 200 and "R-2026-099 is valid" in answer.text
+        assert answer.status_code == 200 and "R-2026-099 est valide" in answer.text
     (path,) = started
     assert path.parent == tmp_path / "uploads" and path.name.endswith("-recall.yaml")
     assert yaml.safe_load(path.read_text())["id"] == "R-2026-099"
@@ -87,7 +88,8 @@ def test_a_lead_deactivates_an_agent_and_their_cases_go_to_the_others(console):
         page = client.get(f"/recalls/{RECALL}")
         assert page.status_code == 200 and "A2" in page.text
         done = client.post(f"/recalls/{RECALL}/agents/A2/deactivate", data={"csrf": token})
-        assert done.status_code == 200 and "Agent A2 deactivated; 2 case(s)" in done.text
+        assert done.status_code == 200
+        assert "Agent A2 (A2) désactivé ; 2 dossiers confiés" in done.text
     after = agents_of_cases(app.engine)
     assert "A2" not in after.values()
     assert all(after[c] == a for c, a in before.items() if a != "A2")  # nobody else moved
@@ -115,11 +117,11 @@ def test_a_lead_reassigns_one_case(console):
         done = client.post(
             f"/recalls/{RECALL}/reassign", data={"csrf": token, "case_ref": ref, "agent_id": "A2"}
         )
-        assert f"{ref} moved from A1 to A2" in done.text
+        assert f"{ref} passé de Agent A1 (A1) à Agent A2 (A2)" in done.text
         refused = client.post(
             f"/recalls/{RECALL}/reassign", data={"csrf": token, "case_ref": ref, "agent_id": "ZZ"}
         )
-        assert "Not reassigned: no active agent" in refused.text
+        assert "Non réattribué : no active agent" in refused.text
     assert agents_of_cases(app.engine)[case_id] == "A2"
 
 
@@ -129,8 +131,9 @@ def test_the_completion_figures_move_as_agents_work(console):
         log_in(reporting, "rita")
         before = reporting.get(f"/reports/{RECALL}").text
         assert figure(before, "identified") == 6 and figure(before, "resolved") == 0
-        assert "<svg" in before
-        assert re.search(r"6 case\(s\) left, expected done by\s*<strong>2026-11-23 ", before)
+        assert "<svg" in before and "UTC" not in before
+        assert "Identifiés" in before and "Agent A1 <small" in before  # in French, by name
+        assert re.search(r"6 dossiers restants, fin prévue vers\s*<strong>23 nov. 2026 ", before)
         token = log_in(agent, "alice")
         opened = agent.post("/my/next", data={"csrf": token}, follow_redirects=False)
         target = opened.headers["location"]

@@ -21,6 +21,7 @@ PARAMS = {
     "key": "20261124T100000-recall",
     "ref": "R-2026-014-000001",
     "kind": "pdf",
+    "batch_no": "1",
 }
 
 

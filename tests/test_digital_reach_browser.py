@@ -161,15 +161,17 @@ def test_a_customer_answers_from_their_email_and_the_list_and_the_report_follow(
     expect(report.locator("#notified")).to_have_text(str(len(BUYERS)))  # every e-mail arrived
     expect(report.locator("#contacted")).to_have_text("0")
     expect(report.locator("#resolved")).to_have_text("0")
-    # A case counts under the channel it was identified with: these were all for the call list.
-    by_call_list = report.locator("#channels tbody tr").filter(has_text="call").locator("td")
-    expect(by_call_list).to_have_text(["call", "4", "4", "0", "0", "0", "0"])
+    # A case counts under the channel it was identified with: these were all for the call list
+    # (the report in French, the console's home language).
+    by_call_list = report.locator("#channels tbody tr").filter(has_text="Appels").locator("td")
+    expect(by_call_list).to_have_text(["Appels", "4", "4", "0", "0", "0", "0"])
 
     def reach_row(channel: str):
         return report.locator(f"#reach tbody tr:has(td:text-is('{channel}')) td")
 
-    expect(reach_row("email")).to_have_text(["email", "4", "0", "0"])
-    expect(reach_row("web")).to_have_text(["web", "0", "0", "0"])
+    web = "Page de réponse en ligne"
+    expect(reach_row("E-mail")).to_have_text(["E-mail", "4", "0", "0"])
+    expect(reach_row(web)).to_have_text([web, "0", "0", "0"])
 
     mail = browser.new_page(viewport={"width": 800, "height": 900})
     # The docs show the link at a public address, not at this test's port.
@@ -204,9 +206,9 @@ def test_a_customer_answers_from_their_email_and_the_list_and_the_report_follow(
     report.reload()
     expect(report.locator("#contacted")).to_have_text("1")
     expect(report.locator("#resolved")).to_have_text("1")
-    expect(by_call_list).to_have_text(["call", "4", "4", "1", "1", "0", "0"])
-    expect(reach_row("web")).to_have_text(["web", "0", "1", "1"])  # got in touch, settled
-    expect(report.locator("#outcomes")).to_contain_text("refund")
+    expect(by_call_list).to_have_text(["Appels", "4", "4", "1", "1", "0", "0"])
+    expect(reach_row(web)).to_have_text([web, "0", "1", "1"])  # got in touch, settled
+    expect(report.locator("#outcomes")).to_contain_text("remboursement")
 
 
 def test_a_link_with_one_character_changed_shows_the_unavailable_page(reach, browser):

@@ -156,7 +156,7 @@ def test_the_hotline_asks_for_a_postal_code_with_a_name(console):
         token = log_in(client, "alice")
         refused = client.post("/hotline", data={"q": "Laurent", "csrf": token})
         assert refused.status_code == 400
-        assert "add the caller&#39;s postal code" in refused.text
+        assert "ajoutez le code postal de l&#39;appelant" in refused.text  # alice's French
         assert 'id="hits"' not in refused.text
 
 
@@ -172,13 +172,14 @@ def test_a_caller_found_by_name_opens_on_the_inbound_script_without_outbound_but
         assert "(Au dossier : 69001." in page  # the postal code the caller must give
         assert "je vous appelle de la part" not in page  # not the outbound script
         for outbound in ('value="no_answer"', 'value="busy"', 'value="voicemail"',
-                         'value="wrong_number"', "Call (Alt+C)"):  # fmt: skip
+                         'value="wrong_number"', "Appeler (Alt+C)"):  # fmt: skip
             assert outbound not in page, outbound
         assert 'value="reached"' in page and 'value="callback_requested"' in page
         # The caller hung up and alice did not put the case back: the next case is her own.
         own = client.post("/my/next", data={"csrf": token})
         assert own.status_code == 200 and f"/cases/{case_id}/" not in own.text
         assert 'value="no_answer"' in own.text and "je vous appelle de la part" in own.text
+        assert "Appeler (Alt+C)" in own.text
     with Session(app.engine) as session:  # the caller's case went back to its list
         assert session.get(Case, case_id).claimed_by is None
 

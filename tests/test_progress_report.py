@@ -20,6 +20,7 @@ from recall.domain.forecast import calls_per_case
 from recall.notices.mailing import mark_mailed, record_returned
 from recall.remedies.fulfilment import FulfilmentInput, record_fulfilment
 from recall.reporting.files import write_progress_report
+from recall.reporting.progress_pdf import write_progress_pdf
 from recall.settings import PROJECT_TEMPLATES
 from tests.support import agent, callers, customer, line, seed
 from tests.support import launch as launch_sample
@@ -138,15 +139,35 @@ def test_the_forecast_follows_the_pace_measured(files):
     assert forecast.done_by is not None and forecast.done_by >= at(8)
 
 
-def test_the_pdf_shows_the_figures_and_is_rendered_for_the_docs(files, tmp_path):
-    text = " ".join(page.extract_text() for page in PdfReader(files.pdf).pages)
-    text = re.sub(r"\s+", " ", text)
+def pdf_text(path) -> str:
+    """The PDF's words on one line, its spaces (narrow non-breaking ones too) made plain."""
+    return re.sub(r"\s+", " ", " ".join(page.extract_text() for page in PdfReader(path).pages))
+
+
+def test_the_pdf_shows_the_figures_in_french_and_is_rendered_for_the_docs(files, tmp_path):
+    text = pdf_text(files.pdf)
     assert "R-2026-014 - Perceuse X200" in text
-    assert "4 / 13" in text and "30.8%" in text  # units corrected, effectiveness
-    assert "Regulator progress report" in text and "23/11-29/11" in text
+    assert "4 / 13" in text and "30,8 %" in text  # units corrected, effectiveness
+    assert "Rapport d'avancement au 1 déc. 2026 10:00 (heure de Paris)" in text
+    assert "lancé le 23 novembre 2026" in text
+    assert "Rapport d'avancement pour l'autorité" in text and "23/11-29/11" in text
+    assert "Appels tentés" in text and "Unités concernées" in text
+    assert "Prévision" in text and "dossier restant sur la liste d'appels" in text
+    assert "Regulator" not in text and "Forecast" not in text
     assert "+33" not in text  # figures only
     image = (
         DOCS if os.environ.get("RECALL_UPDATE_DOCS") == "1" else tmp_path
     ) / "progress-report.png"
     pypdfium2.PdfDocument(str(files.pdf))[0].render(scale=1.4).to_pil().save(image)
     assert image.stat().st_size > 20_000  # `make screenshots` writes it into docs/
+
+
+def test_the_pdf_in_english_says_the_same_figures_in_english(files, tmp_path):
+    english = write_progress_pdf(files.progress, tmp_path / "progress.en.pdf",
+                                 PROJECT_TEMPLATES / "fonts", language="en")  # fmt: skip
+    text = pdf_text(english)
+    assert "4 / 13" in text and "30.8%" in text
+    assert "Progress report as of Dec 1, 2026 10:00 AM (Paris time)" in text
+    assert "Regulator progress report" in text and "11/23-11/29" in text
+    assert "1 case left on the call list" in text and "Units affected" in text
+    assert "Rapport" not in text and "+33" not in text

@@ -271,8 +271,8 @@ def test_the_agent_sees_the_web_answer_on_the_case(console):
     with TestClient(web) as agent:
         log_in(agent, "alice")
         shown = agent.get(f"/cases/{case.id}").text
-    assert "Answered on the web" in shown and "2026-11-24 morning" in shown
-    assert "contacted (web)" in shown  # the history names the channel
+    assert "Réponse en ligne" in shown and "24 novembre 2026, matin" in shown
+    assert "joint (Page de réponse en ligne)" in shown  # the history names the channel
 
 
 def test_corrections_update_the_customer_and_the_history_keeps_no_value(console):

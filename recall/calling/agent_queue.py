@@ -11,7 +11,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Engine, Row, case, func, select
 from sqlalchemy.orm import Session
 
-from recall.calling.queue import held_by, listed_for, on_call_list
+from recall.calling.escalations import needed_skill
+from recall.calling.queue import escalations_first, held_by, listed_for, on_call_list
 from recall.campaign.definitions import definition_of
 from recall.clock import Clock, utc_now
 from recall.db.models import CallAttempt, Case, CaseEvent, Customer
@@ -32,8 +33,11 @@ class QueueRow:
     callback_at: dt.datetime | None
     next_call_at: dt.datetime | None
     callback_due: bool
-    when: str  # "now", else when next-case can hand it out on the customer's clock
-    waiting: str = ""  # what it waits for, when not now: "outside calling hours", ...
+    callable_at: dt.datetime | None  # None: now, else when next-case can hand it out
+    zone: str  # the customer's clock, which callbacks and calling hours are on
+    waiting: str = ""  # what it waits for, when not now: CALLBACK, RETRY, ... (below)
+    holiday: str = ""  # HOLIDAY: the customer's public holiday today
+    skill: str = ""  # an escalation: the specialist skill it needs (shown on the row)
 
 
 @dataclass(frozen=True)
@@ -48,12 +52,19 @@ class Queue:
 class HistoryLine:
     at: dt.datetime
     who: str
-    what: str
     note: str
+    new_status: str | None = None  # a status change (or a move with the same status)
+    old_status: str | None = None
+    channel: str | None = None
+    call: str | None = None  # a call: its disposition, else its line's status
+    duration_s: int | None = None
 
 
-def my_queue(*, engine: Engine, agent_id: str, clock: Clock = utc_now) -> Queue:
-    """The agent's open cases in the order they come up: due callbacks first, then priority."""
+def my_queue(
+    *, engine: Engine, agent_id: str, clock: Clock = utc_now, language: str = "en"
+) -> Queue:
+    """The agent's open cases in the order they come up: escalations first (injuries first),
+    then due callbacks, then priority."""
     now = clock()
     due = case((Case.callback_at <= now, 0), else_=1)
     mine = [on_call_list(), listed_for(agent_id)]
@@ -72,11 +83,12 @@ def my_queue(*, engine: Engine, agent_id: str, clock: Clock = utc_now) -> Queue:
                 Case.recall_id,
                 Case.call_zone,
                 Customer.country,
+                Case.escalation_reason,
             )
             .join(Customer, Customer.customer_id == Case.customer_id)
             .join(*held_by())
             .where(*mine)
-            .order_by(due, Case.priority, Case.id)
+            .order_by(escalations_first(), due, Case.priority, Case.id)
             .limit(SHOWN)
         ).all()
         calls = dict(  # every call recorded, answered or not: as the case's history shows them
@@ -115,7 +127,8 @@ def my_queue(*, engine: Engine, agent_id: str, clock: Clock = utc_now) -> Queue:
                 r.callback_at,
                 r.next_call_at,
                 r.callback_at is not None and r.callback_at <= now,
-                *_when(r, policies[r.recall_id], now),
+                *_when(r, policies[r.recall_id], now, language),
+                skill=needed_skill(r.status, r.escalation_reason),
             )
             for r in rows
         ],
@@ -124,26 +137,29 @@ def my_queue(*, engine: Engine, agent_id: str, clock: Clock = utc_now) -> Queue:
     )
 
 
-CALLBACK = "callback asked for"
-RETRY = "a retry after an unanswered call"
-NOTICE = "waiting for an answer to the e-mail or text"
-OUTSIDE_HOURS = "outside calling hours"
+# What a case not callable now waits for (codes: the console and the command line word them).
+CALLBACK = "callback"  # the time the customer asked to be called back
+RETRY = "retry"  # a retry after an unanswered call
+NOTICE = "notice"  # an answer to the e-mail or text
+OUTSIDE_HOURS = "outside_hours"
+HOLIDAY = "holiday"  # a public holiday for the customer
 
 
-def _when(row: Row[Any], policy: CallPolicy, now: dt.datetime) -> tuple[str, str]:
-    """("now", "") for a case next-case may hand out now (as it reads the calling hours and
-    `next_call_at`), else its time on the customer's clock and what it waits for."""
+def _when(
+    row: Row[Any], policy: CallPolicy, now: dt.datetime, language: str
+) -> tuple[dt.datetime | None, str, str, str]:
+    """(None, zone, "", "") for a case next-case may hand out now (as it reads the calling
+    hours and `next_call_at`), else when, on the customer's clock, what it waits for and the
+    holiday it is for them."""
     zone = row.call_zone or policy.timezone
     wait = row.next_call_at if row.next_call_at is not None and row.next_call_at > now else None
     at = callable_from(policy, zone, now, country=row.country, wait_until=wait)
     if at == now:
-        return "now", ""
+        return None, zone, "", ""
     if wait is not None:
-        why = CALLBACK if row.callback_at else RETRY if row.attempts else NOTICE
-    else:
-        day_off = holiday(policy, row.country, now.astimezone(ZoneInfo(zone)).date())
-        why = f"public holiday: {day_off}" if day_off else OUTSIDE_HOURS
-    return when_text(at, zone, now), why
+        return at, zone, CALLBACK if row.callback_at else RETRY if row.attempts else NOTICE, ""
+    day_off = holiday(policy, row.country, now.astimezone(ZoneInfo(zone)).date(), language)
+    return at, zone, HOLIDAY if day_off else OUTSIDE_HOURS, day_off or ""
 
 
 def when_text(at: dt.datetime, zone: str, now: dt.datetime) -> str:
@@ -160,28 +176,25 @@ def history(*, engine: Engine, case_id: int) -> list[HistoryLine]:
     with Session(engine) as session:
         events = session.scalars(select(CaseEvent).where(CaseEvent.case_id == case_id))
         lines = [
-            HistoryLine(e.at, e.actor, _change(e.old_status, e.new_status, e.channel), e.note or "")
+            HistoryLine(e.at, e.actor, e.note or "", e.new_status, e.old_status, e.channel)
             for e in events
         ]
         attempts = session.scalars(select(CallAttempt).where(CallAttempt.case_id == case_id))
-        lines += [HistoryLine(a.started_at, a.agent_id, _call(a), a.note or "") for a in attempts]
+        lines += [
+            HistoryLine(
+                a.started_at,
+                a.agent_id,
+                a.note or "",
+                call=a.disposition or a.line_status or "dialling",
+                duration_s=a.duration_s,
+            )
+            for a in attempts
+        ]
     return sorted(lines, key=lambda line: line.at)
 
 
 def _name(first: str | None, last: str | None) -> str:
     return " ".join(part for part in (first, last) if part) or "(no name)"
-
-
-def _change(old: str | None, new: str, channel: str | None) -> str:
-    step = new if old in (None, new) else f"{old} -> {new}"
-    return f"{step} ({channel})" if channel else step
-
-
-def _call(attempt: CallAttempt) -> str:
-    what = f"call: {attempt.disposition or attempt.line_status or 'dialling'}"
-    if attempt.duration_s:
-        what += f", {attempt.duration_s} s"
-    return what
 
 
 def case_zone(*, engine: Engine, case_id: int) -> str | None:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from recall.calling.escalations import needed_skill
 from recall.db.models import CallAttempt, Case, Customer, Recall
 
 
@@ -33,6 +34,7 @@ class CaseCard:
     callback_at: dt.datetime | None
     claimed_until: dt.datetime | None
     recorded: int = 0  # calls recorded so far: a save sends it back, a repeat is refused
+    skill: str = ""  # an escalation: the specialist skill it needs (its script, its panel)
 
 
 def card_for(session: Session, case_id: int) -> CaseCard:
@@ -65,6 +67,7 @@ def card_for(session: Session, case_id: int) -> CaseCard:
         callback_at=case.callback_at,
         claimed_until=case.claimed_until,
         recorded=recorded_calls(session, case.id),
+        skill=needed_skill(case.status, case.escalation_reason),
     )
 
 

@@ -26,7 +26,8 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.dml import ReturningUpdate
 
 from recall.calling.case_card import CaseCard, card_for
-from recall.calling.queue import held_by, listed_for, on_call_list
+from recall.calling.escalations import stays_with_specialist
+from recall.calling.queue import escalations_first, held_by, listed_for, on_call_list
 from recall.campaign.definitions import definition_of
 from recall.campaign.events import record_move
 from recall.clock import Clock, utc_now
@@ -86,9 +87,10 @@ def next_case(
 ) -> CaseCard | None:
     """Claim the agent's most urgent case that may be called now; None when nothing is due.
 
-    Due callbacks come first, then the queue order; a case waits out `retry_after` after an
-    unanswered call, and customers are only called within the recall's calling hours on
-    their own clock. A desk that already holds a case gets it back.
+    Escalations come first (injuries before other escalations), then due callbacks, then the
+    queue order; a case waits out `retry_after` after an unanswered call, and customers are
+    only called within the recall's calling hours on their own clock. A desk that already
+    holds a case gets it back.
     """
     who, now = claimant(agent_id, desk), clock()
     with Session(engine) as session, session.begin():
@@ -174,7 +176,7 @@ def _claim_statement(
             free_for(who, now),
             or_(*open_now),
         )
-        .order_by(case((callback_due, 0), else_=1), Case.priority, Case.id)
+        .order_by(escalations_first(), case((callback_due, 0), else_=1), Case.priority, Case.id)
         .limit(1)
     )
     if session.get_bind().dialect.name == "postgresql":
@@ -278,8 +280,9 @@ def hold_case(session: Session, case_id: int, agent_id: str, who: str, now: dt.d
 
 
 def take_over(session: Session, case: Case, agent_id: str, now: dt.datetime) -> None:
-    """The customer called in and this agent answered: the case leaves its old agent's list."""
-    if case.agent_id == agent_id:
+    """The customer called in and this agent answered: the case leaves its old agent's list,
+    but for an escalation, which stays with its specialist when this agent lacks the skill."""
+    if case.agent_id == agent_id or stays_with_specialist(session, case, agent_id):
         return
     note = f"customer called the hotline: case taken over by agent {agent_id}"
     if case.agent_id:

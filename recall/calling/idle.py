@@ -1,4 +1,5 @@
-"""Why next-case handed out nothing, and when someone on the agent's list can be called."""
+"""Why next-case handed out nothing, and when someone on the agent's list can be called: the
+reason as a code with its instant and clock, for the console and the command line to word."""
 
 from __future__ import annotations
 
@@ -10,24 +11,27 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Engine, Row, Select, func, or_, select
 from sqlalchemy.orm import Session
 
-from recall.calling.agent_queue import CALLBACK, NOTICE, OUTSIDE_HOURS, RETRY, when_text
+from recall.calling.agent_queue import CALLBACK, HOLIDAY, NOTICE, OUTSIDE_HOURS, RETRY
 from recall.calling.queue import held_by, listed_for, on_call_list
 from recall.campaign.definitions import definition_of
 from recall.clock import Clock, utc_now
 from recall.db.models import Case, Customer
 from recall.domain.calling import callable_from, calling_windows, holiday
-from recall.domain.definition import CallPolicy, hours_text
+from recall.domain.definition import CallingWindow, CallPolicy
+
+EMPTY = "empty"  # nobody is left on the list
+ELSEWHERE = "elsewhere"  # callable now, yet open at another desk (or just freed)
 
 
 @dataclass(frozen=True)
 class NothingToCall:
     """Why next-case handed out nothing, and when someone on the list can first be called."""
 
-    reason: str  # the sentence an agent reads
+    reason: str  # EMPTY, ELSEWHERE, CALLBACK, RETRY, NOTICE, OUTSIDE_HOURS or HOLIDAY
     next_at: dt.datetime | None = None  # None: the list is empty
-
-    def __str__(self) -> str:
-        return self.reason
+    zone: str | None = None  # the clock of the customer who can be called first
+    hours: tuple[CallingWindow, ...] = ()  # their recall's calling hours
+    holiday: str | None = None  # HOLIDAY: the public holiday it is for them today
 
 
 @dataclass(frozen=True)
@@ -39,7 +43,9 @@ class _Wait:
     country: str | None
 
 
-def nothing_to_call(*, engine: Engine, agent_id: str, clock: Clock = utc_now) -> NothingToCall:
+def nothing_to_call(
+    *, engine: Engine, agent_id: str, clock: Clock = utc_now, language: str = "en"
+) -> NothingToCall:
     """Why no case of the agent's list may be called now, and when the first one can be: read
     once next-case found nothing, in one GROUP BY over the agent's list."""
     now = clock()
@@ -48,9 +54,8 @@ def nothing_to_call(*, engine: Engine, agent_id: str, clock: Clock = utc_now) ->
         policies = {r: definition_of(session, r).call for r in {g.recall_id for g in groups}}
     waits = [w for g in groups for w in _waits_of(g, policies[g.recall_id], now)]
     if not waits:
-        return NothingToCall("Your list is empty: nobody is left to call.")
-    first = min(waits, key=lambda w: w.at)
-    return NothingToCall(_reason(first, now), first.at)
+        return NothingToCall(EMPTY)
+    return _reason(min(waits, key=lambda w: w.at), now, language)
 
 
 def _waits(agent_id: str, now: dt.datetime) -> Select[Any]:
@@ -88,20 +93,12 @@ def _waits_of(group: Row[Any], policy: CallPolicy, now: dt.datetime) -> list[_Wa
     ]  # fmt: skip
 
 
-def _reason(wait: _Wait, now: dt.datetime) -> str:
-    at = when_text(wait.at, wait.zone, now)
+def _reason(wait: _Wait, now: dt.datetime, language: str) -> NothingToCall:
     if wait.at == now:  # callable, yet not handed out: held at another desk, or just freed
-        return "The cases that can be called now are open at another desk; try again shortly."
-    if wait.why == CALLBACK:
-        return f"The next cases wait for their callback time: the first can be called at {at}."
-    if wait.why == RETRY:
-        return f"The next cases wait after an unanswered call: the first can be called at {at}."
-    if wait.why == NOTICE:
-        return f"Calls wait for customers to answer their e-mail or text until {at}."
-    hours = hours_text(calling_windows(wait.policy))
-    day_off = holiday(wait.policy, wait.country, now.astimezone(ZoneInfo(wait.zone)).date())
-    today = f", and today is a public holiday for them ({day_off})" if day_off else ""
-    return (
-        f"Nobody can be called now: calling hours are {hours} on the customers' clocks{today}; "
-        f"next call possible at {at}."
-    )
+        return NothingToCall(ELSEWHERE, now, wait.zone)
+    if wait.why != OUTSIDE_HOURS:
+        return NothingToCall(wait.why, wait.at, wait.zone)
+    local_day = now.astimezone(ZoneInfo(wait.zone)).date()
+    day_off = holiday(wait.policy, wait.country, local_day, language)
+    why = HOLIDAY if day_off else OUTSIDE_HOURS
+    return NothingToCall(why, wait.at, wait.zone, calling_windows(wait.policy), day_off)

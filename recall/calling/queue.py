@@ -5,10 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Select, and_, update
+from sqlalchemy import ColumnElement, Connection, Select, and_, case, update
 
 from recall.db.models import Case, QueueEntry
 from recall.domain.calling import WORKABLE
+from recall.domain.cases import Status
+from recall.domain.remedies import INCIDENT_SKILL
 
 _WORKABLE = [s.value for s in WORKABLE]
 CHUNK = 5_000  # ids per statement: far below SQLite's bound-parameter limit
@@ -23,6 +25,21 @@ def on_call_list(recall_id: str | None = None) -> ColumnElement[bool]:
 def listed_for(agent_id: str) -> ColumnElement[bool]:
     """Cases to call on the agent's list, once cases are joined to their `QueueEntry`."""
     return and_(QueueEntry.agent_id == agent_id, QueueEntry.to_call)
+
+
+def escalations_first() -> ColumnElement[int]:
+    """The first key of an agent's queue order: 0 for an escalation needing a health specialist
+    (an injury), 1 for any other escalation, 2 for an ordinary case.
+
+    The assignment gives an escalation only to an agent with its skill (or, for a recall that
+    isn't high hazard and has no such agent, keeps it with generalists), so the escalations on
+    an agent's list are theirs to call first. The key reads the case rows the queue already
+    reads from the agent's index (call_queue), so it costs no scan of its own.
+    """
+    escalated = Case.status == Status.ESCALATED.value
+    return case(
+        (and_(escalated, Case.escalation_reason == INCIDENT_SKILL), 0), (escalated, 1), else_=2
+    )
 
 
 def held_by() -> tuple[type[QueueEntry], ColumnElement[bool]]:

@@ -125,12 +125,35 @@ def calls_next(agent: AgentOpt, desk: DeskOpt = "") -> None:
 
     app = build_app()
     card = next_case(engine=app.engine, agent_id=agent, desk=desk, clock=app.clock)
-    if card is None:  # the console's words: why, and when someone can be called
-        out.print(str(nothing_to_call(engine=app.engine, agent_id=agent, clock=app.clock)))
+    if card is None:  # why, and when someone can be called, on the customer's clock
+        idle = nothing_to_call(engine=app.engine, agent_id=agent, clock=app.clock)
+        out.print(_nothing_to_call(idle, app.clock()))
         return
     for name, value in card.__dict__.items():
         if name != "case_id":  # the reference names the case; the row number is ours
             out.print(f"{name:>14}: {value if value is not None else '-'}")
+
+
+_IDLE = {  # why next-case handed out nothing: the reasons of recall.calling.idle
+    "empty": "the list is empty", "elsewhere": "the cases callable now are open at another desk",
+    "callback": "waiting for the callback times asked for",
+    "retry": "waiting to retry unanswered calls",
+    "notice": "waiting for answers to the e-mails or texts",
+    "outside_hours": "outside calling hours ({hours})",
+    "holiday": "a public holiday for the customers, {holiday} (calling hours {hours})",
+}  # fmt: skip
+
+
+def _nothing_to_call(idle, now: dt.datetime) -> str:
+    """Why nothing can be called now, in the command line's plain English."""
+    from recall.calling.agent_queue import when_text
+    from recall.domain.definition import hours_text
+
+    why = _IDLE.get(idle.reason, idle.reason).format(hours=hours_text(idle.hours),
+                                                     holiday=idle.holiday)  # fmt: skip
+    if idle.next_at is not None and idle.reason != "elsewhere":
+        why += f"; first possible call at {when_text(idle.next_at, idle.zone, now)}"
+    return f"Nothing to call now: {why}."
 
 
 @calls_cli.command("record")
@@ -239,7 +262,8 @@ def calls_sheet(
     files = write_agent_sheet(
         engine=app.engine, recall_id=recall_id, agent_id=agent,
         out_dir=out_dir or app.settings.data_dir / "call-sheets" / recall_id,
-        fonts_dir=app.fonts_dir, clock=app.clock,
+        fonts_dir=app.fonts_dir, clock=app.clock, home_language=app.settings.home_language,
+        home_zone=app.settings.home_zone,
     )  # fmt: skip
     out.print(f"{files.rows:,} case(s): {files.pdf} and {files.csv}")
 

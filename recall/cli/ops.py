@@ -80,7 +80,8 @@ def close(recall_id: RecallArg, out_dir: OutOpt = None) -> None:
     closed = closing.close_recall(
         engine=app.engine, recall_id=recall_id,
         out_dir=out_dir or app.settings.data_dir / "reports" / recall_id / "final",
-        fonts_dir=app.fonts_dir, clock=app.clock,
+        fonts_dir=app.fonts_dir, clock=app.clock, language=app.settings.home_language,
+        zone=app.settings.home_zone,
     )  # fmt: skip
     out.print(f"{recall_id} closed; {closed.left_call_list:,} open case(s) left the call list")
     out.print(f"final report: {closed.report.pdf}")

@@ -133,11 +133,14 @@ def callable_from(
     return next_opening(policy, zone, start, country)
 
 
-def holiday(policy: CallPolicy, country: str | None, day: dt.date) -> str | None:
+def holiday(
+    policy: CallPolicy, country: str | None, day: dt.date, language: str = "en"
+) -> str | None:
     """The public holiday `day` is for a customer of `country` under the recall's policy, named
-    with its country (`Christmas Day (FR)`); None on a working day."""
+    in `language` when the calendar has it, with its country (`Noël (FR)`); None on a working
+    day."""
     for code in holiday_countries(policy, country):
-        name = _holidays(code, day.year).get(day)
+        name = _holidays(code, day.year, language).get(day)
         if name is not None:
             return f"{name} ({code})"
     return None
@@ -165,14 +168,18 @@ def _countries() -> frozenset[str]:
 
 
 @cache
-def _holidays(country: str, year: int) -> dict[dt.date, str]:
+def _holidays(country: str, year: int, language: str = "en") -> dict[dt.date, str]:
     """One country's public holidays of one year (national ones: a region's own are not
     known), built once per process: about 1 ms each, 50 ms for the library's first."""
     if country not in _countries():  # a country the library lacks: no holidays known
         return {}
     from holidays import country_holidays
 
-    return dict(country_holidays(country, years=year, language="en_US"))
+    named = country_holidays(country, years=year)
+    wanted = {"en": "en_US"}.get(language, language)
+    if wanted in named.supported_languages:  # else the calendar's own language
+        named = country_holidays(country, years=year, language=wanted)
+    return dict(named)
 
 
 @dataclass(frozen=True)

@@ -61,9 +61,17 @@ class Purged:
 
 
 def close_recall(
-    *, engine: Engine, recall_id: str, out_dir: Path, fonts_dir: Path, clock: Clock = utc_now
+    *,
+    engine: Engine,
+    recall_id: str,
+    out_dir: Path,
+    fonts_dir: Path,
+    clock: Clock = utc_now,
+    language: str = "fr",
+    zone: str = "Europe/Paris",
 ) -> Closed:
-    """Take the recall's open cases off the call list, write the final report, mark it closed."""
+    """Take the recall's open cases off the call list, write the final report (in the home
+    `language`, on the clock of `zone`), mark it closed."""
     now = clock()
     with Session(engine) as session, session.begin():
         recall = _recall(session, recall_id)
@@ -77,8 +85,9 @@ def close_recall(
         recall.closed_at = now
         retention = definition_of(session, recall_id).follow_up.retention
     report = write_progress_report(
-        engine=engine, recall_id=recall_id, out_dir=out_dir, fonts_dir=fonts_dir, clock=clock
-    )
+        engine=engine, recall_id=recall_id, out_dir=out_dir, fonts_dir=fonts_dir, clock=clock,
+        language=language, zone=zone,
+    )  # fmt: skip
     return Closed(recall_id, report, len(still_open), now + retention)
 
 

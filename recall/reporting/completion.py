@@ -16,13 +16,14 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Date, Engine, case, cast, func, select
 from sqlalchemy.orm import Session
 
 from recall import spreadsheet
 from recall.calling.queue import held_by, on_call_list
-from recall.db.models import Agent, CallAttempt, Case, CaseEvent, QueueEntry, Recall
+from recall.db.models import Agent, CallAttempt, Case, CaseEvent, QueueEntry, Recall, Store
 from recall.domain.cases import SIDE_STATUSES, STAGES, channel_of, stages_of
 from recall.domain.errors import RecallNotFound
 from recall.reporting.reach import Reach, reach
@@ -60,6 +61,12 @@ class AgentLine:
 
 
 @dataclass(frozen=True)
+class StoreName:
+    name: str | None  # None: a store the stores file does not name
+    city: str | None
+
+
+@dataclass(frozen=True)
 class DayLine:
     day: dt.date
     notified: int
@@ -80,13 +87,16 @@ class Completion:
     by_day: list[DayLine]
     outcomes: dict[str, int]
     moves: dict[tuple[str, str], int] = field(default_factory=dict)  # (first, now) -> cases
-    # channel of the notice -> UTC day -> cases notified that day
+    # channel of the notice -> day (on the clock of `zone`) -> cases notified that day
     notified_days: dict[str, dict[dt.date, int]] = field(default_factory=dict)
     reach: Reach = field(default_factory=Reach)  # notices, contacts, resolutions per channel
+    stores: dict[str, StoreName] = field(default_factory=dict)  # by_store's keys named
+    zone: str = "UTC"  # the clock by_day and notified_days count their days on
 
 
-def completion(*, engine: Engine, recall_id: str) -> Completion:
-    """Where the recall stands: its funnel as a whole, by channel, agent, store and day."""
+def completion(*, engine: Engine, recall_id: str, zone: str = "UTC") -> Completion:
+    """Where the recall stands: its funnel as a whole, by channel, agent, store and day (the
+    days on the clock of `zone`)."""
     with Session(engine) as session:
         recall = session.get(Recall, recall_id)
         if recall is None:
@@ -108,7 +118,7 @@ def completion(*, engine: Engine, recall_id: str) -> Completion:
                 moves[(first, now)] += count
             for store in _split(stores):
                 by_store[store].add(status, count, bool(reached))
-        by_day, notified_days = _days(session, recall_id)
+        by_day, notified_days = _days(session, recall_id, ZoneInfo(zone))
         outcomes: dict[str, int] = {
             str(outcome): count
             for outcome, count in session.execute(
@@ -123,7 +133,7 @@ def completion(*, engine: Engine, recall_id: str) -> Completion:
             by_channel=dict(sorted(by_channel.items())), by_agent=_agents(session, recall_id),
             by_store=dict(sorted(by_store.items())), by_day=by_day, notified_days=notified_days,
             outcomes=dict(sorted(outcomes.items())), moves=dict(sorted(moves.items())),
-            reach=reach(session, recall_id),
+            reach=reach(session, recall_id), stores=_store_names(session, by_store), zone=zone,
         )  # fmt: skip
 
 
@@ -168,29 +178,32 @@ def _line(lines: dict[str, AgentLine], agent_id: str) -> AgentLine:
     return lines[agent_id]
 
 
-def _days(session: Session, recall_id: str) -> tuple[list[DayLine], dict[str, dict[dt.date, int]]]:
-    """Cases first reaching each stage, per UTC day; a case counts as notified on the day of the
-    notice that stands (a returned letter's day does not count), if any stands. Also the
-    notified ones by the channel that reached them, for the regulator's figures."""
+def _days(
+    session: Session, recall_id: str, zone: ZoneInfo
+) -> tuple[list[DayLine], dict[str, dict[dt.date, int]]]:
+    """Cases first reaching each stage, per day on the clock of `zone`; a case counts as
+    notified on the day of the notice that stands (a returned letter's day does not count), if
+    any stands. Also the notified ones by the channel that reached them, for the regulator's."""
     stage = ("notified", "contacted", "resolved")
     counts: dict[dt.date, dict[str, int]] = defaultdict(lambda: dict.fromkeys(stage, 0))
-    by_channel: defaultdict[str, dict[dt.date, int]] = defaultdict(dict)
+    by_channel: defaultdict[str, dict[dt.date, int]] = defaultdict(lambda: defaultdict(int))
     notified = notified_moments(session, recall_id)
-    day = utc_day(session, notified.c.at)
+    hour = utc_hour(session, notified.c.at)
     rows = session.execute(
-        select(notified.c.channel, day, func.count()).group_by(notified.c.channel, day)
+        select(notified.c.channel, hour, func.count()).group_by(notified.c.channel, hour)
     )
     for channel, when, count in rows:
         if when is not None:
-            by_channel[channel][as_date(when)] = count
-            counts[as_date(when)]["notified"] += count
+            by_channel[channel][local_day(when, zone)] += count
+            counts[local_day(when, zone)]["notified"] += count
     for name in ("contacted", "resolved"):
         moments = first_moments(session, recall_id, name)
-        day = utc_day(session, moments.c.at)
-        for when, count in session.execute(select(day, func.count()).group_by(day)):
+        hour = utc_hour(session, moments.c.at)
+        for when, count in session.execute(select(hour, func.count()).group_by(hour)):
             if when is not None:
-                counts[as_date(when)][name] = count
-    return [DayLine(d, **counts[d]) for d in sorted(counts)], dict(by_channel)
+                counts[local_day(when, zone)][name] += count
+    days = {channel: dict(per_day) for channel, per_day in by_channel.items()}
+    return [DayLine(d, **counts[d]) for d in sorted(counts)], days
 
 
 def first_moments(session: Session, recall_id: str, *statuses: str) -> Any:
@@ -239,6 +252,28 @@ def notified_moments(session: Session, recall_id: str) -> Any:
 def utc_day(session: Session, column: Any) -> Any:
     """The UTC day of a timestamp column (SQLite has no DATE type: date() gives text)."""
     return func.date(column) if session.get_bind().dialect.name == "sqlite" else cast(column, Date)
+
+
+def utc_hour(session: Session, column: Any) -> Any:
+    """The UTC hour of a timestamp column; its day on a clock is decided in Python, to the hour
+    (a clock off the hour, India's, may count its day's first minutes on the day before)."""
+    if session.get_bind().dialect.name == "sqlite":
+        return func.strftime("%Y-%m-%d %H:00:00", column)
+    return func.date_trunc("hour", func.timezone("UTC", column))
+
+
+def local_day(hour: object, zone: ZoneInfo) -> dt.date:
+    """The day on the clock of `zone` of a UTC hour read back from utc_hour."""
+    at = dt.datetime.fromisoformat(hour) if isinstance(hour, str) else hour
+    return at.replace(tzinfo=dt.UTC).astimezone(zone).date()  # type: ignore[attr-defined]
+
+
+def _store_names(session: Session, by_store: dict[str, Funnel]) -> dict[str, StoreName]:
+    """The name and city of each store of the figures, as the stores file gives them."""
+    named = session.execute(
+        select(Store.store_id, Store.name, Store.city).where(Store.store_id.in_(list(by_store)))
+    )
+    return {store_id: StoreName(name, city) for store_id, name, city in named}
 
 
 def as_date(value: object) -> dt.date:

@@ -1,4 +1,6 @@
-"""The progress report's files: the PDF and its CSV tables, written side by side."""
+"""The progress report's files: the PDF and its CSV tables, written side by side. The PDF is
+for people, in the home language (or the one asked for); the CSVs are for machines and other
+tools: their columns are codes and their days ISO, whatever the language."""
 
 from __future__ import annotations
 
@@ -25,9 +27,17 @@ class ReportFiles:
 
 
 def write_progress_report(
-    *, engine: Engine, recall_id: str, out_dir: Path, fonts_dir: Path, clock: Clock = utc_now
+    *,
+    engine: Engine,
+    recall_id: str,
+    out_dir: Path,
+    fonts_dir: Path,
+    clock: Clock = utc_now,
+    language: str = "fr",
+    zone: str = "Europe/Paris",
 ) -> ReportFiles:
-    """The PDF and the CSVs of the recall's progress, in `out_dir` (replaced if there)."""
+    """The PDF (in `language`, its instants on the clock of `zone`) and the CSVs of the
+    recall's progress, in `out_dir` (replaced if there)."""
     started = dt.datetime.now(dt.UTC)
     report = progress(engine=engine, recall_id=recall_id, clock=clock)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -41,7 +51,7 @@ def write_progress_report(
             [asdict(s) for s in report.stores],
             columns=["store_id", "units_sold", "untraceable_units", "notice_only_cases"])),
     }  # fmt: skip
-    pdf = write_progress_pdf(report, out_dir / f"progress-{stamp}.pdf", fonts_dir)
+    pdf = write_progress_pdf(report, out_dir / f"progress-{stamp}.pdf", fonts_dir, language, zone)
     seconds = (dt.datetime.now(dt.UTC) - started).total_seconds()
     return ReportFiles(report, pdf, csvs, seconds)
 

@@ -14,33 +14,34 @@ from recall.bootstrap import App
 from recall.calling import agent_queue, claiming, dialing, idle
 from recall.calling.case_card import CaseCard
 from recall.calling.claiming import AlreadyRecorded, WorkError
+from recall.calling.corrections import contact_card
+from recall.calling.escalations import escalation_of
 from recall.calling.inbound import find_callers, postal_code_of
+from recall.calling.other_cases import other_cases
 from recall.calling.outcomes import OUTBOUND_ONLY, record_disposition
-from recall.calling.script import call_script
+from recall.calling.script import call_script, spoken_names
 from recall.campaign.definitions import get_definition
 from recall.domain.calling import DECLINED, ESCALATED, NOT_IN_POSSESSION
 from recall.domain.errors import Refused
 from recall.domain.typed_times import UnreadableTime, read_typed_time
 from recall.remedies.incidents import IncidentReport, record_incident
 from recall.selfservice.answers import recorded_answer
-from recall.web.pages import redirect, render
+from recall.web.pages import redirect, render, translate
+from recall.web.report_words import words_of
 from recall.web.security import AgentUser, AppDep, CaseId, Csrf, agent_of
+from recall.web.words import desk_words
 
 DESK = "web"
 FOUND = "hotline_found"  # cases the agent's last hotline search found
-DISPOSITIONS = [
-    ("reached", "Reached"), ("no_answer", "No answer"), ("busy", "Busy"),
-    ("voicemail", "Voicemail"), ("wrong_number", "Wrong number"),
-    ("callback_requested", "Callback asked"), ("do_not_call", "Do not call"),
-]  # fmt: skip
 
 router = APIRouter()
 
 
 @router.get("/my/list", response_class=HTMLResponse)
 def my_list(request: Request, user: AgentUser, app: AppDep) -> Response:
-    queue = agent_queue.my_queue(engine=app.engine, agent_id=agent_of(user), clock=app.clock)
-    return render(request, "my_list.html", queue=queue)
+    queue = agent_queue.my_queue(engine=app.engine, agent_id=agent_of(user), clock=app.clock,
+                                 language=words_of(request).language)  # fmt: skip
+    return render(request, "my_list.html", queue=queue, words=desk_words(request))
 
 
 @router.get("/my/next")
@@ -60,8 +61,14 @@ def _open_next(request: Request, app: App, user: UserView, flash: str | None = N
         engine=app.engine, agent_id=agent_of(user), desk=DESK, clock=app.clock
     )
     if card is None:  # say why, and when someone can be called
-        why = idle.nothing_to_call(engine=app.engine, agent_id=agent_of(user), clock=app.clock)
-        return redirect("/my/list", f"{flash} {why}" if flash else str(why), request)
+        idle_now = idle.nothing_to_call(
+            engine=app.engine,
+            agent_id=agent_of(user),
+            clock=app.clock,
+            language=words_of(request).language,
+        )
+        why = desk_words(request).nothing_to_call(idle_now)
+        return redirect("/my/list", f"{flash} {why}" if flash else why, request)
     return redirect(f"/cases/{card.case_id}", flash, request)
 
 
@@ -73,7 +80,7 @@ def case_page(request: Request, case_id: CaseId, user: AgentUser, app: AppDep) -
 @router.get("/hotline", response_class=HTMLResponse)
 def hotline(request: Request, user: AgentUser) -> Response:
     agent_of(user)
-    return render(request, "hotline.html", query="", hits=[])
+    return render(request, "hotline.html", query="", hits=[], words=desk_words(request))
 
 
 @router.post("/hotline", response_class=HTMLResponse, dependencies=[Csrf])
@@ -83,13 +90,15 @@ def hotline_search(
     """Cases by the letter's reference (or its number), the caller's phone, their name with
     their postal code, or their e-mail (posted: never in a URL)."""
     agent_of(user)
+    words = desk_words(request)
     try:
         hits = find_callers(engine=app.engine, query=q, country=app.settings.home_country)
     except Refused as exc:
         request.session[FOUND] = []
-        return render(request, "hotline.html", 400, query=q, hits=[], error=str(exc))
+        return render(request, "hotline.html", 400, query=q, hits=[], error=words.say(str(exc)),
+                      words=words)  # fmt: skip
     request.session[FOUND] = [hit.case_id for hit in hits]
-    return render(request, "hotline.html", query=q, hits=hits)
+    return render(request, "hotline.html", query=q, hits=hits, words=words)
 
 
 @router.get("/hotline/cases/{case_id}", response_class=HTMLResponse)
@@ -118,22 +127,25 @@ def record(
     try:
         result = record_disposition(
             engine=app.engine, agent_id=agent_id, case_id=case_id, disposition=disposition,
-            desk=DESK, callback_at=_callback_time(app, case_id, callback_at),
+            desk=DESK, callback_at=_callback_time(request, app, case_id, callback_at),
             outcome=outcome or None, skill=skill or None, note=note.strip() or None,
             attempt_id=dialled, inbound=bool(inbound), recorded=recorded,
             clock=app.clock,
         )  # fmt: skip
-    except AlreadyRecorded as repeat:  # the first save went through: carry on from there
+    except AlreadyRecorded:  # the first save went through: carry on from there
+        repeat = translate(request, "This call was saved already (a repeated click, a retry or "
+                                    "another tab): nothing more was recorded.")  # fmt: skip
         if inbound:
-            return redirect("/hotline", str(repeat), request)
-        return _open_next(request, app, user, str(repeat))
+            return redirect("/hotline", repeat, request)
+        return _open_next(request, app, user, repeat)
     except WorkError as exc:
         card = _open(request, app, user, case_id, inbound=bool(inbound))
-        return _case_page(request, app, user.username, card, bool(inbound), str(exc), 400)
+        error = translate(request, str(exc))
+        return _case_page(request, app, user.username, card, bool(inbound), error, 400)
     request.session.get("dialled", {}).pop(str(case_id), None)
-    saved = f"{result.case_ref}: saved ({result.status})." + (
-        f" {result.note}" if result.note else ""
-    )
+    saved = translate(request, "%(case)s: saved (%(status)s).", case=result.case_ref,
+                      status=desk_words(request)("status", result.status))  # fmt: skip
+    saved += f" {result.note}" if result.note else ""
     if inbound:
         return redirect("/hotline", saved, request)
     return _open_next(request, app, user, saved)  # saving a call opens the next case
@@ -154,10 +166,13 @@ def call(
             desk=DESK, text_first=bool(text_first), clock=app.clock,
         )  # fmt: skip
     except WorkError as exc:
-        return redirect(f"/cases/{case_id}", f"Not called: {exc}", request)
+        flash = translate(request, "Not called: %(why)s", why=translate(request, str(exc)))
+        return redirect(f"/cases/{case_id}", flash, request)
     request.session.setdefault("dialled", {})[str(case_id)] = dialled.attempt_id
     request.session["dialled"] = dict(request.session["dialled"])  # marks the session changed
-    flash = "Calling: your phone rings first, then you are put through to the customer."
+    flash = translate(
+        request, "Calling: your phone rings first, then you are put through to the customer."
+    )
     return redirect(f"/cases/{case_id}", flash, request)
 
 
@@ -185,19 +200,21 @@ def incident(
             agent_id=None if inbound else agent_id, clock=app.clock,
         )  # fmt: skip
     except Refused as exc:
-        return _case_page(request, app, user.username, card, bool(inbound),
-                          f"Not recorded: {exc}", 400)  # fmt: skip
+        error = translate(request, "Not recorded: %(why)s", why=translate(request, str(exc)))
+        return _case_page(request, app, user.username, card, bool(inbound), error, 400)
     if done.escalated:
-        flash = f"{done.case_ref}: incident recorded; the case went to a health specialist."
+        flash = translate(request, "%(case)s: incident recorded; the case went to a health "
+                                   "specialist.", case=done.case_ref)  # fmt: skip
         return redirect("/hotline" if inbound else "/my/list", flash, request)
     back = f"/hotline/cases/{case_id}" if inbound else f"/cases/{case_id}"
-    return redirect(back, f"{done.case_ref}: incident recorded.", request)
+    return redirect(back, translate(request, "%(case)s: incident recorded.", case=done.case_ref),
+                    request)  # fmt: skip
 
 
 @router.post("/cases/{case_id}/release", dependencies=[Csrf])
 def release(request: Request, case_id: CaseId, user: AgentUser, app: AppDep) -> Response:
     claiming.release_case(engine=app.engine, agent_id=agent_of(user), case_id=case_id, desk=DESK)
-    return redirect("/my/list", "Case put back on your list.", request)
+    return redirect("/my/list", translate(request, "Case put back on your list."), request)
 
 
 def _open(
@@ -225,20 +242,25 @@ def _case_page(
     definition = get_definition(engine=app.engine, recall_id=card.recall_id)
     script = call_script(
         templates_dir=app.settings.templates_dir / "scripts", definition=definition, card=card,
-        agent_name=agent_name, hotline=app.settings.hotline,
+        names=spoken_names(engine=app.engine, username=agent_name, case_id=card.case_id),
+        hotline=app.settings.hotline,
         home_language=app.settings.home_language, inbound=inbound,
         postal_code=postal_code_of(engine=app.engine, case_id=card.case_id) if inbound else "-",
+        skill=None if inbound or not card.skill else card.skill,  # a caller: identified first
     )  # fmt: skip
     outcomes = [*definition.remedies, NOT_IN_POSSESSION, DECLINED, ESCALATED]
     return render(
         request, "case.html", status, card=card, script=script, inbound=inbound, error=error,
         history=agent_queue.history(engine=app.engine, case_id=card.case_id), outcomes=outcomes,
-        dispositions=DISPOSITIONS, outbound_only=OUTBOUND_ONLY,
+        outbound_only=OUTBOUND_ONLY, words=desk_words(request),
         web_answer=recorded_answer(engine=app.engine, case_id=card.case_id),
+        escalation=escalation_of(engine=app.engine, case_id=card.case_id),
+        contacts=contact_card(engine=app.engine, case_id=card.case_id),
+        other_recalls=other_cases(engine=app.engine, case_id=card.case_id),
     )  # fmt: skip
 
 
-def _callback_time(app: App, case_id: CaseId, typed: str) -> dt.datetime | None:
+def _callback_time(request: Request, app: App, case_id: CaseId, typed: str) -> dt.datetime | None:
     """A callback time typed on the customer's clock (the form's datetime-local, or as a person
     types it: "demain 10h30"), as an instant."""
     if not typed.strip():
@@ -251,4 +273,4 @@ def _callback_time(app: App, case_id: CaseId, typed: str) -> dt.datetime | None:
     try:
         return read_typed_time(typed, now=app.clock(), zone=zone)
     except UnreadableTime as exc:
-        raise WorkError(f"callback time: {exc}") from None
+        raise WorkError(translate(request, "Callback time: %(why)s", why=str(exc))) from None

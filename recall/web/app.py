@@ -15,22 +15,28 @@ from recall.domain.errors import NotFound, Refused, Unavailable
 from recall.web import (
     agent_pages,
     api,
+    case_edit_pages,
+    desk_pages,
     lead_pages,
     pages,
     remedy_pages,
     report_pages,
     self_service_pages,
+    static_files,
 )
 from recall.web.languages import page_templates
 from recall.web.limits import BodyLimit
-from recall.web.pages import redirect, render
+from recall.web.pages import redirect, render, translate
+from recall.web.report_words import N_
 from recall.web.security import BadCsrf, Forbidden, LoginRequired
 from recall.web.sessions import ServerSessions
 from recall.web.twilio_hooks import twilio_router
 
-# No script at all (the console has none), styles from the page itself, forms to itself only.
+# Scripts from this site only (refresh.js; none inline, no eval), fetched from this site only
+# (the refresh), styles from the page itself, forms to itself only.
 CONTENT_SECURITY_POLICY = (
-    "default-src 'none'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+    "default-src 'none'; script-src 'self'; connect-src 'self'; "
+    "style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
     "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 )
 log = logging.getLogger(__name__)
@@ -53,6 +59,7 @@ def create_app(app: App) -> FastAPI:
     for router in CONSOLE_ROUTERS:
         web.include_router(router)
     web.include_router(self_service_pages.router)  # public: the customers' own pages
+    web.include_router(static_files.router)  # public: the console's own scripts
     web.include_router(
         twilio_router(
             engine=app.engine,
@@ -98,21 +105,26 @@ def _is_api(request: Request) -> bool:
 
 
 def _problem(request: Request, status: int, heading: str, message: str) -> Response:
+    """JSON for the API, as said; a page in the user's language for the console (a message
+    of the catalogue is translated, an error's own words are shown as they come)."""
     if _is_api(request):
         return JSONResponse({"detail": message}, status_code=status)
-    return render(request, "error.html", status, heading=heading, message=message)
+    return render(request, "error.html", status, heading=translate(request, heading),
+                  message=translate(request, message))  # fmt: skip
 
 
 # Each kind of error to its status, the page's heading and what it says (None: the error's
 # own words, which name what to do).
 _SAID: dict[type[Exception], tuple[int, str, str | None]] = {
-    NotFound: (404, "Not found", "There is nothing here for you."),
-    Refused: (409, "Not done", None),
-    Unavailable: (503, "Not available", None),
-    Forbidden: (403, "Not for your role", "This part of recall is not yours."),
-    BadCsrf: (403, "Form refused", "The form had expired or came from elsewhere: reload the "
-                                   "page and try again."),
+    NotFound: (404, N_("Not found"), N_("There is nothing here for you.")),
+    Refused: (409, N_("Not done"), None),
+    Unavailable: (503, N_("Not available"), None),
+    Forbidden: (403, N_("Not for your role"), N_("This part of recall is not yours.")),
+    BadCsrf: (403, N_("Form refused"), N_("The form had expired or came from elsewhere: reload "
+                                         "the page and try again.")),
 }  # fmt: skip
+# The web server's own refusals, in the user's language on a console page.
+_HTTP = (N_("Sorry"), N_("Not Found"), N_("Method Not Allowed"))
 
 
 async def _said(request: Request, exc: Exception) -> Response:
@@ -147,7 +159,8 @@ def _handle_errors(web: FastAPI) -> None:
                       for e in exc.errors()]  # fmt: skip
             return JSONResponse({"detail": errors}, status_code=422)
         fields = ", ".join(str(e["loc"][-1]) for e in exc.errors())
-        return _problem(request, 422, "Not saved", f"Check these fields: {fields}")
+        said = translate(request, "Check these fields: %(fields)s", fields=fields)
+        return _problem(request, 422, N_("Not saved"), said)
 
 
 def openapi_schema() -> dict:
@@ -158,4 +171,5 @@ def openapi_schema() -> dict:
 
 
 CONSOLE_ROUTERS = (pages.router, agent_pages.router, lead_pages.router, remedy_pages.router,
-                   report_pages.router, api.router)  # fmt: skip
+                   report_pages.router, desk_pages.router, case_edit_pages.router,
+                   api.router)  # fmt: skip

@@ -22,7 +22,8 @@ from recall.remedies.fulfilment_file import import_fulfilments
 from recall.remedies.incidents import IncidentReport, record_incident
 from recall.reporting import effectiveness
 from recall.reporting.monthly import monthly_report, write_monthly_report
-from recall.web.pages import redirect, render
+from recall.web.pages import redirect, render, translate
+from recall.web.report_words import words_of
 from recall.web.security import AppDep, Csrf, LeadUser, ReportUser
 
 router = APIRouter()
@@ -38,17 +39,25 @@ def case_page(
     request: Request, recall_id: str, user: LeadUser, app: AppDep, ref: str = ""
 ) -> Response:
     if not ref.strip():
-        return redirect(f"/recalls/{recall_id}", "Give a case reference.", request)
+        return redirect(f"/recalls/{recall_id}", translate(request, "Give a case reference."),
+                        request)  # fmt: skip
     try:
         view = case_remedies(engine=app.engine, recall_id=recall_id, case_ref=ref[:80])
-    except NotFound as exc:
-        return redirect(f"/recalls/{recall_id}", f"{exc}.", request)
+    except NotFound:
+        said = translate(request, "Recall %(recall)s has no case %(ref)s.", recall=recall_id,
+                         ref=ref.strip().upper()[:80])  # fmt: skip
+        return redirect(f"/recalls/{recall_id}", said, request)
     today = app.clock().date().isoformat()
-    return render(request, "case_remedies.html", view=view, today=today)
+    return render(request, "case_remedies.html", view=view, today=today, words=words_of(request))
 
 
 def _back(recall_id: str, ref: str) -> str:
     return f"/recalls/{recall_id}/case?ref={ref.strip().upper()}"
+
+
+def _not_recorded(request: Request, url: str, exc: Exception) -> Response:
+    """Back to the page, saying why (in the service's words: they name the value refused)."""
+    return redirect(url, translate(request, "Not recorded: %(why)s.", why=str(exc)), request)
 
 
 @router.post("/recalls/{recall_id}/case/{ref}/fulfilment", dependencies=[Csrf])
@@ -65,9 +74,15 @@ def fulfilment(
             recall_id=recall_id, clock=app.clock,
         )  # fmt: skip
     except Refused as exc:
-        return redirect(_back(recall_id, ref), f"Not recorded: {exc}.", request)
-    said = (f"{done.kind.replace('_', ' ')} recorded ({done.units} unit(s) corrected)."
-            if done.recorded else "Already recorded: nothing changed.")  # fmt: skip
+        return _not_recorded(request, _back(recall_id, ref), exc)
+    if not done.recorded:
+        said = translate(request, "Already recorded: nothing changed.")
+        return redirect(_back(recall_id, ref), said, request)
+    words = words_of(request)
+    ngettext = i18n.ngettext_for(words.language)
+    said = ngettext("%(what)s recorded: %(num)d unit corrected.",
+                    "%(what)s recorded: %(num)d units corrected.", done.units)  # fmt: skip
+    said %= {"what": words("fulfilment", done.kind), "num": done.units}
     return redirect(_back(recall_id, ref), said, request)
 
 
@@ -83,10 +98,10 @@ def incident(
             actor=user.username, channel="console", recall_id=recall_id, clock=app.clock,
         )  # fmt: skip
     except Refused as exc:
-        return redirect(_back(recall_id, ref), f"Not recorded: {exc}.", request)
-    said = "Incident recorded." + (
-        " The case went to a health specialist." if done.escalated else ""
-    )
+        return _not_recorded(request, _back(recall_id, ref), exc)
+    said = translate(request, "Incident recorded.")
+    if done.escalated:
+        said += " " + translate(request, "The case went to a health specialist.")
     return redirect(_back(recall_id, ref), said, request)
 
 
@@ -105,8 +120,8 @@ def check(
             actor=user.username, clock=app.clock,
         )  # fmt: skip
     except (Refused, NotFound) as exc:
-        return redirect(_back(recall_id, ref), f"Not recorded: {exc}.", request)
-    return redirect(_back(recall_id, ref), "Check recorded.", request)
+        return _not_recorded(request, _back(recall_id, ref), exc)
+    return redirect(_back(recall_id, ref), translate(request, "Check recorded."), request)
 
 
 @router.post("/recalls/{recall_id}/fulfilments", response_class=HTMLResponse, dependencies=[Csrf])
@@ -127,7 +142,7 @@ def fulfilment_file(
         report = import_fulfilments(engine=app.engine, path=path, actor=user.username,
                                     recall_id=recall_id, clock=app.clock)  # fmt: skip
     except Refused as exc:
-        return redirect(f"/recalls/{recall_id}", f"Not recorded: {exc}.", request)
+        return _not_recorded(request, f"/recalls/{recall_id}", exc)
     return render(request, "fulfilment_file.html", recall_id=recall_id, upload=path.name,
                   report=report, rejects=report.rejects[:200],
                   more=max(len(report.rejects) - 200, 0))  # fmt: skip
@@ -139,20 +154,29 @@ def draw_checks(request: Request, recall_id: str, user: LeadUser, app: AppDep) -
         engine=app.engine, recall_id=recall_id,
         out_dir=app.settings.data_dir / "checks" / recall_id, clock=app.clock,
     )  # fmt: skip
-    said = (f"Effectiveness check, level {drawn.level}: {drawn.drawn:,} case(s) drawn now, "
-            f"{drawn.sample:,} in all, of {drawn.notified:,} notified.")  # fmt: skip
+    language = words_of(request).language
+    ngettext = i18n.ngettext_for(language)
+    said = ngettext(
+        "Effectiveness check, level %(level)s: %(num)d case drawn now, %(sample)s in all, "
+        "of %(notified)s notified.",
+        "Effectiveness check, level %(level)s: %(num)d cases drawn now, %(sample)s in all, "
+        "of %(notified)s notified.", drawn.drawn,
+    ) % {"level": drawn.level, "num": drawn.drawn, "sample": i18n.number(drawn.sample, language),
+         "notified": i18n.number(drawn.notified, language)}  # fmt: skip
     return redirect(f"/recalls/{recall_id}", said, request)
 
 
 @router.get("/reports/{recall_id}/monthly.{kind}")
 def monthly(
-    recall_id: str, kind: str, user: ReportUser, app: AppDep, month: str = "", lang: str = "fr"
-) -> Response:
+    request: Request, recall_id: str, kind: str, user: ReportUser, app: AppDep, month: str = "",
+    lang: str = "fr",
+) -> Response:  # fmt: skip
     """The month's regulator report, made now: `kind` pdf or csv; `month` 2026-11."""
     if kind not in ("pdf", "csv") or lang not in i18n.LANGUAGES:
         raise NotFound("no such report")
     if month and not MONTH.fullmatch(month):
-        raise Refused(f"month {month[:20]!r} is not a month like 2026-11")
+        raise Refused(translate(request, "The month %(month)s is not a month like 2026-11.",
+                                month=repr(month[:20])))  # fmt: skip
     report = monthly_report(
         engine=app.engine, recall_id=recall_id, month=month or None, clock=app.clock
     )
