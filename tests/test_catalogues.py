@@ -39,7 +39,7 @@ def french_catalogues():
 
 
 def test_the_sources_say_many_messages():
-    assert len(said_in_sources()) > 80
+    assert len(said_in_sources()) > 550  # the extraction still finds them all
 
 
 def test_every_message_said_has_its_french():
