@@ -97,3 +97,16 @@ def test_plurals_follow_each_language():
         assert n_en(one, many, 0) == many and n_en(one, many, 1) == one
         assert n_fr(one, many, 0) == n_fr(one, many, 1) == message.string[0]
         assert n_fr(one, many, 2) == message.string[-1] != message.string[0]
+
+
+def test_every_script_and_letter_is_written_in_both_languages_with_the_same_fields():
+    """Scripts, letters and notices are whole texts per language (validated as written), not
+    catalogue messages: each has its French and its English, asking for the same fields."""
+    field = re.compile(r"\{(\w+)\}")
+    for folder in ("scripts", "letters"):
+        for french in (ROOT / "templates" / folder).glob("*.fr.txt"):
+            english = french.with_name(french.name.replace(".fr.", ".en."))
+            assert english.exists(), english.name
+            said_fr = set(field.findall(french.read_text(encoding="utf-8")))
+            said_en = set(field.findall(english.read_text(encoding="utf-8")))
+            assert said_fr == said_en, french.name
