@@ -13,13 +13,15 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 from starlette.requests import Request
 
+from recall.calling.assignment import assign_call_list
 from recall.calling.case_card import card_for
 from recall.calling.corrections import Contacts, contact_card
 from recall.calling.other_cases import other_cases
 from recall.db.models import CallAttempt, Case, CaseEvent, Customer, EmailNotice, Letter, Recall
 from recall.notices.letters import plan_letters
 from recall.reach.emails import send_emails
-from recall.reporting.closing import purge_personal_data
+from recall.reporting.closing import close_recall, purge_personal_data
+from recall.settings import PROJECT_TEMPLATES
 from recall.web.languages import Clocks
 from recall.web.report_words import Words
 from tests.console_support import MONDAY_10H_PARIS, RECALL, build_console, csrf_of, log_in
@@ -279,6 +281,32 @@ def test_the_customers_other_recalls_are_listed_and_their_open_cases_take_the_ne
     assert (
         event.note == f"contacts corrected: on case {case_of(app.engine, case_id).case_ref} (phone)"
     )
+
+
+def test_a_correction_leaves_the_customers_cases_of_a_closed_recall_off_the_call_list(console):
+    app, web = console
+    second_recall(app.engine)
+    with TestClient(web) as client:
+        token = log_in(client, "alice")
+        case_id = open_next(client)  # a case of R-2026-014
+        assign_call_list(engine=app.engine, recall_id="R-2026-015", home_language="fr",
+                         clock=lambda: MONDAY_10H_PARIS)  # fmt: skip
+        customer = case_of(app.engine, case_id).customer_id
+        with Session(app.engine) as session, session.begin():  # its number was a wrong one
+            sander = session.scalars(
+                select(Case.id).where(Case.recall_id == "R-2026-015", Case.customer_id == customer)
+            ).one()
+            session.add(CallAttempt(case_id=sander, agent_id="A2", started_at=MONDAY_10H_PARIS,
+                                    disposition="wrong_number"))  # fmt: skip
+        close_recall(
+            engine=app.engine, recall_id="R-2026-015", out_dir=app.settings.data_dir,
+            fonts_dir=PROJECT_TEMPLATES / "fonts", clock=lambda: MONDAY_10H_PARIS,
+        )  # fmt: skip
+        saved = post_contacts(client, app.engine, case_id, token, phone="06 98 76 54 32")
+        flashed = flash_of(client, saved)
+    closed = case_of(app.engine, sander)
+    assert not closed.call and corrections(app.engine, sander) == []
+    assert "autre dossier" not in flashed
 
 
 def test_a_reached_call_needs_an_outcome_or_a_callback_in_the_console_and_the_command_line(

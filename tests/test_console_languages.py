@@ -59,6 +59,10 @@ def test_the_users_clock_is_kept_and_labelled(console):
         assert "Il est 13:00, votre heure (La Réunion)" in client.get("/me").text
         wrong = client.post("/me", data={"csrf": token, "lang": "fr", "time_zone": "Mars/Olympus"})
         assert wrong.status_code == 400 and "Mars/Olympus" in wrong.text
+        # A folder of the zone database, or a file of it no clock can be labelled with.
+        for odd in ("Europe", "Etc", "Factory", "posixrules", "right/Europe/Paris"):
+            wrong = client.post("/me", data={"csrf": token, "lang": "fr", "time_zone": odd})
+            assert wrong.status_code == 400 and odd in wrong.text
     assert get_user(engine=app.engine, username="alice").time_zone == "Indian/Reunion"
 
 

@@ -44,13 +44,15 @@ def other_cases(*, engine: Engine, case_id: int) -> tuple[OtherCase, ...]:
 
 
 def open_cases_besides(session: Session, case: Case) -> list[Case]:
-    """The customer's other cases still worked, in this session (to be changed with it)."""
+    """The customer's other cases still worked, in this session (to be changed with it); a
+    closed recall's cases keep their status but are worked no more (closing took them off the
+    call list: a new phone must not put them back)."""
     return list(
         session.scalars(
             select(Case)
             .join(Recall, Recall.id == Case.recall_id)
             .where(Case.customer_id == case.customer_id, Case.id != case.id,
-                   Case.status.in_([s.value for s in WORKABLE]))
+                   Case.status.in_([s.value for s in WORKABLE]), Recall.closed_at.is_(None))
             .order_by(Case.id)
         )
     )  # fmt: skip

@@ -4,12 +4,17 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from babel.dates import get_timezone
+
 
 def known_zone(name: str) -> bool:
-    """Whether the name is a time zone this machine knows."""
+    """Whether the name is a time zone this machine knows and whose city Babel can name (every
+    clock the console shows is labelled with it): not a folder of the zone database ("Europe")
+    nor one of its other files ("posixrules", "Factory", "right/Europe/Paris")."""
     try:
         ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
+        get_timezone(name)
+    except (ZoneInfoNotFoundError, LookupError, ValueError, OSError):
         return False
     return True
 
