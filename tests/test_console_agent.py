@@ -241,3 +241,22 @@ def test_the_api_refuses_a_repeated_record_of_the_same_call(console):
         repeat = client.post(url, headers=headers, json=body)
         assert repeat.status_code == 409 and "saved already" in repeat.json()["detail"]
     assert attempts_of(app.engine, claimed["case_id"]) == 1
+
+
+def test_a_case_of_a_closed_recall_is_worked_no_more(console, tmp_path):
+    from recall.reporting.closing import close_recall
+
+    app, web = console
+    case_id = cases_of(app.engine, "A1")[0].id
+    close_recall(engine=app.engine, recall_id=RECALL, out_dir=tmp_path / "final",
+                 fonts_dir=app.fonts_dir, clock=app.clock)  # fmt: skip
+    with TestClient(web) as client:
+        token = log_in(client, "alice")
+        opened = client.get(f"/cases/{case_id}")
+        assert opened.status_code == 409 and "closed" in opened.text
+        recorded = client.post(f"/cases/{case_id}/record", data={
+            "csrf": token, "disposition": "reached", "outcome": "refund"})  # fmt: skip
+        assert recorded.status_code == 409
+    with Session(app.engine) as session:
+        case = session.get(Case, case_id)
+        assert (case.call, case.status) == (False, "identified")

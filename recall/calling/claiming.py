@@ -31,7 +31,7 @@ from recall.calling.queue import escalations_first, held_by, listed_for, on_call
 from recall.campaign.definitions import definition_of
 from recall.campaign.events import record_move
 from recall.clock import Clock, utc_now
-from recall.db.models import Agent, Case, Customer, Letter, QueueEntry
+from recall.db.models import Agent, Case, Customer, Letter, QueueEntry, Recall
 from recall.domain.calling import may_call_at
 from recall.domain.cases import usable_address
 from recall.domain.errors import NotFound, Refused
@@ -214,7 +214,8 @@ def claim_case(
     with Session(engine) as session, session.begin():
         check_active(session, agent_id)
         found = session.execute(
-            select(Case.case_ref, QueueEntry.agent_id)
+            select(Case.case_ref, QueueEntry.agent_id, Recall.closed_at)
+            .join(Recall, Recall.id == Case.recall_id)
             .outerjoin(*held_by())
             .where(Case.id == case_id)
         ).first()
@@ -222,6 +223,8 @@ def claim_case(
             raise NotYourCase("no such case")
         if not inbound and found.agent_id != agent_id:
             raise NotYourCase(f"case {found.case_ref} is not on the list of agent {agent_id}")
+        if found.closed_at is not None:  # its figures are final: nothing more is recorded
+            raise WorkError(f"case {found.case_ref}: its recall is closed")
         if not _hold(session, case_id, who, now):
             raise WorkError("another desk is working this case right now")
         return card_for(session, case_id)
@@ -276,6 +279,8 @@ def hold_case(session: Session, case_id: int, agent_id: str, who: str, now: dt.d
         raise NotYourCase(f"case {case.case_ref} is not on the list of agent {agent_id}")
     if not held:
         raise WorkError(f"case {case.case_ref} is being worked at another desk right now")
+    if session.get_one(Recall, case.recall_id).closed_at is not None:
+        raise WorkError(f"case {case.case_ref}: its recall is closed")  # rolled back: unheld
     return case
 
 
