@@ -140,7 +140,7 @@ class App:
 def build_app(settings: Settings | None = None) -> App:
     """Connect to the configured database and bring its schema up to date."""
     settings = settings or Settings.from_env()
-    engine = make_engine(settings.database_url)
+    engine = make_engine(settings.database_url, pool=settings.db_pool)
     upgrade(engine)
     return App(settings, engine)
 

@@ -14,6 +14,7 @@ PROJECT_TEMPLATES = Path(__file__).resolve().parents[1] / "templates"
 class Settings:
     data_dir: Path
     database_url: str
+    db_pool: int = 0  # connections kept per process; 0: as many as a server worker's threads
     home_country: str = "FR"
     home_language: str = "fr"
     home_zone: str = "Europe/Paris"  # the console's clock for a user who chose none
@@ -60,6 +61,7 @@ class Settings:
         return cls(
             data_dir=data_dir,
             database_url=url,
+            db_pool=_positive(env, "RECALL_DB_POOL", 0),
             home_country=(env.get("RECALL_HOME_COUNTRY") or "FR").upper(),
             home_language=(env.get("RECALL_HOME_LANGUAGE") or "fr").lower(),
             home_zone=_zone(env, "RECALL_HOME_ZONE", "Europe/Paris"),
@@ -114,11 +116,9 @@ def _instant(env: dict[str, str], name: str) -> dt.datetime | None:
 
 
 def _zone(env: dict[str, str], name: str, default: str) -> str:
-    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+    from recall.domain.zones import known_zone
 
     text = (env.get(name) or default).strip()
-    try:
-        ZoneInfo(text)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ValueError(f"{name} must be a time zone like Europe/Paris, got {text!r}") from None
+    if not known_zone(text):
+        raise ValueError(f"{name} must be a time zone like Europe/Paris, got {text!r}")
     return text

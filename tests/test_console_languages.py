@@ -74,5 +74,6 @@ def test_the_home_clock_is_a_time_zone_or_start_up_says_which_setting_is_wrong()
     assert Settings.from_env({**base, "RECALL_HOME_ZONE": "Indian/Reunion"}).home_zone == (
         "Indian/Reunion"
     )
-    with pytest.raises(ValueError, match="RECALL_HOME_ZONE must be a time zone"):
-        Settings.from_env({**base, "RECALL_HOME_ZONE": "Paris"})
+    for wrong in ("Paris", "Europe", "Factory"):  # not a zone, a folder, a zone Babel can't name
+        with pytest.raises(ValueError, match="RECALL_HOME_ZONE must be a time zone"):
+            Settings.from_env({**base, "RECALL_HOME_ZONE": wrong})
