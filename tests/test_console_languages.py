@@ -1,6 +1,9 @@
 """The console speaks French by default and English on request, each user's choice kept, and
 shows times on the user's own clock, labelled."""
 
+import html
+import re
+
 import pytest
 from fastapi.testclient import TestClient
 
@@ -34,6 +37,19 @@ def test_french_by_default_then_english_kept_for_the_user(console):
     with TestClient(web) as client:  # a new session, a new machine: still English once in
         log_in(client, "alice")
         assert '<html lang="en">' in client.get("/my/list").text
+
+
+def test_switching_language_comes_back_to_the_same_view_with_its_filters(console):
+    _app, web = console
+    with TestClient(web) as client:
+        log_in(client, "lea")
+        page = client.get("/recalls/R-2026-014/cases?status=identified&sort=ref").text
+        back = re.search(r'name="back" value="([^"]+)"', page).group(1)
+        assert html.unescape(back) == "/recalls/R-2026-014/cases?status=identified&sort=ref"
+        chosen = client.post("/language", data={"csrf": csrf_of(page), "lang": "en",
+                                                "back": html.unescape(back)},
+                             follow_redirects=False)  # fmt: skip
+        assert chosen.headers["location"] == "/recalls/R-2026-014/cases?status=identified&sort=ref"
 
 
 def test_a_language_chosen_before_login_and_an_unknown_one(console):
