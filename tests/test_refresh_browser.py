@@ -32,8 +32,10 @@ from playwright.sync_api import Browser, Page, expect, sync_playwright  # noqa: 
 
 
 @pytest.fixture
-def console(database_url, tmp_path):
-    app, web = build_console(database_url, tmp_path)
+def console(tmp_path):
+    """Over SQLite only: the script and the pages it swaps are the same on either database
+    (the figures' queries are tested on both in test_report_pages)."""
+    app, web = build_console(f"sqlite:///{tmp_path / 'recall.db'}", tmp_path)
     with serving(web, free_port()) as address:
         yield app, address
     app.engine.dispose()
