@@ -348,8 +348,17 @@ async def answered(load: Load) -> None:
         await asyncio.sleep(0.02)
 
 
+def settled(most: float = 2.0, patience: float = 90.0) -> None:
+    """Wait (a while at most) for the machine to calm down after the run before: a ramp begun
+    while the stress run's clients still weigh on the cores measures them, not the server."""
+    ends = time.monotonic() + patience
+    while os.getloadavg()[0] > most and time.monotonic() < ends:
+        time.sleep(5)
+
+
 def drive(base: str, agent: Simulated, load: Load, engine: Engine, pid: int, step: float) -> None:
     """`load` on the server at `base`, with what it cost the server and the database."""
+    settled()
     load.machine_load = os.getloadavg()[0]
     load.meter = Meter(pid, engine)
     asyncio.run(simulate(base, agent, load, step))
