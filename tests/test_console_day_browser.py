@@ -8,28 +8,21 @@ Screenshots are taken on every run; `make screenshots` writes them into docs/.
 
 import csv
 import io
-import os
 import re
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import Page, expect
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from recall.db.models import Case, Customer
+from tests import browsers
 from tests.console_support import PASSWORD, RECALL, build_console
 from tests.servers import free_port, serving
 
-CHROMIUM = "/usr/bin/chromium"
-DOCS = Path(__file__).resolve().parents[1] / "docs"
-UPDATE_DOCS = os.environ.get("RECALL_UPDATE_DOCS") == "1"
-
-if not Path(CHROMIUM).exists():
-    if os.environ.get("RECALL_REQUIRE_BROWSER") == "1":
-        raise RuntimeError(f"browser tests are required but {CHROMIUM} is missing")
-    pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium)", allow_module_level=True)
-
-from playwright.sync_api import Page, expect, sync_playwright  # noqa: E402
+browser = browsers.browser  # the fixture every browser test shares
+DOCS, UPDATE_DOCS = browsers.DOCS, browsers.UPDATE_DOCS
 
 # What each language says where the day is checked.
 SAID = {
@@ -63,14 +56,6 @@ def server(tmp_path):
     with serving(web, free_port()) as address:
         yield address, app
     app.engine.dispose()
-
-
-@pytest.fixture
-def browser():
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True)
-        yield browser
-        browser.close()
 
 
 def shot(page: Page, tmp_path: Path, name: str, lang: str) -> None:

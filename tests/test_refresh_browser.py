@@ -9,26 +9,19 @@ refresh pass at once, and the fetches they start are real.
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import pytest
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from recall.db.models import Case
+from tests import browsers
 from tests.console_support import PASSWORD, RECALL, build_console
 from tests.servers import free_port, serving
 
-CHROMIUM = "/usr/bin/chromium"
+browser = browsers.browser  # the fixture every browser test shares
 PERIOD_MS = 30_000  # the report's data-refresh
 
-if not Path(CHROMIUM).exists():
-    if os.environ.get("RECALL_REQUIRE_BROWSER") == "1":
-        raise RuntimeError(f"browser tests are required but {CHROMIUM} is missing")
-    pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium)", allow_module_level=True)
-
-from playwright.sync_api import Browser, Page, expect, sync_playwright  # noqa: E402
+from playwright.sync_api import Browser, Page, expect  # noqa: E402
 
 
 @pytest.fixture
@@ -39,14 +32,6 @@ def console(tmp_path):
     with serving(web, free_port()) as address:
         yield app, address
     app.engine.dispose()
-
-
-@pytest.fixture
-def browser():
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True)
-        yield browser
-        browser.close()
 
 
 def log_in(page: Page, base: str, username: str = "rita") -> None:
