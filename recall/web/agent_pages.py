@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Annotated
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
@@ -24,6 +23,7 @@ from recall.campaign.definitions import get_definition
 from recall.domain.calling import DECLINED, ESCALATED, NOT_IN_POSSESSION
 from recall.domain.errors import Refused
 from recall.domain.typed_times import UnreadableTime, read_typed_time
+from recall.domain.zones import zone_or
 from recall.remedies.incidents import IncidentReport, record_incident
 from recall.selfservice.answers import recorded_answer
 from recall.web.pages import redirect, render, translate
@@ -265,11 +265,7 @@ def _callback_time(request: Request, app: App, case_id: CaseId, typed: str) -> d
     types it: "demain 10h30"), as an instant."""
     if not typed.strip():
         return None
-    zone_name = agent_queue.case_zone(engine=app.engine, case_id=case_id) or "Europe/Paris"
-    try:
-        zone = ZoneInfo(zone_name)
-    except ZoneInfoNotFoundError:
-        zone = ZoneInfo("Europe/Paris")
+    zone = zone_or(agent_queue.case_zone(engine=app.engine, case_id=case_id), "Europe/Paris")
     try:
         return read_typed_time(typed, now=app.clock(), zone=zone)
     except UnreadableTime as exc:
