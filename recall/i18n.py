@@ -90,6 +90,8 @@ def ngettext_for(language: str) -> Callable[[str, str, int], str]:
 
 def number(value: float | int, language: str) -> str:
     """1234.5 as the language writes it: "1 234,5" in French, "1,234.5" in English."""
+    if type(value) is int and 0 <= value < 1000:  # no separator to place: as Babel writes it
+        return str(value)
     return format_decimal(value, locale=language)
 
 

@@ -19,7 +19,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Engine, delete, or_, select, update
+from sqlalchemy import Engine, bindparam, delete, or_, select, update
 from sqlalchemy.orm import Session
 
 from recall.db.models import ConsoleSession, User
@@ -65,19 +65,27 @@ def expired(*, created_at: dt.datetime, seen_at: dt.datetime, now: dt.datetime) 
     return now - seen_at > IDLE_FOR or now - created_at > ABSOLUTE_FOR
 
 
+_LOAD = (
+    select(ConsoleSession.username, ConsoleSession.data, ConsoleSession.created_at,
+           ConsoleSession.seen_at, User.role, User.agent_id, User.active, User.language,
+           User.time_zone)
+    .outerjoin(User, User.username == ConsoleSession.username)
+    .where(ConsoleSession.token_hash == bindparam("key"))
+)  # fmt: skip
+_SAVE = (
+    update(ConsoleSession)
+    .where(ConsoleSession.token_hash == bindparam("key"))
+    .values(data=bindparam("raw"), seen_at=bindparam("now"))
+    .execution_options(synchronize_session=False)
+)
+
+
 def load_session(*, engine: Engine, token: str, now: dt.datetime) -> Loaded | None:
     """The live session of this token and its active user, in one read; None when unknown,
     ended or expired. Never writes (an expired row is swept when a new session is opened)."""
     key = token_key(token)
-    query = (
-        select(ConsoleSession.username, ConsoleSession.data, ConsoleSession.created_at,
-               ConsoleSession.seen_at, User.role, User.agent_id, User.active, User.language,
-               User.time_zone)
-        .outerjoin(User, User.username == ConsoleSession.username)
-        .where(ConsoleSession.token_hash == key)
-    )  # fmt: skip
     with engine.connect() as connection:
-        row = connection.execute(query).first()
+        row = connection.execute(_LOAD, {"key": key}).first()
     if row is None or expired(created_at=row.created_at, seen_at=row.seen_at, now=now):
         return None
     user = SessionUser(row.role, row.agent_id, row.language, row.time_zone) if row.active else None
@@ -105,10 +113,8 @@ def save_session(
     it keeps the one it has). A new user in the session (a login) gets a new token."""
     with Session(engine) as session, session.begin():
         if loaded is not None and data and data.get("user") == loaded.username:
-            session.execute(
-                update(ConsoleSession)
-                .where(ConsoleSession.token_hash == loaded.key)
-                .values(data=json.dumps(data), seen_at=now)
+            session.connection().execute(
+                _SAVE, {"key": loaded.key, "raw": json.dumps(data), "now": now}
             )
             return None
         if loaded is not None:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Engine, Row, case, func, select
+from sqlalchemy import Engine, Row, bindparam, case, func, select
 from sqlalchemy.orm import Session
 
 from recall.calling.escalations import needed_skill
@@ -174,23 +174,33 @@ def when_text(at: dt.datetime, zone: str, now: dt.datetime) -> str:
 def history(*, engine: Engine, case_id: int) -> list[HistoryLine]:
     """Everything that happened to the case, oldest first: status changes and calls."""
     with Session(engine) as session:
-        events = session.scalars(select(CaseEvent).where(CaseEvent.case_id == case_id))
-        lines = [
-            HistoryLine(e.at, e.actor, e.note or "", e.new_status, e.old_status, e.channel)
-            for e in events
-        ]
-        attempts = session.scalars(select(CallAttempt).where(CallAttempt.case_id == case_id))
-        lines += [
-            HistoryLine(
-                a.started_at,
-                a.agent_id,
-                a.note or "",
-                call=a.disposition or a.line_status or "dialling",
-                duration_s=a.duration_s,
-            )
-            for a in attempts
-        ]
-    return sorted(lines, key=lambda line: line.at)
+        return history_in(session, case_id)[0]
+
+
+_EVENTS = select(CaseEvent).where(CaseEvent.case_id == bindparam("case_id"))
+_ATTEMPTS = select(CallAttempt).where(CallAttempt.case_id == bindparam("case_id"))
+
+
+def history_in(session: Session, case_id: int) -> tuple[list[HistoryLine], int]:
+    """The case's history, oldest first, and how many of its calls were recorded."""
+    events = session.scalars(_EVENTS, {"case_id": case_id})
+    lines = [
+        HistoryLine(e.at, e.actor, e.note or "", e.new_status, e.old_status, e.channel)
+        for e in events
+    ]
+    attempts = list(session.scalars(_ATTEMPTS, {"case_id": case_id}))
+    lines += [
+        HistoryLine(
+            a.started_at,
+            a.agent_id,
+            a.note or "",
+            call=a.disposition or a.line_status or "dialling",
+            duration_s=a.duration_s,
+        )
+        for a in attempts
+    ]
+    recorded = sum(a.disposition is not None for a in attempts)
+    return sorted(lines, key=lambda line: line.at), recorded
 
 
 def _name(first: str | None, last: str | None) -> str:

@@ -13,6 +13,7 @@ from sqlalchemy import Connection, Engine, func, insert, select
 from sqlalchemy.orm import Session
 
 from recall.calling.agents import split_stored
+from recall.calling.open_zones import forget_zones
 from recall.calling.queue import add_entries, copy_rows, forget_callbacks, move_entries
 from recall.calling.waiting import (
     Waiting,
@@ -101,6 +102,7 @@ def assign_call_list(
         rows += taken
         plan = plan_groups(by_need(connection, definition, rows), slots, home_language)
         _write(connection, plan.assigned, rows, clock())
+    forget_zones()  # the claims of this process see the new cases' zones at once
     return AssignmentReport(
         recall_id=recall_id,
         agents=len(active),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from recall.calling.escalations import needed_skill
@@ -39,19 +39,24 @@ class CaseCard:
 
 def card_for(session: Session, case_id: int) -> CaseCard:
     """The case as its agent needs it on screen or on paper."""
-    found = session.execute(
-        select(Case, Customer.first_name, Customer.last_name, Recall.title, Recall.hazard)
+    case, customer, recall = session.execute(
+        select(Case, Customer, Recall)
         .join(Customer, Customer.customer_id == Case.customer_id)
         .join(Recall, Recall.id == Case.recall_id)
         .where(Case.id == case_id)
     ).one()
-    case, first, last, title, hazard = found
+    return card_of(case, customer, recall, recorded_calls(session, case.id))
+
+
+def card_of(case: Case, customer: Customer, recall: Recall, recorded: int) -> CaseCard:
+    """The card of a case read with its customer and recall; `recorded`: its calls recorded."""
+    first, last = customer.first_name, customer.last_name
     return CaseCard(
         case_id=case.id,
         case_ref=case.case_ref,
         recall_id=case.recall_id,
-        recall_title=title,
-        hazard=hazard,
+        recall_title=recall.title,
+        hazard=recall.hazard,
         status=case.status,
         agent_id=case.agent_id,
         customer=" ".join(part for part in (first, last) if part) or case.customer_id,
@@ -66,18 +71,16 @@ def card_for(session: Session, case_id: int) -> CaseCard:
         attempts=case.attempts,
         callback_at=case.callback_at,
         claimed_until=case.claimed_until,
-        recorded=recorded_calls(session, case.id),
+        recorded=recorded,
         skill=needed_skill(case.status, case.escalation_reason),
     )
 
 
+_RECORDED = select(func.count()).where(
+    CallAttempt.case_id == bindparam("case_id"), CallAttempt.disposition.is_not(None)
+)
+
+
 def recorded_calls(session: Session, case_id: int) -> int:
     """How many calls of the case have been recorded (a disposition given)."""
-    return int(
-        session.scalar(
-            select(func.count()).where(
-                CallAttempt.case_id == case_id, CallAttempt.disposition.is_not(None)
-            )
-        )
-        or 0
-    )
+    return int(session.connection().scalar(_RECORDED, {"case_id": case_id}) or 0)

@@ -15,11 +15,10 @@ from sqlalchemy import (
     ColumnElement,
     Engine,
     and_,
+    bindparam,
     case,
-    exists,
     or_,
     select,
-    tuple_,
     update,
 )
 from sqlalchemy.orm import Session
@@ -27,12 +26,11 @@ from sqlalchemy.sql.dml import ReturningUpdate
 
 from recall.calling.case_card import CaseCard, card_for
 from recall.calling.escalations import stays_with_specialist
+from recall.calling.open_zones import callable_now, open_now_conditions
 from recall.calling.queue import escalations_first, held_by, listed_for, on_call_list
-from recall.campaign.definitions import definition_of
 from recall.campaign.events import record_move
 from recall.clock import Clock, utc_now
 from recall.db.models import Agent, Case, Customer, Letter, QueueEntry, Recall
-from recall.domain.calling import may_call_at
 from recall.domain.cases import usable_address
 from recall.domain.errors import NotFound, Refused
 
@@ -56,9 +54,57 @@ class AgentInactive(WorkError):
     """The agent was deactivated: their desk claims, records, dials and takes over nothing."""
 
 
-def check_active(session: Session, agent_id: str) -> None:
-    """Raise AgentInactive unless the agent exists and is active, read in this transaction."""
-    active = session.scalar(select(Agent.active).where(Agent.agent_id == agent_id))
+# The statements of every call, built once: each would otherwise cost more to build than to send.
+_ACTIVE = select(Agent.active, Agent.name).where(Agent.agent_id == bindparam("agent_id"))
+_FREE = or_(Case.claimed_until.is_(None), Case.claimed_until <= bindparam("now"),
+            Case.claimed_by == bindparam("who"))  # fmt: skip
+_HOLD = (
+    update(Case)
+    .where(Case.id == bindparam("case_id"), _FREE)
+    .values(claimed_by=bindparam("who"), claimed_until=bindparam("until"))
+    .execution_options(synchronize_session=False)
+)
+_HELD = (
+    select(Case.id)
+    .join(*held_by())
+    .where(Case.claimed_by == bindparam("who"), Case.claimed_until > bindparam("now"),
+           on_call_list(), QueueEntry.agent_id == bindparam("agent_id"), QueueEntry.to_call)
+    .order_by(Case.claimed_until)
+    .limit(1)
+)  # fmt: skip
+_LET_GO = (
+    update(Case)
+    .values(claimed_by=None, claimed_until=None)
+    .execution_options(synchronize_session=False)
+)
+_DESK_LETS_GO = _LET_GO.where(Case.claimed_by == bindparam("who"))
+_CASE_LET_GO = _LET_GO.where(Case.id == bindparam("case_id"))
+_HOLD_MINE = (
+    update(Case)
+    .where(
+        Case.id == bindparam("case_id"),
+        or_(
+            and_(Case.claimed_by == bindparam("who"), Case.claimed_until > bindparam("now")),
+            and_(Case.id.in_(select(QueueEntry.case_id)
+                             .where(QueueEntry.agent_id == bindparam("agent_id"))), _FREE),
+        ),
+    )
+    .values(claimed_by=bindparam("who"), claimed_until=bindparam("until"))
+    .execution_options(synchronize_session=False)
+)  # fmt: skip
+_HELD_CASE = (
+    select(Case, Recall.closed_at)
+    .join(Recall, Recall.id == Case.recall_id)
+    .where(Case.id == bindparam("case_id"))
+    .execution_options(populate_existing=True)
+)
+
+
+def check_active(session: Session, agent_id: str) -> str:
+    """Raise AgentInactive unless the agent exists and is active, read in this transaction;
+    the agent's name on the roster."""
+    found = session.connection().execute(_ACTIVE, {"agent_id": agent_id})
+    active, name = found.first() or (None, None)
     if active is None:
         raise AgentInactive(f"no agent {agent_id!r}: import the agents file first")
     if not active:
@@ -66,6 +112,7 @@ def check_active(session: Session, agent_id: str) -> None:
             f"agent {agent_id} is no longer active: nothing was taken or saved; "
             "ask the lead to reactivate you"
         )
+    return name or ""
 
 
 def claimant(agent_id: str, desk: str = "") -> str:
@@ -92,79 +139,46 @@ def next_case(
     only called within the recall's calling hours on their own clock. A desk that already
     holds a case gets it back.
     """
-    who, now = claimant(agent_id, desk), clock()
     with Session(engine) as session, session.begin():
-        check_active(session, agent_id)
-        held = session.scalar(
-            select(Case.id)
-            .join(*held_by())
-            .where(Case.claimed_by == who, Case.claimed_until > now, on_call_list(),
-                   listed_for(agent_id))
-            .order_by(Case.claimed_until)
-            .limit(1)
-        )  # fmt: skip
-        if held is not None:
-            _hold(session, held, who, now)
-            return card_for(session, held)
-        # A caller's case opened from the hotline and left without a word goes back to its list.
-        session.execute(update(Case).where(Case.claimed_by == who)
-                        .values(claimed_by=None, claimed_until=None))  # fmt: skip
-        open_now = _open_now(session, agent_id, now)
-        if not open_now:
-            return None
-        won = session.scalar(_claim_statement(session, agent_id, who, open_now, now))
+        won = _claim_next(session, agent_id, claimant(agent_id, desk), clock())
         return card_for(session, won) if won is not None else None
 
 
-def _open_now(session: Session, agent_id: str, now: dt.datetime) -> list[ColumnElement[bool]]:
-    """One condition per (recall, time zone) of the agent's list whose customers may be called
-    now: in the calling hours on their clock, on no public holiday of their country.
-
-    The country is the customer's (their address's), not one derived from the time zone: a
-    zone is shared across borders (tzdata gives Europe/Brussels for Belgium, the Netherlands
-    and Luxembourg) and a phone from abroad has the wrong one. It costs a join by key to the
-    customers of the agent's list, in this one query; the claim reads them only on a day that
-    is a holiday for some of a zone's customers.
-    """
-    found = session.execute(
-        select(Case.recall_id, Case.call_zone, Customer.country)
-        .join(*held_by())
-        .outerjoin(Customer, Customer.customer_id == Case.customer_id)
-        .where(listed_for(agent_id), on_call_list())
-        .distinct()
-    ).all()
-    policies = {r: definition_of(session, r).call for r in {row.recall_id for row in found}}
-    zones: dict[tuple[str, str | None], dict[str | None, bool]] = {}
-    for recall_id, zone, country in found:
-        policy = policies[recall_id]
-        may = may_call_at(policy, zone or policy.timezone, now, country)
-        zones.setdefault((recall_id, zone), {})[country] = may
-    return [
-        _zone_open(recall_id, zone, [c or "" for c, may in countries.items() if not may])
-        for (recall_id, zone), countries in zones.items()
-        if any(countries.values())
-    ]
+def next_case_id(
+    *, engine: Engine, agent_id: str, desk: str = "", clock: Clock = utc_now
+) -> int | None:
+    """`next_case`, for a desk that opens the case's page next: the id of the case claimed."""
+    with Session(engine) as session, session.begin():
+        return _claim_next(session, agent_id, claimant(agent_id, desk), clock())
 
 
-def _zone_open(recall_id: str, zone: str | None, shut: list[str]) -> ColumnElement[bool]:
-    """The cases of one recall and time zone, but for customers of the countries in `shut`
-    (on a public holiday today)."""
-    same = (
-        and_(Case.recall_id == recall_id, Case.call_zone.is_(None))
-        if zone is None
-        else tuple_(Case.recall_id, Case.call_zone) == (recall_id, zone)
-    )
-    if not shut:
-        return same
-    on_holiday = exists().where(
-        Customer.customer_id == Case.customer_id, Customer.country.in_(shut)
-    )
-    return and_(same, ~on_holiday)
+def _claim_next(session: Session, agent_id: str, who: str, now: dt.datetime) -> int | None:
+    check_active(session, agent_id)
+    held = session.connection().scalar(_HELD, {"who": who, "now": now, "agent_id": agent_id})
+    if held is not None:
+        hold_claim(session, held, who, now)
+        return held
+    # A caller's case opened from the hotline and left without a word goes back to its list.
+    session.connection().execute(_DESK_LETS_GO, {"who": who})
+    for fresh in (False, True):  # the zones as last read, then read again if they misled
+        open_now = open_now_conditions(session, agent_id, now, fresh=fresh)
+        if not open_now:
+            continue
+        won = (
+            session.connection()
+            .execute(_claim_statement(session, agent_id, who, open_now, now))
+            .first()
+        )
+        if won is not None and callable_now(session, won, now):
+            return int(won.id)
+        if won is not None:  # a zone or country the zones read lacked: let it go, read again
+            session.connection().execute(_CASE_LET_GO, {"case_id": won.id})
+    return None
 
 
 def _claim_statement(
     session: Session, agent_id: str, who: str, open_now: list[ColumnElement[bool]], now: dt.datetime
-) -> ReturningUpdate[tuple[int]]:
+) -> ReturningUpdate[tuple[int, str, str | None, str]]:
     callback_due = and_(Case.callback_at.is_not(None), Case.callback_at <= now)
     candidate = (
         select(Case.id)
@@ -185,19 +199,15 @@ def _claim_statement(
         update(Case)
         .where(Case.id == candidate.scalar_subquery(), free_for(who, now))
         .values(claimed_by=who, claimed_until=now + CLAIM_FOR)
-        .returning(Case.id)
+        .returning(Case.id, Case.recall_id, Case.call_zone, Case.customer_id)
     )
 
 
-def _hold(session: Session, case_id: int, who: str, now: dt.datetime) -> bool:
+def hold_claim(session: Session, case_id: int, who: str, now: dt.datetime) -> bool:
     """Take or extend the claim on one case; False when another desk holds it."""
-    claimed = session.execute(
-        update(Case)
-        .where(Case.id == case_id, free_for(who, now))
-        .values(claimed_by=who, claimed_until=now + CLAIM_FOR)
-        .execution_options(synchronize_session=False)
-    )
-    return bool(claimed.rowcount)  # type: ignore[attr-defined]
+    values = {"case_id": case_id, "who": who, "now": now, "until": now + CLAIM_FOR}
+    claimed = session.connection().execute(_HOLD, values)
+    return bool(claimed.rowcount)
 
 
 def claim_case(
@@ -225,7 +235,7 @@ def claim_case(
             raise NotYourCase(f"case {found.case_ref} is not on the list of agent {agent_id}")
         if found.closed_at is not None:  # its figures are final: nothing more is recorded
             raise WorkError(f"case {found.case_ref}: its recall is closed")
-        if not _hold(session, case_id, who, now):
+        if not hold_claim(session, case_id, who, now):
             raise WorkError("another desk is working this case right now")
         return card_for(session, case_id)
 
@@ -258,28 +268,19 @@ def has_address(session: Session, customer_id: str) -> bool:
 def hold_case(session: Session, case_id: int, agent_id: str, who: str, now: dt.datetime) -> Case:
     """Hold the case for this desk, first statement of the transaction (a write lock on SQLite,
     a row lock on PostgreSQL); the agent must own it or already hold it (an inbound call)."""
-    mine = or_(
-        and_(Case.claimed_by == who, Case.claimed_until > now),
-        and_(
-            Case.id.in_(select(QueueEntry.case_id).where(QueueEntry.agent_id == agent_id)),
-            or_(Case.claimed_until.is_(None), Case.claimed_until <= now, Case.claimed_by == who),
-        ),
-    )
-    held = session.execute(
-        update(Case)
-        .where(Case.id == case_id, mine)
-        .values(claimed_by=who, claimed_until=now + CLAIM_FOR)
-        .execution_options(synchronize_session=False)
-    ).rowcount  # type: ignore[attr-defined]
+    values = {"case_id": case_id, "who": who, "now": now, "until": now + CLAIM_FOR,
+              "agent_id": agent_id}  # fmt: skip
+    held = session.connection().execute(_HOLD_MINE, values).rowcount
     check_active(session, agent_id)  # after the update: its lock is the transaction's first
-    case = session.get(Case, case_id, populate_existing=True)
-    if case is None:
+    found = session.execute(_HELD_CASE, {"case_id": case_id}).first()
+    if found is None:
         raise NotYourCase("no such case")
+    case, closed_at = found
     if not held and case.agent_id != agent_id and case.claimed_by != who:
         raise NotYourCase(f"case {case.case_ref} is not on the list of agent {agent_id}")
     if not held:
         raise WorkError(f"case {case.case_ref} is being worked at another desk right now")
-    if session.get_one(Recall, case.recall_id).closed_at is not None:
+    if closed_at is not None:
         raise WorkError(f"case {case.case_ref}: its recall is closed")  # rolled back: unheld
     return case
 

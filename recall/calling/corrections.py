@@ -92,9 +92,14 @@ def contact_card(*, engine: Engine, case_id: int) -> ContactCard:
             select(Customer).join(Case, Case.customer_id == Customer.customer_id)
             .where(Case.id == case_id)
         ).one()  # fmt: skip
-        usable = customer.phone_e164 is not None
-        return ContactCard(contacts_of(customer), customer.country, usable, customer.email_valid,
-                           bool(customer.do_not_call))  # fmt: skip
+        return contact_card_of(customer)
+
+
+def contact_card_of(customer: Customer) -> ContactCard:
+    """The contacts on file of a customer read already."""
+    usable = customer.phone_e164 is not None
+    return ContactCard(contacts_of(customer), customer.country, usable, customer.email_valid,
+                       bool(customer.do_not_call))  # fmt: skip
 
 
 def contacts_of(customer: Customer) -> Contacts:

@@ -63,23 +63,30 @@ def escalation_of(*, engine: Engine, case_id: int) -> Escalation | None:
         found = session.execute(
             select(Case.status, Case.escalation_reason).where(Case.id == case_id)
         ).first()
-        skill = needed_skill(*found) if found is not None else ""
-        if not skill:
-            return None
-        event = session.scalars(
-            select(CaseEvent)
-            .where(CaseEvent.case_id == case_id, CaseEvent.new_status == Status.ESCALATED.value,
-                   CaseEvent.note.startswith(_OUTCOME))
-            .order_by(CaseEvent.at.desc(), CaseEvent.id.desc())
-            .limit(1)
-        ).first()  # fmt: skip
-        return Escalation(
-            skill=skill,
-            reason=_reason(event.note if event else None),
-            by=_name_of(session, event.actor) if event else "",
-            at=event.at if event else None,
-            incidents=_incidents(session, case_id),
-        )
+        return escalation_in(session, case_id, *found) if found is not None else None
+
+
+def escalation_in(
+    session: Session, case_id: int, status: str, reason: str | None
+) -> Escalation | None:
+    """`escalation_of`, for a case whose status and escalation reason are read already."""
+    skill = needed_skill(status, reason)
+    if not skill:
+        return None
+    event = session.scalars(
+        select(CaseEvent)
+        .where(CaseEvent.case_id == case_id, CaseEvent.new_status == Status.ESCALATED.value,
+               CaseEvent.note.startswith(_OUTCOME))
+        .order_by(CaseEvent.at.desc(), CaseEvent.id.desc())
+        .limit(1)
+    ).first()  # fmt: skip
+    return Escalation(
+        skill=skill,
+        reason=_reason(event.note if event else None),
+        by=_name_of(session, event.actor) if event else "",
+        at=event.at if event else None,
+        incidents=_incidents(session, case_id),
+    )
 
 
 def _reason(note: str | None) -> str:

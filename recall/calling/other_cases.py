@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
@@ -33,13 +33,26 @@ def other_cases(*, engine: Engine, case_id: int) -> tuple[OtherCase, ...]:
     """The customer's other cases, the latest changed first; () for an unknown case."""
     with Session(engine) as session:
         customer_id = session.scalar(select(Case.customer_id).where(Case.id == case_id))
-        rows = session.execute(
-            select(Case.case_ref, Recall.id, Recall.title, Case.status, Case.outcome,
-                   Case.updated_at)
-            .join(Case, (Case.recall_id == Recall.id) & (Case.customer_id == customer_id))
-            .where(Case.id != case_id)
-            .order_by(Case.updated_at.desc(), Case.id.desc())
-        ).all()  # fmt: skip
+        return other_cases_in(session, case_id, customer_id)
+
+
+_OTHERS = (
+    select(Case.case_ref, Recall.id, Recall.title, Case.status, Case.outcome, Case.updated_at)
+    .join(Case, (Case.recall_id == Recall.id) & (Case.customer_id == bindparam("customer_id")))
+    .where(Case.id != bindparam("case_id"))
+    .order_by(Case.updated_at.desc(), Case.id.desc())
+)
+
+
+def other_cases_in(
+    session: Session, case_id: int, customer_id: str | None
+) -> tuple[OtherCase, ...]:
+    """`other_cases`, for a case whose customer is known."""
+    rows = (
+        session.connection()
+        .execute(_OTHERS, {"case_id": case_id, "customer_id": customer_id})
+        .all()
+    )
     return tuple(OtherCase(*row) for row in rows)
 
 

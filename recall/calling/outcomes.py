@@ -97,7 +97,8 @@ def record_disposition(
             "a reached call needs its outcome, or the time the customer asked to be called back"
         )
     now = clock()
-    with Session(engine) as session, session.begin():
+    # Written once, at the end: a flush before each read would update the rows twice.
+    with Session(engine, autoflush=False) as session, session.begin():
         case = hold_case(session, case_id, agent_id, claimant(agent_id, desk), now)
         if recorded is not None and recorded_calls(session, case.id) != recorded:
             raise AlreadyRecorded(

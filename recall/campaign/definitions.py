@@ -7,7 +7,7 @@ from functools import lru_cache
 from pathlib import Path
 
 import yaml
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, bindparam, select
 from sqlalchemy.orm import Session
 
 from recall.clock import Clock, utc_now
@@ -157,12 +157,24 @@ def get_definition(*, engine: Engine, recall_id: str) -> RecallDefinition:
         return definition_of(session, recall_id)
 
 
+_STORED = select(Recall.definition).where(Recall.id == bindparam("recall_id"))
+_READ = "recall.definitions"  # the session's definitions read so far, by recall id
+
+
 def definition_of(session: Session, recall_id: str) -> RecallDefinition:
     """A launched recall's definition, parsed once per process for each stored version."""
-    stored = session.scalar(select(Recall.definition).where(Recall.id == recall_id))
-    if stored is None:
-        raise RecallNotFound(recall_id)
-    return _parsed(recall_id, stored)
+    read = session.info.setdefault(_READ, {})  # once per session: a call asks it often
+    if recall_id not in read:
+        stored = session.connection().scalar(_STORED, {"recall_id": recall_id})
+        if stored is None:
+            raise RecallNotFound(recall_id)
+        read[recall_id] = _parsed(recall_id, stored)
+    return read[recall_id]
+
+
+def stored_definition(recall: Recall) -> RecallDefinition:
+    """The definition of a recall row read already."""
+    return _parsed(recall.id, recall.definition)
 
 
 @lru_cache(maxsize=64)

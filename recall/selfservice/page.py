@@ -17,9 +17,10 @@ from sqlalchemy import Engine, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from recall.calling.web_answer import RecordedAnswer, latest_answer
 from recall.campaign.definitions import definition_of
 from recall.clock import Clock, utc_now
-from recall.db.models import Case, Customer, LoginThrottle, Product, Recall, Store, WebAnswer
+from recall.db.models import Case, Customer, LoginThrottle, Product, Recall, Store
 from recall.db.secrets import page_key
 from recall.domain.access import Failures, ThrottlePolicy, after_failure, locked
 from recall.domain.cases import Status
@@ -54,19 +55,6 @@ class StoreChoice:
     store_id: str
     name: str
     city: str
-
-
-@dataclass(frozen=True)
-class RecordedAnswer:
-    """The customer's latest answer, as their page and the agent's case view tell it."""
-
-    answered_at: dt.datetime
-    possession: str
-    remedy: str | None
-    store: str | None  # the store's name and city
-    delivery_address: str | None
-    callback_slot: str | None
-    language: str
 
 
 @dataclass(frozen=True)
@@ -169,21 +157,6 @@ def store_choices(session: Session) -> tuple[StoreChoice, ...]:
         select(Store.store_id, Store.name, Store.city).order_by(Store.city, Store.name)
     )
     return tuple(StoreChoice(r.store_id, r.name or r.store_id, r.city or "") for r in rows)
-
-
-def latest_answer(session: Session, case_id: int) -> RecordedAnswer | None:
-    """The case's latest web answer, or None when the customer never answered on the web."""
-    answer = session.scalars(
-        select(WebAnswer).where(WebAnswer.case_id == case_id).order_by(WebAnswer.id.desc())
-    ).first()
-    if answer is None:
-        return None
-    store = session.get(Store, answer.store_id) if answer.store_id else None
-    where = ", ".join(part for part in (store.name, store.city) if part) if store else None
-    return RecordedAnswer(
-        answer.answered_at, answer.possession, answer.remedy, where or answer.store_id,
-        answer.delivery_address, answer.callback_slot, answer.language,
-    )  # fmt: skip
 
 
 def confirm_postal_code(

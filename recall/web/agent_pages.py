@@ -11,21 +11,16 @@ from fastapi.responses import HTMLResponse, Response
 from recall.accounts.users import UserView
 from recall.bootstrap import App
 from recall.calling import agent_queue, claiming, dialing, idle
-from recall.calling.case_card import CaseCard
+from recall.calling.case_view import CaseView, open_case
 from recall.calling.claiming import AlreadyRecorded, WorkError
-from recall.calling.corrections import contact_card
-from recall.calling.escalations import escalation_of
-from recall.calling.inbound import find_callers, postal_code_of
-from recall.calling.other_cases import other_cases
+from recall.calling.inbound import find_callers
 from recall.calling.outcomes import OUTBOUND_ONLY, record_disposition
-from recall.calling.script import call_script, spoken_names
-from recall.campaign.definitions import get_definition
+from recall.calling.script import call_script
 from recall.domain.calling import DECLINED, ESCALATED, NOT_IN_POSSESSION
 from recall.domain.errors import Refused
 from recall.domain.typed_times import UnreadableTime, read_typed_time
 from recall.domain.zones import zone_or
 from recall.remedies.incidents import IncidentReport, record_incident
-from recall.selfservice.answers import recorded_answer
 from recall.web.pages import redirect, render, translate
 from recall.web.report_words import words_of
 from recall.web.security import AgentUser, AppDep, CaseId, Csrf, agent_of
@@ -57,10 +52,10 @@ def my_next(request: Request, user: AgentUser, app: AppDep) -> Response:
 
 
 def _open_next(request: Request, app: App, user: UserView, flash: str | None = None) -> Response:
-    card = claiming.next_case(
+    won = claiming.next_case_id(
         engine=app.engine, agent_id=agent_of(user), desk=DESK, clock=app.clock
     )
-    if card is None:  # say why, and when someone can be called
+    if won is None:  # say why, and when someone can be called
         idle_now = idle.nothing_to_call(
             engine=app.engine,
             agent_id=agent_of(user),
@@ -69,12 +64,12 @@ def _open_next(request: Request, app: App, user: UserView, flash: str | None = N
         )
         why = desk_words(request).nothing_to_call(idle_now)
         return redirect("/my/list", f"{flash} {why}" if flash else why, request)
-    return redirect(f"/cases/{card.case_id}", flash, request)
+    return redirect(f"/cases/{won}", flash, request)
 
 
 @router.get("/cases/{case_id}", response_class=HTMLResponse)
 def case_page(request: Request, case_id: CaseId, user: AgentUser, app: AppDep) -> Response:
-    return _case_page(request, app, user.username, _open(request, app, user, case_id))
+    return _case_page(request, app, _open(request, app, user, case_id))
 
 
 @router.get("/hotline", response_class=HTMLResponse)
@@ -104,8 +99,7 @@ def hotline_search(
 @router.get("/hotline/cases/{case_id}", response_class=HTMLResponse)
 def hotline_case(request: Request, case_id: CaseId, user: AgentUser, app: AppDep) -> Response:
     """A customer calling in: a case the agent's search found opens, whoever's list it is on."""
-    card = _open(request, app, user, case_id, inbound=True)
-    return _case_page(request, app, user.username, card, inbound=True)
+    return _case_page(request, app, _open(request, app, user, case_id, inbound=True), inbound=True)
 
 
 @router.post("/cases/{case_id}/record", dependencies=[Csrf])
@@ -139,9 +133,9 @@ def record(
             return redirect("/hotline", repeat, request)
         return _open_next(request, app, user, repeat)
     except WorkError as exc:
-        card = _open(request, app, user, case_id, inbound=bool(inbound))
+        view = _open(request, app, user, case_id, inbound=bool(inbound))
         error = translate(request, str(exc))
-        return _case_page(request, app, user.username, card, bool(inbound), error, 400)
+        return _case_page(request, app, view, bool(inbound), error, 400)
     request.session.get("dialled", {}).pop(str(case_id), None)
     saved = translate(request, "%(case)s: saved (%(status)s).", case=result.case_ref,
                       status=desk_words(request)("status", result.status))  # fmt: skip
@@ -191,7 +185,8 @@ def incident(
     """Harm or damage the customer reports, on an outbound call or a hotline call (a case the
     agent's hotline search found); an injury sends the case to a health specialist."""
     agent_id = agent_of(user)
-    card = _open(request, app, user, case_id, inbound=bool(inbound))
+    view = _open(request, app, user, case_id, inbound=bool(inbound))
+    card = view.card
     given = IncidentReport(card.case_ref, kind, severity, occurred_on, text)
     try:
         done = record_incident(
@@ -201,7 +196,7 @@ def incident(
         )  # fmt: skip
     except Refused as exc:
         error = translate(request, "Not recorded: %(why)s", why=translate(request, str(exc)))
-        return _case_page(request, app, user.username, card, bool(inbound), error, 400)
+        return _case_page(request, app, view, bool(inbound), error, 400)
     if done.escalated:
         flash = translate(request, "%(case)s: incident recorded; the case went to a health "
                                    "specialist.", case=done.case_ref)  # fmt: skip
@@ -219,44 +214,39 @@ def release(request: Request, case_id: CaseId, user: AgentUser, app: AppDep) -> 
 
 def _open(
     request: Request, app: App, user: UserView, case_id: int, inbound: bool = False
-) -> CaseCard:
+) -> CaseView:
     """Claim a case for this desk: one of the agent's own, or, for a customer calling in, one
     that the agent's hotline search found (a case id typed in the address bar is not enough)."""
     if inbound and case_id not in request.session.get(FOUND, []):
         raise claiming.NotYourCase("this case was not found by a hotline search")
-    return claiming.claim_case(
-        engine=app.engine, agent_id=agent_of(user), case_id=case_id, desk=DESK, inbound=inbound,
-        clock=app.clock,
+    return open_case(
+        engine=app.engine, agent_id=agent_of(user), case_id=case_id, username=user.username,
+        desk=DESK, inbound=inbound, clock=app.clock,
     )  # fmt: skip
 
 
 def _case_page(
     request: Request,
     app: App,
-    agent_name: str,
-    card: CaseCard,
+    view: CaseView,
     inbound: bool = False,
     error: str | None = None,
     status: int = 200,
 ) -> Response:
-    definition = get_definition(engine=app.engine, recall_id=card.recall_id)
+    card, definition = view.card, view.definition
     script = call_script(
         templates_dir=app.settings.templates_dir / "scripts", definition=definition, card=card,
-        names=spoken_names(engine=app.engine, username=agent_name, case_id=card.case_id),
-        hotline=app.settings.hotline,
+        names=view.names, hotline=app.settings.hotline,
         home_language=app.settings.home_language, inbound=inbound,
-        postal_code=postal_code_of(engine=app.engine, case_id=card.case_id) if inbound else "-",
+        postal_code=view.postal_code if inbound else "-",
         skill=None if inbound or not card.skill else card.skill,  # a caller: identified first
     )  # fmt: skip
     outcomes = [*definition.remedies, NOT_IN_POSSESSION, DECLINED, ESCALATED]
     return render(
         request, "case.html", status, card=card, script=script, inbound=inbound, error=error,
-        history=agent_queue.history(engine=app.engine, case_id=card.case_id), outcomes=outcomes,
-        outbound_only=OUTBOUND_ONLY, words=desk_words(request),
-        web_answer=recorded_answer(engine=app.engine, case_id=card.case_id),
-        escalation=escalation_of(engine=app.engine, case_id=card.case_id),
-        contacts=contact_card(engine=app.engine, case_id=card.case_id),
-        other_recalls=other_cases(engine=app.engine, case_id=card.case_id),
+        history=view.history, outcomes=outcomes, outbound_only=OUTBOUND_ONLY,
+        words=desk_words(request), web_answer=view.web_answer, escalation=view.escalation,
+        contacts=view.contacts, other_recalls=view.other_recalls,
     )  # fmt: skip
 
 

@@ -25,7 +25,7 @@ from recall.web import (
     static_files,
 )
 from recall.web.languages import page_templates
-from recall.web.limits import BodyLimit
+from recall.web.limits import ASGIApp, BodyLimit, Message, Receive, Scope, Send
 from recall.web.pages import redirect, render, translate
 from recall.web.report_words import N_
 from recall.web.security import BadCsrf, Forbidden, LoginRequired
@@ -73,26 +73,37 @@ def create_app(app: App) -> FastAPI:
     def health() -> dict[str, str]:
         return {"status": "ok"}
 
-    web.middleware("http")(_protective_headers(secure=app.settings.secure_cookies))
+    web.add_middleware(ProtectiveHeaders, secure=app.settings.secure_cookies)
     web.add_middleware(BodyLimit)  # the outermost: nothing reads a body before it
     return web
 
 
-def _protective_headers(*, secure: bool):
-    """Headers every answer carries: no caching, no framing, no sniffing, our own sources only."""
+class ProtectiveHeaders:
+    """ASGI middleware: headers every answer carries (no caching, no framing, no sniffing, our
+    own sources only), unless the route set its own."""
 
-    async def protective_headers(request: Request, call_next):
-        response = await call_next(request)
-        response.headers.setdefault("Cache-Control", "no-store")
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("X-Frame-Options", "DENY")
-        response.headers.setdefault("Referrer-Policy", "same-origin")
-        response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+    def __init__(self, app: ASGIApp, *, secure: bool) -> None:
+        self.app = app
+        self.headers = [(b"cache-control", b"no-store"), (b"x-content-type-options", b"nosniff"),
+                        (b"x-frame-options", b"DENY"), (b"referrer-policy", b"same-origin"),
+                        (b"content-security-policy", CONTENT_SECURITY_POLICY.encode())]  # fmt: skip
         if secure:
-            response.headers.setdefault("Strict-Transport-Security", HSTS)
-        return response
+            self.headers.append((b"strict-transport-security", HSTS.encode()))
 
-    return protective_headers
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                present = {name.lower() for name, _ in headers}
+                headers += [(k, v) for k, v in self.headers if k not in present]
+                message["headers"] = headers
+            await send(message)
+
+        await self.app(scope, receive, with_headers)
 
 
 def app_from_env() -> FastAPI:

@@ -89,9 +89,9 @@ def correct(
         )  # fmt: skip
     except ContactsRefused as refused:
         setattr(request.state, TYPED, given)
-        card = _open(request, app, user, case_id, inbound=bool(inbound))
+        view = _open(request, app, user, case_id, inbound=bool(inbound))
         said = " ".join(_refusal(request, problem, given) for problem in refused.problems)
-        return _case_page(request, app, user.username, card, bool(inbound), said, 400)
+        return _case_page(request, app, view, bool(inbound), said, 400)
     back = f"/hotline/cases/{case_id}" if inbound else f"/cases/{case_id}"
     return redirect(back, _said_done(request, done), request)
 

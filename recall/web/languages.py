@@ -28,6 +28,7 @@ def _environment(directory: Path, language: str) -> Environment:
         loader=FileSystemLoader(directory),
         autoescape=select_autoescape(),
         extensions=["jinja2.ext.i18n"],
+        auto_reload=False,  # pages are read once per process: no check of the files per render
     )
     env.install_gettext_translations(i18n.translations(language), newstyle=True)  # type: ignore[attr-defined]
     env.filters["number"] = lambda value: i18n.number(value, language)

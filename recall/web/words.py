@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -121,10 +122,7 @@ class DeskWords:
 
     def language_name(self, code: str) -> str:
         """A customer's language in the user's own: "néerlandais"."""
-        try:
-            return Locale.parse(code).get_language_name(self.language) or code
-        except (ValueError, TypeError, UnknownLocaleError):
-            return code
+        return _language_name(code, self.language)
 
     def hours(self, windows: tuple[CallingWindow, ...]) -> str:
         """Calling hours with the days in the user's language: "lun.-ven. 09:00-20:00"."""
@@ -168,6 +166,14 @@ class DeskWords:
 def _today(at: dt.datetime | None, now: dt.datetime, zone: str) -> bool:
     tz = ZoneInfo(zone)
     return at is not None and at.astimezone(tz).date() == now.astimezone(tz).date()
+
+
+@lru_cache(maxsize=512)
+def _language_name(code: str, language: str) -> str:
+    try:
+        return Locale.parse(code).get_language_name(language) or code
+    except (ValueError, TypeError, UnknownLocaleError):
+        return code
 
 
 def desk_words(request: Request) -> DeskWords:

@@ -1,0 +1,105 @@
+"""Which of the call list's customers may be called now: the calling hours on each
+customer's clock and the public holidays of their country, as conditions for the claim."""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from typing import Any
+from weakref import WeakKeyDictionary
+
+from sqlalchemy import ColumnElement, Engine, Row, and_, bindparam, exists, select, tuple_
+from sqlalchemy.orm import Session
+
+from recall.calling.queue import held_by, listed_for, on_call_list
+from recall.campaign.definitions import definition_of
+from recall.db.models import Case, Customer
+from recall.domain.calling import may_call_at
+
+Zones = list[tuple[str, str | None, str | None]]  # (recall, time zone, customer's country)
+
+
+def open_now_conditions(
+    session: Session, agent_id: str, now: dt.datetime, *, fresh: bool
+) -> list[ColumnElement[bool]]:
+    """One condition per (recall, time zone) of the call list whose customers may be called
+    now: in the calling hours on their clock, on no public holiday of their country.
+
+    The country is the customer's (their address's), not one derived from the time zone: a
+    zone is shared across borders (tzdata gives Europe/Brussels for Belgium, the Netherlands
+    and Luxembourg) and a phone from abroad has the wrong one. The (recall, zone, country)
+    triples are those of the whole call list, read once a minute per process (`ZONES_FOR`);
+    when they mislead (a zone or country new since), the claim's check of the case it took
+    (`callable_now`) lets it go and they are read again, for this agent's list alone, at once.
+    """
+    found = _agent_zones(session, agent_id) if fresh else _call_list_zones(session, now)
+    policies = {r: definition_of(session, r).call for r in {row[0] for row in found}}
+    zones: dict[tuple[str, str | None], dict[str | None, bool]] = {}
+    for recall_id, zone, country in found:
+        policy = policies[recall_id]
+        may = may_call_at(policy, zone or policy.timezone, now, country)
+        zones.setdefault((recall_id, zone), {})[country] = may
+    return [
+        _zone_open(recall_id, zone, [c or "" for c, may in countries.items() if not may])
+        for (recall_id, zone), countries in zones.items()
+        if any(countries.values())
+    ]
+
+
+ZONES_FOR = dt.timedelta(minutes=1)  # how long the call list's zones, as read, are used
+_zones_read: WeakKeyDictionary[Engine, tuple[float, Zones]] = WeakKeyDictionary()
+
+
+def forget_zones() -> None:
+    """Read the call list's zones again on the next claim (cases were assigned or moved)."""
+    _zones_read.clear()
+
+
+def _call_list_zones(session: Session, now: dt.datetime) -> Zones:
+    """The (recall, zone, country) triples of the whole call list, read at most once a minute
+    (per database, in this process)."""
+    key, at = session.get_bind().engine, time.monotonic()
+    kept = _zones_read.get(key)
+    if kept is None or at - kept[0] > ZONES_FOR.total_seconds():
+        kept = _zones_read[key] = (at, _zones(session, on_call_list()))
+    return kept[1]
+
+
+def _agent_zones(session: Session, agent_id: str) -> Zones:
+    return _zones(session, and_(listed_for(agent_id), on_call_list()), listed=True)
+
+
+def _zones(session: Session, where: ColumnElement[bool], listed: bool = False) -> Zones:
+    query = select(Case.recall_id, Case.call_zone, Customer.country)
+    if listed:
+        query = query.join(*held_by())
+    query = query.outerjoin(Customer, Customer.customer_id == Case.customer_id).where(where)
+    return [tuple(row) for row in session.execute(query.distinct())]
+
+
+def _zone_open(recall_id: str, zone: str | None, shut: list[str]) -> ColumnElement[bool]:
+    """The cases of one recall and time zone, but for customers of the countries in `shut`
+    (on a public holiday today)."""
+    same = (
+        and_(Case.recall_id == recall_id, Case.call_zone.is_(None))
+        if zone is None
+        else tuple_(Case.recall_id, Case.call_zone) == (recall_id, zone)
+    )
+    if not shut:
+        return same
+    on_holiday = exists().where(
+        Customer.customer_id == Case.customer_id, Customer.country.in_(shut)
+    )
+    return and_(same, ~on_holiday)
+
+
+_COUNTRY = select(Customer.country).where(Customer.customer_id == bindparam("customer_id"))
+
+
+def callable_now(session: Session, won: Row[Any], now: dt.datetime) -> bool:
+    """The claimed case may be called now, on its customer's clock and calendar."""
+    policy = definition_of(session, won.recall_id).call
+    country = None
+    if policy.holidays and not isinstance(policy.holidays, tuple):  # the customer's country's
+        country = session.connection().scalar(_COUNTRY, {"customer_id": won.customer_id})
+    return may_call_at(policy, won.call_zone or policy.timezone, now, country)
