@@ -10,9 +10,9 @@ SQLite (where writes are serialised).
 from __future__ import annotations
 
 import datetime as dt
+from functools import lru_cache
 
 from sqlalchemy import (
-    ColumnElement,
     Engine,
     and_,
     bindparam,
@@ -23,11 +23,12 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.dml import ReturningUpdate
+from sqlalchemy.sql.elements import BindParameter
 
 from recall.calling.case_card import CaseCard, card_for
 from recall.calling.escalations import stays_with_specialist
-from recall.calling.open_zones import callable_now, open_now_conditions
-from recall.calling.queue import escalations_first, held_by, listed_for, on_call_list
+from recall.calling.open_zones import OpenZones, callable_now, open_condition, open_zones
+from recall.calling.queue import escalations_first, held_by, on_call_list
 from recall.campaign.events import record_move
 from recall.clock import Clock, utc_now
 from recall.db.models import Agent, Case, Customer, Letter, QueueEntry, Recall
@@ -120,11 +121,6 @@ def claimant(agent_id: str, desk: str = "") -> str:
     return f"{agent_id}/{desk}" if desk else agent_id
 
 
-def free_for(who: str, now: dt.datetime) -> ColumnElement[bool]:
-    """Nobody else holds the case right now."""
-    return or_(Case.claimed_until.is_(None), Case.claimed_until <= now, Case.claimed_by == who)
-
-
 def next_case(
     *,
     engine: Engine,
@@ -161,14 +157,13 @@ def _claim_next(session: Session, agent_id: str, who: str, now: dt.datetime) -> 
     # A caller's case opened from the hotline and left without a word goes back to its list.
     session.connection().execute(_DESK_LETS_GO, {"who": who})
     for fresh in (False, True):  # the zones as last read, then read again if they misled
-        open_now = open_now_conditions(session, agent_id, now, fresh=fresh)
-        if not open_now:
+        zones = open_zones(session, agent_id, now, fresh=fresh)
+        if not zones:
             continue
-        won = (
-            session.connection()
-            .execute(_claim_statement(session, agent_id, who, open_now, now))
-            .first()
-        )
+        skip_locked = session.get_bind().dialect.name == "postgresql"
+        values = {"agent_id": agent_id, "who": who, "now": now, "until": now + CLAIM_FOR}
+        claim = _claim_statement(zones, skip_locked)
+        won = session.connection().execute(claim, values).first()
         if won is not None and callable_now(session, won, now):
             return int(won.id)
         if won is not None:  # a zone or country the zones read lacked: let it go, read again
@@ -176,29 +171,33 @@ def _claim_next(session: Session, agent_id: str, who: str, now: dt.datetime) -> 
     return None
 
 
+@lru_cache(maxsize=64)
 def _claim_statement(
-    session: Session, agent_id: str, who: str, open_now: list[ColumnElement[bool]], now: dt.datetime
+    zones: OpenZones, skip_locked: bool
 ) -> ReturningUpdate[tuple[int, str, str | None, str]]:
+    """The claim of the agent's first case to call in the open `zones`, built once for each."""
+    now: BindParameter[dt.datetime] = bindparam("now")
     callback_due = and_(Case.callback_at.is_not(None), Case.callback_at <= now)
     candidate = (
         select(Case.id)
         .join(*held_by())
         .where(
-            listed_for(agent_id),
+            QueueEntry.agent_id == bindparam("agent_id"),
+            QueueEntry.to_call,
             on_call_list(),
             or_(Case.next_call_at.is_(None), Case.next_call_at <= now),
-            free_for(who, now),
-            or_(*open_now),
+            _FREE,
+            open_condition(zones),
         )
         .order_by(escalations_first(), case((callback_due, 0), else_=1), Case.priority, Case.id)
         .limit(1)
     )
-    if session.get_bind().dialect.name == "postgresql":
+    if skip_locked:  # PostgreSQL: a desk never waits for a row another desk is taking
         candidate = candidate.with_for_update(skip_locked=True)
     return (
         update(Case)
-        .where(Case.id == candidate.scalar_subquery(), free_for(who, now))
-        .values(claimed_by=who, claimed_until=now + CLAIM_FOR)
+        .where(Case.id == candidate.scalar_subquery(), _FREE)
+        .values(claimed_by=bindparam("who"), claimed_until=bindparam("until"))
         .returning(Case.id, Case.recall_id, Case.call_zone, Case.customer_id)
     )
 

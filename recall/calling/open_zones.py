@@ -8,7 +8,7 @@ import time
 from typing import Any
 from weakref import WeakKeyDictionary
 
-from sqlalchemy import ColumnElement, Engine, Row, and_, bindparam, exists, select, tuple_
+from sqlalchemy import ColumnElement, Engine, Row, and_, bindparam, exists, or_, select, tuple_
 from sqlalchemy.orm import Session
 
 from recall.calling.queue import held_by, listed_for, on_call_list
@@ -17,13 +17,13 @@ from recall.db.models import Case, Customer
 from recall.domain.calling import may_call_at
 
 Zones = list[tuple[str, str | None, str | None]]  # (recall, time zone, customer's country)
+OpenZones = tuple[tuple[str, str | None, tuple[str, ...]], ...]  # and the countries shut
 
 
-def open_now_conditions(
-    session: Session, agent_id: str, now: dt.datetime, *, fresh: bool
-) -> list[ColumnElement[bool]]:
-    """One condition per (recall, time zone) of the call list whose customers may be called
-    now: in the calling hours on their clock, on no public holiday of their country.
+def open_zones(session: Session, agent_id: str, now: dt.datetime, *, fresh: bool) -> OpenZones:
+    """The (recall, time zone) pairs of the call list whose customers may be called now (in
+    the calling hours on their clock), each with the countries whose customers may not (on a
+    public holiday): () when nobody may be called.
 
     The country is the customer's (their address's), not one derived from the time zone: a
     zone is shared across borders (tzdata gives Europe/Brussels for Belgium, the Netherlands
@@ -39,11 +39,16 @@ def open_now_conditions(
         policy = policies[recall_id]
         may = may_call_at(policy, zone or policy.timezone, now, country)
         zones.setdefault((recall_id, zone), {})[country] = may
-    return [
-        _zone_open(recall_id, zone, [c or "" for c, may in countries.items() if not may])
-        for (recall_id, zone), countries in zones.items()
+    return tuple(
+        (recall_id, zone, tuple(sorted(c or "" for c, may in countries.items() if not may)))
+        for (recall_id, zone), countries in sorted(zones.items(), key=str)
         if any(countries.values())
-    ]
+    )
+
+
+def open_condition(zones: OpenZones) -> ColumnElement[bool]:
+    """The cases of the open zones, but for their customers on a public holiday."""
+    return or_(*(_zone_open(recall_id, zone, list(shut)) for recall_id, zone, shut in zones))
 
 
 ZONES_FOR = dt.timedelta(minutes=1)  # how long the call list's zones, as read, are used
