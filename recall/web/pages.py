@@ -18,6 +18,7 @@ from recall.accounts.users import (
 from recall.domain.access import home_of
 from recall.domain.errors import Refused
 from recall.i18n import LANGUAGES, gettext_for
+from recall.web import flash
 from recall.web.languages import LANGUAGE_KEY, clocks_of, page_language
 from recall.web.security import CSRF_FIELD, AppDep, Csrf, UserDep, client_address, csrf_token
 from recall.web.sessions import session_user
@@ -29,15 +30,19 @@ def render(request: Request, name: str, status: int = 200, **context: Any) -> HT
     app = request.app.state.recall
     language = page_language(request, app.settings.home_language)
     pages: Jinja2Templates = request.app.state.pages[language]
-    if "x-refresh" not in request.headers:  # a message waits for a page the user opens
-        context.setdefault("flash", request.session.pop("flash", None))
+    refresh = "x-refresh" in request.headers  # a message waits for a page the user opens
+    if not refresh:
+        context.setdefault("flash", flash.waiting(request))
     context.update(
         user=getattr(request.state, "user", None),
         csrf=csrf_token(request),
         now=app.clock(),
         clocks=clocks_of(request, language, app.settings.home_zone),
     )
-    return pages.TemplateResponse(request, name, context, status_code=status)
+    response = pages.TemplateResponse(request, name, context, status_code=status)
+    if not refresh:
+        flash.shown(response, request)
+    return response
 
 
 def translate(request: Request, message: str, **values: Any) -> str:
@@ -47,11 +52,13 @@ def translate(request: Request, message: str, **values: Any) -> str:
     return said % values if values else said
 
 
-def redirect(url: str, flash: str | None = None, request: Request | None = None) -> Response:
-    if flash and request is not None:  # a message not shown yet is kept ("saved. Nothing left")
-        pending = request.session.get("flash")
-        request.session["flash"] = f"{pending} {flash}" if pending else flash
-    return RedirectResponse(url, status_code=303)
+def redirect(url: str, said: str | None = None, request: Request | None = None) -> Response:
+    """A redirect after a POST; `said`, a message the next page shows (after one not shown yet:
+    "saved. Nothing left to call")."""
+    response = RedirectResponse(url, status_code=303)
+    if said and request is not None:
+        flash.leave(response, request, said)
+    return response
 
 
 def safe_next(target: str | None) -> str | None:
