@@ -7,7 +7,7 @@ import datetime as dt
 from dataclasses import dataclass, replace
 
 from sqlalchemy import Engine, bindparam, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, contains_eager
 
 from recall.calling.agent_queue import HistoryLine, history_in
 from recall.calling.case_card import CaseCard, card_of
@@ -27,7 +27,7 @@ from recall.calling.script import SpokenNames
 from recall.calling.web_answer import RecordedAnswer, latest_answer
 from recall.campaign.definitions import stored_definition
 from recall.clock import Clock, utc_now
-from recall.db.models import Case, Customer, QueueEntry, Recall
+from recall.db.models import Case, Customer, Recall
 from recall.domain.definition import RecallDefinition
 
 
@@ -47,10 +47,11 @@ class CaseView:
 
 
 _CASE = (
-    select(Case, Customer, Recall, QueueEntry.agent_id)
+    select(Case, Customer, Recall)
     .join(Customer, Customer.customer_id == Case.customer_id)
     .join(Recall, Recall.id == Case.recall_id)
     .outerjoin(*held_by())
+    .options(contains_eager(Case.holder))  # the list it is on, read in the same statement
     .where(Case.id == bindparam("case_id"))
 )
 
@@ -73,8 +74,8 @@ def open_case(
         found = session.execute(_CASE, {"case_id": case_id}).first()
         if found is None:
             raise NotYourCase("no such case")
-        case, customer, recall, listed = found
-        if not inbound and listed != agent_id:
+        case, customer, recall = found
+        if not inbound and case.agent_id != agent_id:
             raise NotYourCase(f"case {case.case_ref} is not on the list of agent {agent_id}")
         if recall.closed_at is not None:  # its figures are final: nothing more is recorded
             raise WorkError(f"case {case.case_ref}: its recall is closed")

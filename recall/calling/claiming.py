@@ -21,7 +21,7 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, contains_eager
 from sqlalchemy.sql.dml import ReturningUpdate
 from sqlalchemy.sql.elements import BindParameter
 
@@ -96,6 +96,8 @@ _HOLD_MINE = (
 _HELD_CASE = (
     select(Case, Recall.closed_at)
     .join(Recall, Recall.id == Case.recall_id)
+    .outerjoin(*held_by())
+    .options(contains_eager(Case.holder))  # the list it is on, read in the same statement
     .where(Case.id == bindparam("case_id"))
     .execution_options(populate_existing=True)
 )
