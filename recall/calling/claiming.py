@@ -138,7 +138,7 @@ def next_case(
     holds a case gets it back.
     """
     with Session(engine) as session, session.begin():
-        won = _claim_next(session, agent_id, claimant(agent_id, desk), clock())
+        won = claim_next(session, agent_id, claimant(agent_id, desk), clock())
         return card_for(session, won) if won is not None else None
 
 
@@ -147,10 +147,11 @@ def next_case_id(
 ) -> int | None:
     """`next_case`, for a desk that opens the case's page next: the id of the case claimed."""
     with Session(engine) as session, session.begin():
-        return _claim_next(session, agent_id, claimant(agent_id, desk), clock())
+        return claim_next(session, agent_id, claimant(agent_id, desk), clock())
 
 
-def _claim_next(session: Session, agent_id: str, who: str, now: dt.datetime) -> int | None:
+def claim_next(session: Session, agent_id: str, who: str, now: dt.datetime) -> int | None:
+    """`next_case_id`, in the caller's transaction (after a save: the next call)."""
     check_active(session, agent_id)
     held = session.connection().scalar(_HELD, {"who": who, "now": now, "agent_id": agent_id})
     if held is not None:

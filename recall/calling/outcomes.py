@@ -14,6 +14,7 @@ from recall.calling.case_card import recorded_calls
 from recall.calling.claiming import (
     AlreadyRecorded,
     WorkError,
+    claim_next,
     claimant,
     has_address,
     hold_case,
@@ -53,6 +54,7 @@ class CallResult:
     next_call_at: dt.datetime | None
     agent_id: str | None  # who has the case now (a specialist after an escalation)
     note: str = ""
+    next_case: int | None = None  # the case claimed next for the desk, when asked for
 
 
 def record_disposition(
@@ -69,9 +71,11 @@ def record_disposition(
     attempt_id: int | None = None,
     inbound: bool = False,
     recorded: int | None = None,
+    then_next: bool = False,
     clock: Clock = utc_now,
 ) -> CallResult:
-    """Record one call to the case's customer and, once reached, the outcome if given.
+    """Record one call to the case's customer and, once reached, the outcome if given;
+    `then_next`: claim the desk's next case in the same transaction (`next_case`).
 
     `recorded` is how many calls the case had recorded when the agent opened it (the case
     card's): if another save came first, AlreadyRecorded is raised and nothing is written.
@@ -120,7 +124,10 @@ def record_disposition(
             )  # fmt: skip
         attempt.outcome = case.outcome
         session.flush()
-        return dataclasses.replace(result, attempt_id=attempt.id)
+        following = (
+            claim_next(session, agent_id, claimant(agent_id, desk), now) if then_next else None
+        )
+        return dataclasses.replace(result, attempt_id=attempt.id, next_case=following)
 
 
 def _attempt(

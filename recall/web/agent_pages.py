@@ -124,7 +124,7 @@ def record(
             desk=DESK, callback_at=_callback_time(request, app, case_id, callback_at),
             outcome=outcome or None, skill=skill or None, note=note.strip() or None,
             attempt_id=dialled, inbound=bool(inbound), recorded=recorded,
-            clock=app.clock,
+            then_next=not inbound, clock=app.clock,
         )  # fmt: skip
     except AlreadyRecorded:  # the first save went through: carry on from there
         repeat = translate(request, "This call was saved already (a repeated click, a retry or "
@@ -142,7 +142,9 @@ def record(
     saved += f" {result.note}" if result.note else ""
     if inbound:
         return redirect("/hotline", saved, request)
-    return _open_next(request, app, user, saved)  # saving a call opens the next case
+    if result.next_case is not None:  # saving a call opens the next case, claimed with the save
+        return redirect(f"/cases/{result.next_case}", saved, request)
+    return _open_next(request, app, user, saved)  # says why nothing is left to call
 
 
 @router.post("/cases/{case_id}/call", dependencies=[Csrf])
