@@ -68,6 +68,22 @@ def my_queue(
     now = clock()
     due = case((Case.callback_at <= now, 0), else_=1)
     mine = [on_call_list(), listed_for(agent_id)]
+    # The first rows in the queue's order, then their customers: a name is read for the rows
+    # shown, not for each case of the list.
+    first = (
+        select(
+            Case.id,
+            escalations_first().label("tier"),
+            due.label("due"),
+            Case.priority,
+            func.count().over().label("left"),
+        )
+        .join(*held_by())
+        .where(*mine)
+        .order_by(escalations_first(), due, Case.priority, Case.id)
+        .limit(SHOWN)
+        .subquery()
+    )
     with Session(engine) as session:
         rows = session.execute(
             select(
@@ -84,12 +100,11 @@ def my_queue(
                 Case.call_zone,
                 Customer.country,
                 Case.escalation_reason,
+                first.c.left,
             )
+            .join(first, first.c.id == Case.id)
             .join(Customer, Customer.customer_id == Case.customer_id)
-            .join(*held_by())
-            .where(*mine)
-            .order_by(escalations_first(), due, Case.priority, Case.id)
-            .limit(SHOWN)
+            .order_by(first.c.tier, first.c.due, first.c.priority, Case.id)
         ).all()
         calls = dict(  # every call recorded, answered or not: as the case's history shows them
             session.execute(
@@ -104,8 +119,7 @@ def my_queue(
             .all()
         )
         policies = {r: definition_of(session, r).call for r in {row.recall_id for row in rows}}
-        left = session.scalar(select(func.count()).select_from(Case).join(*held_by()).where(*mine))
-        left = left or 0
+        left = rows[0].left if rows else 0  # the whole list, counted as the first rows were read
         midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
         done = session.scalar(
             select(func.count(func.distinct(CallAttempt.case_id))).where(
