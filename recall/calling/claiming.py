@@ -150,9 +150,13 @@ def next_case_id(
         return claim_next(session, agent_id, claimant(agent_id, desk), clock())
 
 
-def claim_next(session: Session, agent_id: str, who: str, now: dt.datetime) -> int | None:
-    """`next_case_id`, in the caller's transaction (after a save: the next call)."""
-    check_active(session, agent_id)
+def claim_next(
+    session: Session, agent_id: str, who: str, now: dt.datetime, *, checked: bool = False
+) -> int | None:
+    """`next_case_id`, in the caller's transaction (after a save: the next call); `checked`:
+    the transaction has checked the agent is active already."""
+    if not checked:
+        check_active(session, agent_id)
     held = session.connection().scalar(_HELD, {"who": who, "now": now, "agent_id": agent_id})
     if held is not None:
         hold_claim(session, held, who, now)

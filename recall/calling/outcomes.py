@@ -124,9 +124,8 @@ def record_disposition(
             )  # fmt: skip
         attempt.outcome = case.outcome
         session.flush()
-        following = (
-            claim_next(session, agent_id, claimant(agent_id, desk), now) if then_next else None
-        )
+        who = claimant(agent_id, desk)  # checked active as the case was held
+        following = claim_next(session, agent_id, who, now, checked=True) if then_next else None
         return dataclasses.replace(result, attempt_id=attempt.id, next_case=following)
 
 
