@@ -84,7 +84,8 @@ def load_session(*, engine: Engine, token: str, now: dt.datetime) -> Loaded | No
     """The live session of this token and its active user, in one read; None when unknown,
     ended or expired. Never writes (an expired row is swept when a new session is opened)."""
     key = token_key(token)
-    with engine.connect() as connection:
+    # One statement, no transaction around it: no BEGIN and ROLLBACK sent on each request.
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
         row = connection.execute(_LOAD, {"key": key}).first()
     if row is None or expired(created_at=row.created_at, seen_at=row.seen_at, now=now):
         return None
