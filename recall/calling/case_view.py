@@ -46,6 +46,7 @@ class CaseView:
     other_recalls: tuple[OtherCase, ...]
 
 
+FRESH = dt.timedelta(minutes=1)  # a claim younger than this is not extended by opening the page
 _CASE = (
     select(Case, Customer, Recall)
     .join(Customer, Customer.customer_id == Case.customer_id)
@@ -79,20 +80,30 @@ def open_case(
             raise NotYourCase(f"case {case.case_ref} is not on the list of agent {agent_id}")
         if recall.closed_at is not None:  # its figures are final: nothing more is recorded
             raise WorkError(f"case {case.case_ref}: its recall is closed")
-        if not hold_claim(session, case_id, who, now):
-            raise WorkError("another desk is working this case right now")
-        return _view(session, case, customer, recall, agent_name or username, now)
+        until = case.claimed_until
+        if not _just_claimed(case, who, now):  # else the save before claimed it: no write
+            if not hold_claim(session, case_id, who, now):
+                raise WorkError("another desk is working this case right now")
+            until = now + CLAIM_FOR
+        return _view(session, case, customer, recall, agent_name or username, until)
+
+
+def _just_claimed(case: Case, who: str, now: dt.datetime) -> bool:
+    """This desk claimed the case less than FRESH ago: no other desk can take it meanwhile."""
+    until = case.claimed_until
+    return case.claimed_by == who and until is not None and until >= now + CLAIM_FOR - FRESH
 
 
 def _view(
-    session: Session, case: Case, customer: Customer, recall: Recall, agent: str, now: dt.datetime
-) -> CaseView:
+    session: Session, case: Case, customer: Customer, recall: Recall, agent: str,
+    until: dt.datetime,
+) -> CaseView:  # fmt: skip
     history, recorded = history_in(session, case.id)
     card = card_of(case, customer, recall, recorded)
     spoken = " ".join(p.strip() for p in (customer.first_name, customer.last_name)
                       if p and p.strip())  # fmt: skip
     return CaseView(
-        card=_claimed(card, now),
+        card=replace(card, claimed_until=until),
         definition=stored_definition(recall),
         names=SpokenNames(agent=agent.strip(), customer=spoken or None),
         postal_code=customer.postal_code or "-",
@@ -102,8 +113,3 @@ def _view(
         contacts=contact_card_of(customer),
         other_recalls=other_cases_in(session, case.id, case.customer_id),
     )
-
-
-def _claimed(card: CaseCard, now: dt.datetime) -> CaseCard:
-    """The card as the claim just left it (the row was read before the claim's update)."""
-    return replace(card, claimed_until=now + CLAIM_FOR)
