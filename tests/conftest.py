@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+import shutil
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, create_engine, text
@@ -43,15 +45,24 @@ def postgres_server_url() -> Iterator[str]:
     admin.dispose()
 
 
+@pytest.fixture(scope="session")
+def migrated_sqlite(tmp_path_factory) -> Path:
+    """An SQLite database brought to the newest migration once, for each test to copy."""
+    path = tmp_path_factory.mktemp("migrated") / "recall.db"
+    engine = make_engine(f"sqlite:///{path}")
+    upgrade(engine)
+    engine.dispose()  # the last connection closed: the write-ahead log is in the file
+    assert not path.with_name("recall.db-wal").exists()
+    return path
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def database_url(request, tmp_path) -> Iterator[str]:
     """A freshly migrated, empty database of each kind."""
     if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'recall.db'}"
-        engine = make_engine(url)
-        upgrade(engine)
-        engine.dispose()
-        yield url
+        path = tmp_path / "recall.db"
+        shutil.copyfile(request.getfixturevalue("migrated_sqlite"), path)
+        yield f"sqlite:///{path}"
         return
     url = request.getfixturevalue("postgres_server_url")
     yield url
@@ -75,3 +86,17 @@ def flow_engine_url(tmp_path_factory) -> Iterator[str]:
             yield url
     finally:
         flow_engine.stop(config)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The longest tests first: parallel workers then end together, none left with a long
+    test while the others have nothing to do."""
+    items.sort(key=_lateness)
+
+
+def _lateness(item: pytest.Item) -> int:
+    if item.get_closest_marker("slow"):
+        return 0
+    if item.get_closest_marker("flow") or "browser" in getattr(item, "fixturenames", ()):
+        return 1
+    return 2

@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import fcntl
 import itertools
+import os
+import shutil
+from collections.abc import Callable
+from pathlib import Path
 
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
@@ -139,3 +144,20 @@ def command_line(monkeypatch, database_url: str, data_dir, now: dt.datetime | st
         monkeypatch.setenv(name, value)
     runner = CliRunner()
     return lambda *args: runner.invoke(cli, [str(a) for a in args], catch_exceptions=False)
+
+
+def made_once(tmp_path_factory, name: str, make: Callable[[Path], None]) -> Path:
+    """A folder `make` fills once for the whole run, shared by its parallel workers
+    (pytest-xdist): the first to ask fills it while the others wait, then all read it."""
+    root = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        root = root.parent  # the run's folder, above each worker's own
+    folder = root / name
+    with (root / f"{name}.lock").open("a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (folder / ".made").exists():
+            shutil.rmtree(folder, ignore_errors=True)
+            folder.mkdir()
+            make(folder)
+            (folder / ".made").touch()
+    return folder

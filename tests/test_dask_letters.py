@@ -1,5 +1,8 @@
 """Letter batches fanned out to a Dask cluster (a LocalCluster of two worker processes)."""
 
+import os
+
+import pyarrow
 import pytest
 from prefect_dask import DaskTaskRunner
 from pypdf import PdfReader
@@ -16,8 +19,20 @@ from tests.test_letters import launch
 pytestmark = pytest.mark.flow
 
 
+@pytest.fixture
+def environ_restored():
+    """Dask's nanny sets OMP_NUM_THREADS=1 and the like in our environment before it starts a
+    worker. pyarrow sizes its thread pool once, by that variable when set: sized first, as in
+    every other test, and the environment put back after for the tests that follow."""
+    pyarrow.cpu_count()
+    before = dict(os.environ)
+    yield
+    os.environ.clear()
+    os.environ.update(before)
+
+
 def test_every_batch_is_rendered_once_by_the_cluster(
-    database_url, tmp_path, monkeypatch, flow_engine_url
+    database_url, tmp_path, monkeypatch, flow_engine_url, environ_restored
 ):
     monkeypatch.setenv("RECALL_DATABASE_URL", database_url)  # the workers inherit it
     monkeypatch.setenv("RECALL_DATA_DIR", str(tmp_path / "var"))

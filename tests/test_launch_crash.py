@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import collections
 import csv
+import json
 import os
 import signal
 import subprocess
@@ -19,6 +20,7 @@ from sqlalchemy.orm import Session
 from recall.db.engine import make_engine
 from recall.db.models import AddressReview, Agent, Case, CaseEvent, Letter, LetterBatch, QueueEntry
 from recall.domain.calling import WORKABLE
+from tests.support import made_once
 
 pytestmark = [pytest.mark.flow, pytest.mark.slow]
 RECALL = [sys.executable, "-m", "recall.cli"]
@@ -68,22 +70,31 @@ def prepare(env: dict[str, str], data: Path) -> None:
 
 @pytest.fixture(scope="module")
 def data(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("export")
+    """The demo export, made once for the run (both databases' tests read it)."""
+    return made_once(tmp_path_factory, "launch-crash-export", demo_export)
+
+
+def demo_export(out: Path) -> None:
     subprocess.run([*RECALL, "demo-data", "--customers", "6000", "--out", str(out)], check=True,
                    capture_output=True, timeout=300)  # fmt: skip
-    return out
 
 
 @pytest.fixture(scope="module")
 def references(data, tmp_path_factory, flow_engine_url) -> dict[str, str]:
     """Each customer's case reference after one launch that nothing interrupted."""
-    home = tmp_path_factory.mktemp("reference")
+    home = made_once(tmp_path_factory, "launch-crash-reference", lambda h: reference(h, data))
+    return json.loads((home / "references.json").read_text())
+
+
+def reference(home: Path, data: Path) -> None:
     env = command_env(home, f"sqlite:///{home / 'reference.db'}", "var")
     prepare(env, data)
     recall(env, "launch", data / "recall.yaml")
     engine = make_engine(env["RECALL_DATABASE_URL"])
     with Session(engine) as session:
-        return dict(session.execute(select(Case.customer_id, Case.case_ref)).tuples().all())
+        refs = dict(session.execute(select(Case.customer_id, Case.case_ref)).tuples().all())
+    engine.dispose()
+    (home / "references.json").write_text(json.dumps(refs))
 
 
 def test_a_launch_killed_at_every_step_ends_as_one_uninterrupted(

@@ -15,9 +15,8 @@ from sqlalchemy.engine import make_url
 
 from recall.calling.assignment import assign_call_list
 from recall.db.engine import make_engine
-from recall.db.models import Base
 from tests.conftest import POSTGRES_URL
-from tests.support import agent, callers, launch, seed
+from tests.support import agent, callers, empty_database, launch, seed
 
 pytestmark = pytest.mark.flow
 RECALL_CLI = [sys.executable, "-c", "from recall.cli import main; main()"]
@@ -104,9 +103,7 @@ def test_the_served_flows_run_on_schedule_against_postgresql(
     finally:
         served.terminate()
         served.wait(timeout=30)
-        with engine.begin() as connection:  # the session's database is shared: leave it empty
-            names = ", ".join(t.name for t in Base.metadata.sorted_tables)
-            connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
         engine.dispose()
+        empty_database(postgres_server_url)  # the session's database is shared: leave it empty
     reports = tmp_path / "var" / "reports" / "R-2026-014"
     assert len(list(reports.glob("progress-*.pdf"))) == 1  # written by the scheduled run
