@@ -47,7 +47,12 @@ def test_every_batch_is_rendered_once_by_the_cluster(
                          templates=app.templates)  # fmt: skip
     cluster = DaskTaskRunner(
         cluster_class="distributed.LocalCluster",
-        cluster_kwargs={"n_workers": 2, "threads_per_worker": 1, "processes": True},
+        cluster_kwargs={  # its dashboard on any free port: another cluster may hold 8787
+            "n_workers": 2,
+            "threads_per_worker": 1,
+            "processes": True,
+            "dashboard_address": ":0",
+        },
     )
     rendered = render_letters_on_dask.with_options(task_runner=cluster)(recall.id)
     again = render_letters_on_dask.with_options(task_runner=cluster)(recall.id)
