@@ -11,8 +11,8 @@ from sqlalchemy.orm import Session
 from recall.calling.assignment import assign_call_list
 from recall.calling.claiming import NotYourCase, WorkError, claim_case, next_case
 from recall.calling.outcomes import record_disposition, record_outcome
-from recall.db.models import CallAttempt, Case, CaseEvent, Customer
-from recall.domain.calling import may_call_at, next_opening
+from recall.db.models import CallAttempt, Case, CaseEvent, Customer, QueueEntry
+from recall.domain.calling import claim_tier, may_call_at, next_opening
 from recall.domain.definition import CallPolicy
 from tests.support import agent, callers, customer, launch, line, seed
 
@@ -185,6 +185,35 @@ def test_a_callback_comes_first_at_its_time_and_stays_with_its_agent(engine, clo
     assert case_of(engine, card.case_id).agent_id == "A1"
     clock.now = at
     assert next_case(engine=engine, agent_id="A1", clock=clock).case_id == card.case_id
+
+
+def test_the_claim_order_kept_on_the_lists_follows_every_write_to_the_cases(engine, clock):
+    work(engine, clock, count=5)
+    seed(engine, agent("DOC", skills="health"))
+    first, second, third, fourth = (
+        next_case(engine=engine, agent_id="A1", desk=desk, clock=clock).case_id for desk in "abcd"
+    )
+    save = {"engine": engine, "agent_id": "A1", "clock": clock}
+    record_disposition(**save, desk="a", case_id=first, disposition="callback_requested",
+                       callback_at=clock.now + dt.timedelta(hours=2))  # fmt: skip
+    record_disposition(**save, desk="b", case_id=second, disposition="reached",
+                       outcome="escalated", skill="health", note="burned")  # fmt: skip
+    record_disposition(**save, desk="c", case_id=third, disposition="reached", outcome="refund")
+    record_disposition(**save, desk="d", case_id=fourth, disposition="no_answer")
+    with Session(engine) as session:
+        session.get(Case, fourth).priority = -1  # a priority changed by hand
+        session.commit()
+    expected = {first: 4, second: 1, third: 5, fourth: 5}
+    with Session(engine) as session:
+        entries = session.execute(
+            select(QueueEntry.case_id, QueueEntry.tier, QueueEntry.priority, Case)
+            .join(Case, Case.id == QueueEntry.case_id)
+        ).all()  # fmt: skip
+    assert len(entries) == 5
+    for case_id, tier, priority, case in entries:
+        assert tier == claim_tier(case.status, case.escalation_reason, case.callback_at)
+        assert tier == expected.get(case_id, 5) and priority == case.priority
+    assert [e.priority for e in entries if e.case_id == fourth] == [-1]
 
 
 def test_a_callback_in_the_past_is_refused(engine, clock):

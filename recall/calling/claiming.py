@@ -16,7 +16,6 @@ from sqlalchemy import (
     Engine,
     and_,
     bindparam,
-    case,
     or_,
     select,
     update,
@@ -28,7 +27,7 @@ from sqlalchemy.sql.elements import BindParameter
 from recall.calling.case_card import CaseCard, card_for
 from recall.calling.escalations import stays_with_specialist
 from recall.calling.open_zones import OpenZones, callable_now, open_condition, open_zones
-from recall.calling.queue import escalations_first, held_by, on_call_list
+from recall.calling.queue import claim_order, held_by, on_call_list
 from recall.campaign.events import record_move
 from recall.clock import Clock, utc_now
 from recall.db.models import Agent, Case, Customer, Letter, QueueEntry, Recall
@@ -184,7 +183,6 @@ def _claim_statement(
 ) -> ReturningUpdate[tuple[int, str, str | None, str]]:
     """The claim of the agent's first case to call in the open `zones`, built once for each."""
     now: BindParameter[dt.datetime] = bindparam("now")
-    callback_due = and_(Case.callback_at.is_not(None), Case.callback_at <= now)
     candidate = (
         select(Case.id)
         .join(*held_by())
@@ -196,11 +194,11 @@ def _claim_statement(
             _FREE,
             open_condition(zones),
         )
-        .order_by(escalations_first(), case((callback_due, 0), else_=1), Case.priority, Case.id)
+        .order_by(*claim_order())  # the claim index's order: its first entry that may be called
         .limit(1)
     )
     if skip_locked:  # PostgreSQL: a desk never waits for a row another desk is taking
-        candidate = candidate.with_for_update(skip_locked=True)
+        candidate = candidate.with_for_update(skip_locked=True, of=Case)
     return (
         update(Case)
         .where(Case.id == candidate.scalar_subquery(), _FREE)

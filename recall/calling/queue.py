@@ -6,6 +6,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, Select, and_, case, update
+from sqlalchemy.orm import InstrumentedAttribute
 
 from recall.db.models import Case, QueueEntry
 from recall.domain.calling import WORKABLE
@@ -33,13 +34,19 @@ def escalations_first() -> ColumnElement[int]:
 
     The assignment gives an escalation only to an agent with its skill (or, for a recall that
     isn't high hazard and has no such agent, keeps it with generalists), so the escalations on
-    an agent's list are theirs to call first. The key reads the case rows the queue already
-    reads from the agent's index (call_queue), so it costs no scan of its own.
+    an agent's list are theirs to call first.
     """
     escalated = Case.status == Status.ESCALATED.value
     return case(
         (and_(escalated, Case.escalation_reason == INCIDENT_SKILL), 0), (escalated, 1), else_=2
     )
+
+
+def claim_order() -> tuple[InstrumentedAttribute[Any], ...]:
+    """The order cases are claimed in, read from the queue's claim index (agent, tier,
+    priority, case) rather than sorted: `claim_tier` (escalations, then callbacks), then
+    priority. The tier and priority are the case's, mirrored by a trigger on cases."""
+    return QueueEntry.tier, QueueEntry.priority, QueueEntry.case_id
 
 
 def held_by() -> tuple[type[QueueEntry], ColumnElement[bool]]:
@@ -68,16 +75,32 @@ def copy_rows(
 
 
 def add_entries(connection: Connection, pairs: list[tuple[int, str]]) -> None:
-    """New entries (case id, agent id) for cases read from the call list in this transaction."""
+    """New entries (case id, agent id) for cases read from the call list in this transaction,
+    with their claim order read from the cases."""
     if not pairs:
         return
-    if connection.dialect.name == "postgresql":
-        copy_rows(connection, "call_queue", ("case_id", "agent_id", "to_call"),
-                  ((case_id, agent_id, True) for case_id, agent_id in pairs))  # fmt: skip
+    if connection.dialect.name == "postgresql":  # two arrays: one statement, few parameters
+        connection.exec_driver_sql(
+            f"INSERT INTO call_queue (case_id, agent_id, to_call, tier, priority) {_NEW_ENTRY}"
+            " FROM unnest(%s::bigint[], %s::text[]) AS v(id, agent_id)"
+            " JOIN cases c ON c.id = v.id",
+            ([case_id for case_id, _ in pairs], [agent_id for _, agent_id in pairs]),
+        )
     else:
         connection.exec_driver_sql(
-            "INSERT INTO call_queue (case_id, agent_id, to_call) VALUES (?, ?, 1)", pairs
+            f"INSERT INTO call_queue (case_id, agent_id, to_call, tier, priority) {_NEW_ENTRY}"
+            " FROM (SELECT ? AS id, ? AS agent_id) AS v JOIN cases c ON c.id = v.id",
+            pairs,
         )
+
+
+# The claim tier (recall.domain.calling.claim_tier) of a case `c` in SQL.
+_TIER = (
+    "(CASE WHEN c.status = 'escalated' THEN"
+    f" (CASE WHEN c.escalation_reason = '{INCIDENT_SKILL}' THEN 0 ELSE 2 END) ELSE 4 END"
+    " + CASE WHEN c.callback_at IS NULL THEN 1 ELSE 0 END)"
+)
+_NEW_ENTRY = f"SELECT v.id, v.agent_id, TRUE, {_TIER}, c.priority"
 
 
 def move_entries(connection: Connection, pairs: list[tuple[int, str]]) -> None:

@@ -15,6 +15,7 @@ from sqlalchemy import (
     Integer,
     MetaData,
     PrimaryKeyConstraint,
+    SmallInteger,
     String,
     Text,
     TypeDecorator,
@@ -27,7 +28,7 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.associationproxy import AssociationProxy, association_proxy
 from sqlalchemy.orm import DeclarativeBase, Mapped, Mapper, mapped_column, relationship
 
-from recall.domain.calling import WORKABLE
+from recall.domain.calling import WORKABLE, claim_tier
 from recall.domain.contacts import CustomerPhone
 from recall.domain.emails import email_valid
 
@@ -282,12 +283,20 @@ class QueueEntry(Base):
     """
 
     __tablename__ = "call_queue"
-    # By agent, then case: an agent's list, their load and their latest entries, from the index.
-    __table_args__ = (Index("ix_call_queue_agent", "agent_id", "to_call", "case_id"),)
+    __table_args__ = (
+        # By agent, then case: an agent's list, their load and their latest entries.
+        Index("ix_call_queue_agent", "agent_id", "to_call", "case_id"),
+        # By agent in claim order: the next case is the first entry whose case may be called.
+        Index("ix_call_queue_claim", "agent_id", "tier", "priority", "case_id",
+              postgresql_where=text("to_call"), sqlite_where=text("to_call")),
+    )  # fmt: skip
 
     case_id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=False)
     agent_id: Mapped[str] = mapped_column(String(64))
     to_call: Mapped[bool] = mapped_column(Boolean)
+    # The claim order, mirrored from the case like `to_call` (migration 0020): see claim_tier.
+    tier: Mapped[int] = mapped_column(SmallInteger, server_default="5")
+    priority: Mapped[int | None] = mapped_column(BigInteger)
     case: Mapped[Case] = relationship(
         primaryjoin="Case.id == foreign(QueueEntry.case_id)", back_populates="holder"
     )
@@ -297,6 +306,9 @@ class QueueEntry(Base):
 def _still_to_call(_mapper: Mapper[QueueEntry], _connection: Connection, entry: QueueEntry) -> None:
     # At flush time: the case's own changes of this flush are written just before.
     entry.to_call = bool(entry.case.call) and entry.case.status in WORKABLE
+    case = entry.case
+    entry.tier = claim_tier(case.status, case.escalation_reason, case.callback_at)
+    entry.priority = case.priority
 
 
 class CaseEvent(Base):

@@ -12,6 +12,7 @@ from recall.domain.cases import Status, to_contacted
 from recall.domain.contacts import phone_zones
 from recall.domain.definition import CallingWindow, CallPolicy, parse_days, parse_hours
 from recall.domain.errors import Refused
+from recall.domain.remedies import INCIDENT_SKILL
 
 HAZARD_RANK = {"high": 0, "medium": 1, "low": 2}
 # Cases an agent still has to call: not yet reached, reached without an outcome yet, or
@@ -49,6 +50,15 @@ def call_priority(hazard: str, quantity: int, last_purchase: dt.date) -> int:
     units = UNITS_CAP - min(max(quantity, 0), UNITS_CAP)
     recency = RECENCY_BASE - last_purchase.toordinal()  # a product bought lately is likely in use
     return hazard_rank(hazard) * 10**10 + units * 10**6 + recency
+
+
+def claim_tier(status: str, escalation_reason: str | None, callback_at: object) -> int:
+    """The first key of an agent's queue order, smaller first: an escalation needing a health
+    specialist (an injury), any other escalation, an ordinary case; in each, a case with a
+    callback promised before one without (it is callable once the callback is due)."""
+    if status != Status.ESCALATED:
+        return 4 + (callback_at is None)
+    return (0 if escalation_reason == INCIDENT_SKILL else 2) + (callback_at is None)
 
 
 def hazard_rank(hazard: str) -> int:
