@@ -14,6 +14,7 @@ from sqlalchemy.engine import make_url
 
 from recall import flow_engine
 from recall.db.engine import make_engine, upgrade
+from tests.console_support import build_console
 from tests.support import empty_database
 
 POSTGRES_URL = os.environ.get(
@@ -74,6 +75,14 @@ def engine(database_url) -> Iterator[Engine]:
     engine = make_engine(database_url)
     yield engine
     engine.dispose()
+
+
+@pytest.fixture
+def console(database_url, tmp_path):
+    """The console over a small recall on `database_url`: (App, ASGI app); see build_console."""
+    app, web = build_console(database_url, tmp_path)
+    yield app, web
+    app.engine.dispose()
 
 
 @pytest.fixture(scope="session")

@@ -7,7 +7,6 @@ import html
 import logging
 import re
 
-import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -24,15 +23,8 @@ from recall.reporting.closing import close_recall, purge_personal_data
 from recall.settings import PROJECT_TEMPLATES
 from recall.web.languages import Clocks
 from recall.web.report_words import Words
-from tests.console_support import MONDAY_10H_PARIS, RECALL, build_console, csrf_of, log_in
+from tests.console_support import MONDAY_10H_PARIS, RECALL, csrf_of, log_in
 from tests.support import SANDER, command_line, launch, line, seed
-
-
-@pytest.fixture
-def console(database_url, tmp_path):
-    app, web = build_console(database_url, tmp_path)
-    yield app, web
-    app.engine.dispose()
 
 
 def open_next(client) -> int:

@@ -10,14 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from recall.db.models import CallAttempt, Case, CaseEvent
-from tests.console_support import RECALL, build_console, csrf_of, log_in
-
-
-@pytest.fixture
-def console(database_url, tmp_path):
-    app, web = build_console(database_url, tmp_path)
-    yield app, web
-    app.engine.dispose()
+from tests.console_support import RECALL, csrf_of, log_in
 
 
 def cases_of(engine, agent_id):

@@ -15,17 +15,10 @@ from recall import i18n
 from recall.bootstrap import App
 from recall.db.models import Case
 from recall.web.app import create_app
-from tests.console_support import build_console, csrf_of, log_in
+from tests.console_support import csrf_of, log_in
 
 REUNION = "Indian/Reunion"  # UTC+4: 10:30 there is 07:30 in Paris in November
 MONDAY_20H17_PARIS = dt.datetime(2026, 11, 23, 19, 17, tzinfo=dt.UTC)
-
-
-@pytest.fixture
-def console(database_url, tmp_path):
-    app, web = build_console(database_url, tmp_path)
-    yield app, web
-    app.engine.dispose()
 
 
 def text_of(page: str) -> str:

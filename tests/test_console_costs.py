@@ -2,21 +2,15 @@
 save (which claims the next case), and no write when the page opens a case the save just
 claimed. The console benchmark measures the time; these keep the work from creeping back."""
 
-import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import event
 
-from tests.console_support import build_console, log_in
+from tests.console_support import log_in
 
 CASE_PAGE_MOST = 8  # session, agent, case and its list, claim, history (2), answer, others
-SAVE_MOST = 16  # the session, holding and reading the case, the call written, the next claimed
-
-
-@pytest.fixture
-def console(database_url, tmp_path):
-    app, web = build_console(database_url, tmp_path)
-    yield app, web
-    app.engine.dispose()
+# The session, holding and reading the case, the call written, the next claimed; SQLite inserts
+# a save's events one by one and reads the customer's country apart from the claim.
+SAVE_MOST = {"postgresql": 10, "sqlite": 13}
 
 
 def statements(app, run) -> list[str]:
@@ -53,5 +47,5 @@ def test_a_call_costs_a_bounded_number_of_statements_and_the_next_page_writes_no
         assert following.startswith("/cases/") and following != where
         reopened = statements(app, lambda: client.get(following))
     assert len(opened) <= CASE_PAGE_MOST, opened
-    assert len(saved) <= SAVE_MOST, saved
+    assert len(saved) <= SAVE_MOST[app.engine.dialect.name], saved
     assert not [s for s in reopened if s.upper().startswith(("UPDATE", "INSERT", "DELETE"))]

@@ -8,14 +8,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from recall.accounts.users import get_user
-from tests.console_support import build_console, csrf_of, log_in
-
-
-@pytest.fixture
-def console(database_url, tmp_path):
-    app, web = build_console(database_url, tmp_path)
-    yield app, web
-    app.engine.dispose()
+from tests.console_support import csrf_of, log_in
 
 
 def test_french_by_default_then_english_kept_for_the_user(console):

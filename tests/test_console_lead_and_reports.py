@@ -4,7 +4,6 @@ import csv
 import io
 import re
 
-import pytest
 import yaml
 from fastapi.testclient import TestClient
 from sqlalchemy import select
@@ -12,15 +11,8 @@ from sqlalchemy.orm import Session
 
 from recall.campaign import launches
 from recall.db.models import Agent, Case, QueueEntry
-from tests.console_support import RECALL, build_console, log_in
+from tests.console_support import RECALL, log_in
 from tests.support import sample_recall
-
-
-@pytest.fixture
-def console(database_url, tmp_path):
-    app, web = build_console(database_url, tmp_path)
-    yield app, web
-    app.engine.dispose()
 
 
 def agents_of_cases(engine) -> dict[int, str]:

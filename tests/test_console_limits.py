@@ -4,21 +4,13 @@ read or a webhook's signature checked; every answer carries a strict content pol
 import dataclasses
 import re
 
-import pytest
 from fastapi.testclient import TestClient
 
 from recall.web.app import create_app
 from recall.web.limits import MAX_BODY_BYTES, MAX_FORM_FIELDS
-from tests.console_support import build_console, log_in
+from tests.console_support import log_in
 
 FORM = {"content-type": "application/x-www-form-urlencoded"}
-
-
-@pytest.fixture
-def console(database_url, tmp_path):
-    app, web = build_console(database_url, tmp_path)
-    yield app, web
-    app.engine.dispose()
 
 
 def test_an_oversized_webhook_body_is_refused_before_it_is_read(console):

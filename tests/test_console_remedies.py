@@ -6,21 +6,13 @@ downloads the regulator's monthly report."""
 import io
 import re
 
-import pytest
 from fastapi.testclient import TestClient
 from pypdf import PdfReader
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from recall.db.models import CallAttempt, Case, EffectivenessCheck, Fulfilment, Incident
-from tests.console_support import RECALL, build_console, csrf_of, log_in
-
-
-@pytest.fixture
-def console(database_url, tmp_path):
-    app, web = build_console(database_url, tmp_path)
-    yield app, web
-    app.engine.dispose()
+from tests.console_support import RECALL, csrf_of, log_in
 
 
 def open_next(client) -> tuple[int, str]:

@@ -2,7 +2,6 @@
 
 import re
 
-import pytest
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
@@ -11,7 +10,7 @@ from sqlalchemy.orm import Session
 from recall.accounts.users import set_user_active
 from recall.db.models import CallAttempt, Case
 from recall.web.app import CONSOLE_ROUTERS
-from tests.console_support import PASSWORD, RECALL, build_console, csrf_of, log_in
+from tests.console_support import PASSWORD, RECALL, csrf_of, log_in
 
 PUBLIC = {"/login", "/language"}
 PARAMS = {
@@ -23,13 +22,6 @@ PARAMS = {
     "kind": "pdf",
     "batch_no": "1",
 }
-
-
-@pytest.fixture
-def console(database_url, tmp_path):
-    app, web = build_console(database_url, tmp_path)
-    yield app, web
-    app.engine.dispose()
 
 
 def every_route():

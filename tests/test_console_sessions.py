@@ -19,16 +19,9 @@ from recall.calling.agents import set_agent_active
 from recall.cli import cli
 from recall.db.models import ConsoleSession
 from recall.web.app import create_app
-from tests.console_support import MONDAY_10H_PARIS, PASSWORD, RECALL, build_console, log_in
+from tests.console_support import MONDAY_10H_PARIS, PASSWORD, RECALL, log_in
 
 COOKIE = "recall_session"
-
-
-@pytest.fixture
-def console(database_url, tmp_path):
-    app, web = build_console(database_url, tmp_path)
-    yield app, web
-    app.engine.dispose()
 
 
 def at(app, hours: float):

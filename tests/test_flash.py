@@ -4,21 +4,13 @@ never shown."""
 
 import base64
 
-import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import event
 
 from recall.web import flash
-from tests.console_support import build_console, log_in
+from tests.console_support import log_in
 
 STATUS = 'role="status"'
-
-
-@pytest.fixture
-def console(database_url, tmp_path):
-    app, web = build_console(database_url, tmp_path)
-    yield app, web
-    app.engine.dispose()
 
 
 def writes_to_sessions(app, run) -> list[str]:

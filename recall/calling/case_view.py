@@ -11,14 +11,7 @@ from sqlalchemy.orm import Session, contains_eager
 
 from recall.calling.agent_queue import HistoryLine, history_in
 from recall.calling.case_card import CaseCard, card_of
-from recall.calling.claiming import (
-    CLAIM_FOR,
-    NotYourCase,
-    WorkError,
-    check_active,
-    claimant,
-    hold_claim,
-)
+from recall.calling.claiming import NotYourCase, check_active, claimant, hold_for_desk
 from recall.calling.corrections import ContactCard, contact_card_of
 from recall.calling.escalations import Escalation, escalation_in
 from recall.calling.other_cases import OtherCase, other_cases_in
@@ -46,7 +39,6 @@ class CaseView:
     other_recalls: tuple[OtherCase, ...]
 
 
-FRESH = dt.timedelta(minutes=1)  # a claim younger than this is not extended by opening the page
 _CASE = (
     select(Case, Customer, Recall)
     .join(Customer, Customer.customer_id == Case.customer_id)
@@ -76,22 +68,9 @@ def open_case(
         if found is None:
             raise NotYourCase("no such case")
         case, customer, recall = found
-        if not inbound and case.agent_id != agent_id:
-            raise NotYourCase(f"case {case.case_ref} is not on the list of agent {agent_id}")
-        if recall.closed_at is not None:  # its figures are final: nothing more is recorded
-            raise WorkError(f"case {case.case_ref}: its recall is closed")
-        until = case.claimed_until
-        if not _just_claimed(case, who, now):  # else the save before claimed it: no write
-            if not hold_claim(session, case_id, who, now):
-                raise WorkError("another desk is working this case right now")
-            until = now + CLAIM_FOR
+        until = hold_for_desk(session, case, recall.closed_at, agent_id=agent_id, who=who,
+                              now=now, inbound=inbound)  # fmt: skip
         return _view(session, case, customer, recall, agent_name or username, until)
-
-
-def _just_claimed(case: Case, who: str, now: dt.datetime) -> bool:
-    """This desk claimed the case less than FRESH ago: no other desk can take it meanwhile."""
-    until = case.claimed_until
-    return case.claimed_by == who and until is not None and until >= now + CLAIM_FOR - FRESH
 
 
 def _view(

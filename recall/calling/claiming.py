@@ -16,6 +16,7 @@ from sqlalchemy import (
     Engine,
     and_,
     bindparam,
+    null,
     or_,
     select,
     update,
@@ -28,10 +29,10 @@ from recall.calling.case_card import CaseCard, card_for
 from recall.calling.escalations import stays_with_specialist
 from recall.calling.open_zones import OpenZones, callable_now, open_condition, open_zones
 from recall.calling.queue import claim_order, held_by, on_call_list
+from recall.campaign.definitions import known_definition
 from recall.campaign.events import record_move
 from recall.clock import Clock, utc_now
-from recall.db.models import Agent, Case, Customer, Letter, QueueEntry, Recall
-from recall.domain.cases import usable_address
+from recall.db.models import Agent, Case, Customer, QueueEntry, Recall
 from recall.domain.errors import NotFound, Refused
 
 CLAIM_FOR = dt.timedelta(minutes=20)
@@ -64,21 +65,22 @@ _HOLD = (
     .values(claimed_by=bindparam("who"), claimed_until=bindparam("until"))
     .execution_options(synchronize_session=False)
 )
-_HELD = (
-    select(Case.id)
-    .join(*held_by())
-    .where(Case.claimed_by == bindparam("who"), Case.claimed_until > bindparam("now"),
-           on_call_list(), QueueEntry.agent_id == bindparam("agent_id"), QueueEntry.to_call)
+# The cases this desk holds: the first it may still work (on its agent's list, its claim
+# running) is given back; the others (a hotline case left without a word) are let go.
+_DESK_HOLDS = (
+    select(Case.id, and_(Case.claimed_until > bindparam("now"), on_call_list(),
+                         QueueEntry.agent_id == bindparam("agent_id"), QueueEntry.to_call))
+    .outerjoin(*held_by())
+    .where(Case.claimed_by == bindparam("who"))
     .order_by(Case.claimed_until)
-    .limit(1)
 )  # fmt: skip
 _LET_GO = (
     update(Case)
     .values(claimed_by=None, claimed_until=None)
     .execution_options(synchronize_session=False)
 )
-_DESK_LETS_GO = _LET_GO.where(Case.claimed_by == bindparam("who"))
 _CASE_LET_GO = _LET_GO.where(Case.id == bindparam("case_id"))
+_DESK_LETS_GO = _CASE_LET_GO.where(Case.claimed_by == bindparam("who"))
 _HOLD_MINE = (
     update(Case)
     .where(
@@ -93,7 +95,7 @@ _HOLD_MINE = (
     .execution_options(synchronize_session=False)
 )  # fmt: skip
 _HELD_CASE = (
-    select(Case, Recall.closed_at)
+    select(Case, Recall.closed_at, Recall.definition)
     .join(Recall, Recall.id == Case.recall_id)
     .outerjoin(*held_by())
     .options(contains_eager(Case.holder))  # the list it is on, read in the same statement
@@ -156,12 +158,14 @@ def claim_next(
     the transaction has checked the agent is active already."""
     if not checked:
         check_active(session, agent_id)
-    held = session.connection().scalar(_HELD, {"who": who, "now": now, "agent_id": agent_id})
-    if held is not None:
-        hold_claim(session, held, who, now)
-        return held
-    # A caller's case opened from the hotline and left without a word goes back to its list.
-    session.connection().execute(_DESK_LETS_GO, {"who": who})
+    values = {"who": who, "now": now, "agent_id": agent_id}
+    holds = session.connection().execute(_DESK_HOLDS, values).all()
+    kept = [case_id for case_id, may_work in holds if may_work]
+    if kept:
+        hold_claim(session, kept[0], who, now)
+        return int(kept[0])
+    for case_id, _ in holds:  # a caller's case opened from the hotline, left without a word
+        session.connection().execute(_DESK_LETS_GO, {"case_id": case_id, "who": who})
     for fresh in (False, True):  # the zones as last read, then read again if they misled
         zones = open_zones(session, agent_id, now, fresh=fresh)
         if not zones:
@@ -177,10 +181,19 @@ def claim_next(
     return None
 
 
+# The customer's country, for the public holidays of the calling hours (`callable_now`).
+_COUNTRY = (
+    select(Customer.country)
+    .where(Customer.customer_id == Case.customer_id)
+    .scalar_subquery()
+    .label("country")
+)
+
+
 @lru_cache(maxsize=64)
 def _claim_statement(
     zones: OpenZones, skip_locked: bool
-) -> ReturningUpdate[tuple[int, str, str | None, str]]:
+) -> ReturningUpdate[tuple[int, str, str | None, str, str | None]]:
     """The claim of the agent's first case to call in the open `zones`, built once for each."""
     now: BindParameter[dt.datetime] = bindparam("now")
     candidate = (
@@ -203,8 +216,10 @@ def _claim_statement(
         update(Case)
         .where(Case.id == candidate.scalar_subquery(), _FREE)
         .values(claimed_by=bindparam("who"), claimed_until=bindparam("until"))
-        .returning(Case.id, Case.recall_id, Case.call_zone, Case.customer_id)
-    )
+        # SQLite scans the customers for a subquery in RETURNING: callable_now reads it there.
+        .returning(Case.id, Case.recall_id, Case.call_zone, Case.customer_id,
+                   _COUNTRY if skip_locked else null().label("country"))
+    )  # fmt: skip
 
 
 def hold_claim(session: Session, case_id: int, who: str, now: dt.datetime) -> bool:
@@ -227,21 +242,42 @@ def claim_case(
     who, now = claimant(agent_id, desk), clock()
     with Session(engine) as session, session.begin():
         check_active(session, agent_id)
-        found = session.execute(
-            select(Case.case_ref, QueueEntry.agent_id, Recall.closed_at)
-            .join(Recall, Recall.id == Case.recall_id)
-            .outerjoin(*held_by())
-            .where(Case.id == case_id)
-        ).first()
+        found = session.execute(_HELD_CASE, {"case_id": case_id}).first()
         if found is None:
             raise NotYourCase("no such case")
-        if not inbound and found.agent_id != agent_id:
-            raise NotYourCase(f"case {found.case_ref} is not on the list of agent {agent_id}")
-        if found.closed_at is not None:  # its figures are final: nothing more is recorded
-            raise WorkError(f"case {found.case_ref}: its recall is closed")
-        if not hold_claim(session, case_id, who, now):
-            raise WorkError("another desk is working this case right now")
+        hold_for_desk(session, found.Case, found.closed_at, agent_id=agent_id, who=who,
+                      now=now, inbound=inbound)  # fmt: skip
         return card_for(session, case_id)
+
+
+FRESH = dt.timedelta(minutes=1)  # a claim younger than this is not extended by opening the case
+
+
+def hold_for_desk(
+    session: Session,
+    case: Case,
+    closed_at: dt.datetime | None,
+    *,
+    agent_id: str,
+    who: str,
+    now: dt.datetime,
+    inbound: bool,
+) -> dt.datetime:
+    """Check this desk may work `case` (on its agent's list, or any case for a customer who
+    called in; its recall not closed, `closed_at`) and hold it; when the claim runs out.
+
+    A claim this desk took less than FRESH ago (the save before claimed it) is kept as it is:
+    no other desk can take the case meanwhile, and opening it then writes nothing."""
+    if not inbound and case.agent_id != agent_id:
+        raise NotYourCase(f"case {case.case_ref} is not on the list of agent {agent_id}")
+    if closed_at is not None:  # its figures are final: nothing more is recorded
+        raise WorkError(f"case {case.case_ref}: its recall is closed")
+    until = case.claimed_until
+    if case.claimed_by == who and until is not None and until >= now + CLAIM_FOR - FRESH:
+        return until
+    if not hold_claim(session, case.id, who, now):
+        raise WorkError("another desk is working this case right now")
+    return now + CLAIM_FOR
 
 
 def release_case(*, engine: Engine, agent_id: str, case_id: int, desk: str = "") -> None:
@@ -254,21 +290,6 @@ def release_case(*, engine: Engine, agent_id: str, case_id: int, desk: str = "")
         )
 
 
-def letter_state(session: Session, case_id: int) -> tuple[bool, bool]:
-    """(a letter went out and stands, it came back undelivered)."""
-    letter = session.get(Letter, case_id)
-    if letter is None:
-        return False, False
-    return letter.returned_at is None, letter.returned_at is not None
-
-
-def has_address(session: Session, customer_id: str) -> bool:
-    customer = session.get(Customer, customer_id)
-    if customer is None:
-        return False
-    return usable_address(customer.address_line1, customer.postal_code, customer.city)
-
-
 def hold_case(session: Session, case_id: int, agent_id: str, who: str, now: dt.datetime) -> Case:
     """Hold the case for this desk, first statement of the transaction (a write lock on SQLite,
     a row lock on PostgreSQL); the agent must own it or already hold it (an inbound call)."""
@@ -279,7 +300,8 @@ def hold_case(session: Session, case_id: int, agent_id: str, who: str, now: dt.d
     found = session.execute(_HELD_CASE, {"case_id": case_id}).first()
     if found is None:
         raise NotYourCase("no such case")
-    case, closed_at = found
+    case, closed_at, stored = found
+    known_definition(session, case.recall_id, stored)  # read with the case: not again
     if not held and case.agent_id != agent_id and case.claimed_by != who:
         raise NotYourCase(f"case {case.case_ref} is not on the list of agent {agent_id}")
     if not held:

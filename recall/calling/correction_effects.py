@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
-from recall.calling.claiming import letter_state
+from recall.calling.post_state import letter_state
 from recall.campaign.definitions import definition_of
 from recall.db.models import (
     AddressReview,

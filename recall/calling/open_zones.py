@@ -102,9 +102,10 @@ _COUNTRY = select(Customer.country).where(Customer.customer_id == bindparam("cus
 
 
 def callable_now(session: Session, won: Row[Any], now: dt.datetime) -> bool:
-    """The claimed case may be called now, on its customer's clock and calendar."""
+    """The claimed case `won` (id, recall_id, call_zone, and its customer's country when the
+    claim returned it) may be called now, on its customer's clock and calendar."""
     policy = definition_of(session, won.recall_id).call
-    country = None
-    if policy.holidays and not isinstance(policy.holidays, tuple):  # the customer's country's
+    country = won.country
+    if country is None and policy.holidays and not isinstance(policy.holidays, tuple):
         country = session.connection().scalar(_COUNTRY, {"customer_id": won.customer_id})
     return may_call_at(policy, won.call_zone or policy.timezone, now, country)

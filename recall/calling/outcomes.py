@@ -16,11 +16,10 @@ from recall.calling.claiming import (
     WorkError,
     claim_next,
     claimant,
-    has_address,
     hold_case,
-    letter_state,
     take_over,
 )
+from recall.calling.post_state import post_state
 from recall.campaign.definitions import definition_of
 from recall.campaign.events import change_status, record_move
 from recall.clock import Clock, utc_now
@@ -192,8 +191,8 @@ def apply_disposition(
     if status not in WORKABLE:
         raise WorkError(f"case {case.case_ref} is {status}: there is nobody left to call")
     definition = definition_of(session, case.recall_id)
-    sent, returned = letter_state(session, case.id)
-    state = CallState(status, case.attempts, has_address(session, case.customer_id), sent, returned)
+    addressed, sent, returned = post_state(session, case)
+    state = CallState(status, case.attempts, addressed, sent, returned)
     try:
         plan = plan_disposition(
             state, disposition, now=now, policy=definition.call, callback_at=callback_at,

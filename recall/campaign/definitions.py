@@ -172,6 +172,14 @@ def definition_of(session: Session, recall_id: str) -> RecallDefinition:
     return read[recall_id]
 
 
+def known_definition(session: Session, recall_id: str, stored: str) -> RecallDefinition:
+    """A recall's definition read with other rows in this session: `definition_of` then
+    reads it no more."""
+    read = session.info.setdefault(_READ, {})
+    read[recall_id] = _parsed(recall_id, stored)
+    return read[recall_id]
+
+
 def stored_definition(recall: Recall) -> RecallDefinition:
     """The definition of a recall row read already."""
     return _parsed(recall.id, recall.definition)

@@ -288,7 +288,7 @@ class QueueEntry(Base):
         Index("ix_call_queue_agent", "agent_id", "to_call", "case_id"),
         # By agent in claim order: the next case is the first entry whose case may be called.
         Index("ix_call_queue_claim", "agent_id", "tier", "priority", "case_id",
-              postgresql_where=text("to_call"), sqlite_where=text("to_call")),
+              postgresql_where=text("to_call"), sqlite_where=text("to_call = 1")),
     )  # fmt: skip
 
     case_id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=False)

@@ -59,9 +59,11 @@ def upgrade() -> None:
         f"UPDATE call_queue SET tier = (SELECT {tier('c')} FROM cases c WHERE c.id = case_id),"
         " priority = (SELECT c.priority FROM cases c WHERE c.id = case_id)"
     )
+    # SQLite uses a partial index only when the query repeats its condition as written, and
+    # SQLAlchemy writes a boolean column there as `to_call = 1`.
     op.create_index(
         "ix_call_queue_claim", "call_queue", ["agent_id", "tier", "priority", "case_id"],
-        postgresql_where=sa.text("to_call"), sqlite_where=sa.text("to_call"),
+        postgresql_where=sa.text("to_call"), sqlite_where=sa.text("to_call = 1"),
     )  # fmt: skip
     if op.get_bind().dialect.name == "postgresql":
         op.execute(POSTGRES_FUNCTION)
