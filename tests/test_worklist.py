@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 
+from recall.calling import open_zones as open_zones_module
 from recall.calling.assignment import assign_call_list
 from recall.calling.claiming import (
     NotYourCase,
@@ -16,6 +17,7 @@ from recall.calling.claiming import (
     claim_case,
     next_case,
 )
+from recall.calling.open_zones import open_zones
 from recall.calling.outcomes import record_disposition, record_outcome
 from recall.db.engine import make_engine, upgrade
 from recall.db.models import CallAttempt, Case, CaseEvent, Customer, QueueEntry
@@ -239,6 +241,30 @@ def test_the_claim_walks_the_claim_index_on_sqlite(tmp_path):
         plan = connection.execute(_claim_statement(zones, False), values).all()
     assert "ix_call_queue_claim" in str(plan) and "SCAN" not in str(plan), plan
     engine.dispose()
+
+
+def test_a_claim_goes_on_with_the_zones_as_last_read_while_another_reads_them(engine, clock):
+    work(engine, clock, count=2)
+    with Session(engine) as session:
+        read = open_zones(session, "A1", clock.now, fresh=False)
+    at, triples = open_zones_module._zones_read[engine]
+    open_zones_module._zones_read[engine] = (at - 3600, triples)  # an hour old
+    sent: list[str] = []
+    event.listen(engine, "before_cursor_execute", lambda *a: sent.append(a[2]))
+    found: list[tuple] = []
+
+    def claim_zones() -> None:
+        with Session(engine) as session:
+            found.append(open_zones(session, "A1", clock.now, fresh=False))
+
+    with open_zones_module._reading:  # another claim is reading them
+        beside = threading.Thread(target=claim_zones)
+        beside.start()
+        beside.join(timeout=30)
+        assert not beside.is_alive(), "the claim waited for the other read"
+    assert found == [read] and not [s for s in sent if "DISTINCT" in s]
+    claim_zones()  # nobody else reading: this claim reads them again
+    assert found[-1] == read and [s for s in sent if "DISTINCT" in s]
 
 
 def test_a_callback_in_the_past_is_refused(engine, clock):

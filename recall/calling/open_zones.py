@@ -4,6 +4,7 @@ customer's clock and the public holidays of their country, as conditions for the
 from __future__ import annotations
 
 import datetime as dt
+import threading
 import time
 from typing import Any
 from weakref import WeakKeyDictionary
@@ -53,6 +54,7 @@ def open_condition(zones: OpenZones) -> ColumnElement[bool]:
 
 ZONES_FOR = dt.timedelta(minutes=1)  # how long the call list's zones, as read, are used
 _zones_read: WeakKeyDictionary[Engine, tuple[float, Zones]] = WeakKeyDictionary()
+_reading = threading.Lock()  # one claim of this process reads the call list's zones at a time
 
 
 def forget_zones() -> None:
@@ -62,12 +64,27 @@ def forget_zones() -> None:
 
 def _call_list_zones(session: Session, now: dt.datetime) -> Zones:
     """The (recall, zone, country) triples of the whole call list, read at most once a minute
-    (per database, in this process)."""
-    key, at = session.get_bind().engine, time.monotonic()
+    (per database, in this process).
+
+    One claim reads them again (a few hundred milliseconds at 350,000 cases) while the others
+    go on with them as last read: every claim reading them at once, a worker's dozens of
+    requests in flight, held the database's cores for seconds. Only the first read is waited
+    for.
+    """
+    key = session.get_bind().engine
     kept = _zones_read.get(key)
-    if kept is None or at - kept[0] > ZONES_FOR.total_seconds():
-        kept = _zones_read[key] = (at, _zones(session, on_call_list()))
-    return kept[1]
+    if kept is not None and time.monotonic() - kept[0] <= ZONES_FOR.total_seconds():
+        return kept[1]
+    if not _reading.acquire(blocking=kept is None):
+        assert kept is not None  # another claim is reading them: these will do meanwhile
+        return kept[1]
+    try:
+        kept = _zones_read.get(key)
+        if kept is None or time.monotonic() - kept[0] > ZONES_FOR.total_seconds():
+            kept = _zones_read[key] = (time.monotonic(), _zones(session, on_call_list()))
+        return kept[1]
+    finally:
+        _reading.release()
 
 
 def _agent_zones(session: Session, agent_id: str) -> Zones:
