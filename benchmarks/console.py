@@ -65,7 +65,9 @@ from recall.db.models import Agent, CallAttempt, Case, Customer, QueueEntry, Use
 
 PASSWORD = "bench password 2026"
 PACES = {"campaign x2": (5.0, 15.0), "stress x10": (1.0, 3.0)}
-RAMP = (2, 4, 6, 8, 10, 13, 16, 20, 25, 30, 40, 50, 60, 75, 90, 110, 130, 160)  # calls a second
+# Calls a second, up to where the peer gives out on two cores (about 1,600 requests/s).
+RAMP = (2, 4, 6, 8, 10, 13, 16, 20, 25, 30, 40, 50, 60, 75, 90, 110, 130, 160, 200, 250, 320,
+        400, 500, 650, 800, 1000)  # fmt: skip
 TARGET_P95_MS = 100.0
 TARGET_RATIO = 0.5  # of the peer's throughput
 LIST_EVERY = 10  # calls between two visits to My list
@@ -560,7 +562,14 @@ def held(load: Load) -> float:
     return max((step.rate for step in load.steps if step.held), default=0.0)
 
 
+def gave_out(load: Load) -> bool:
+    """A step of the ramp missed the p95: the server's limit was found."""
+    return any(not step.held for step in load.steps)
+
+
 def held_text(load: Load, rate: float) -> str:
+    if rate and not gave_out(load):
+        return f"at least **{rate:.0f}** requests/s (the ramp's last step)"
     if rate or not load.steps:
         return f"**{rate:.0f}** requests/s"
     return f"**none**: not even the first step ({load.steps[0].rate:.0f} requests/s)"
@@ -595,13 +604,18 @@ def section(loads: list[Load], command: str) -> str:
         console, peer = held(ramps[0]), held(ramps[1])
         ratio = console / peer if peer else 0.0
         verdict = "met" if ratio >= TARGET_RATIO else "**missed**"
+        if not gave_out(ramps[1]):  # its real throughput is higher: the ratio is a bound
+            verdict = "**missed**" if ratio < TARGET_RATIO else "not known"
+            ratio_text = f"at most **{ratio:.2f}**, the peer never having missed"
+        else:
+            ratio_text = f"**{ratio:.2f}**"
         lines += [
             "", "| server | calls/s asked | requests | requests/s | p50 ms | p95 ms | p99 ms "
             "| errors |", "|---|---:|---:|---:|---:|---:|---:|---:|",
             *ramp_rows(ramps[0]), *ramp_rows(ramps[1]), "",
             f"Held with a p95 under {TARGET_P95_MS:.0f} ms: the console "
             f"{held_text(ramps[0], console)}, the claim peer {held_text(ramps[1], peer)}: ratio "
-            f"**{ratio:.2f}** (target >= {TARGET_RATIO}: {verdict}).",
+            f"{ratio_text} (target >= {TARGET_RATIO}: {verdict}).",
         ]  # fmt: skip
     pool = os.environ.get("RECALL_DB_POOL")
     lines += ["", *[f"- {cost(load)}." for load in loads]]

@@ -10,11 +10,13 @@ from pathlib import Path
 
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from sqlalchemy import insert, select
 
 from recall.accounts.users import add_user
 from recall.bootstrap import App
 from recall.calling.assignment import assign_call_list
 from recall.db.engine import make_engine, upgrade
+from recall.db.models import User
 from recall.settings import Settings
 from recall.web.app import create_app
 from tests.support import agent, callers, empty_database, launch, seed
@@ -38,12 +40,17 @@ def build_console(database_url: str, data_dir: Path, *, customers: int = 6) -> t
     assign_call_list(
         engine=app.engine, recall_id=RECALL, home_language="fr", clock=lambda: MONDAY_10H_PARIS
     )
-    for username, role, agent_id in (
-        ("alice", "agent", "A1"), ("bruno", "agent", "A2"), ("sam", "agent", "SP"),
-        ("lea", "lead", None), ("rita", "reporting", None),
-    ):  # fmt: skip
-        add_user(engine=app.engine, username=username, password=PASSWORD, role=role,
-                 agent_id=agent_id)  # fmt: skip
+    add_user(engine=app.engine, username="alice", password=PASSWORD, role="agent", agent_id="A1")
+    with app.engine.begin() as connection:  # the others with alice's hash: one scrypt, not five
+        hashed = connection.scalar(select(User.password_hash).where(User.username == "alice"))
+        connection.execute(insert(User), [
+            {"username": username, "password_hash": hashed, "role": role, "agent_id": agent_id,
+             "active": True, "created_at": MONDAY_10H_PARIS}
+            for username, role, agent_id in (
+                ("bruno", "agent", "A2"), ("sam", "agent", "SP"), ("lea", "lead", None),
+                ("rita", "reporting", None),
+            )
+        ])  # fmt: skip
     return app, create_app(app)
 
 

@@ -105,8 +105,9 @@ class Source:
         return frame
 
     def _keep_broken_row(self, row: pacsv.InvalidRow) -> str:
-        where = f"line {row.number}: " if row.number is not None else ""
-        why = f"{where}has {row.actual_columns} fields, expected {row.expected_columns}"
+        # No line number: pyarrow knows it only when it parses on one thread, and the same file
+        # should give the same reasons on every machine. The reject carries the row's text.
+        why = f"has {row.actual_columns} fields, expected {row.expected_columns}"
         self.broken_rows.append((row.text, why))
         return "skip"
 
