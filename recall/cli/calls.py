@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from recall.cli.output import fail, out
+from recall.cli.output import fail, out, say
+
+if TYPE_CHECKING:
+    from recall.bootstrap import App
 
 agents_cli = typer.Typer(help="Call-centre agents: import the roster, list, (de)activate.")
 calls_cli = typer.Typer(help="Working a call list: next case, record a call, dial, call sheets.")
@@ -281,6 +284,30 @@ def _on_clock(at: dt.datetime, zone: dt.tzinfo) -> str:
 KEEP_ALIVE_SECONDS = 75
 
 
+def _fit_pools(app: App, workers: int) -> None:
+    """Shrink each worker's database pool (RECALL_DB_POOL, which the workers read) so that all
+    of them fit in the connections PostgreSQL accepts; refuse to start when even small ones
+    don't."""
+    import os
+
+    from recall.db.engine import SERVER_THREADS
+    from recall.db.pool_sizing import TooManyWorkers, available_connections, fitting_pool
+
+    available = available_connections(app.engine)
+    if available is None:
+        return
+    try:
+        pool = fitting_pool(available, workers, app.settings.db_pool)
+    except TooManyWorkers as exc:
+        fail(str(exc))
+    if pool < (app.settings.db_pool or SERVER_THREADS):
+        os.environ["RECALL_DB_POOL"] = str(pool)
+        say(
+            f"PostgreSQL accepts {available} more connections: each of the {workers} "
+            f"workers keeps {pool} (RECALL_DB_POOL)"
+        )
+
+
 def serve(
     host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="port to listen on")] = 8000,
@@ -292,6 +319,7 @@ def serve(
     from recall.bootstrap import build_app
 
     app = build_app()  # the schema is brought up to date once, before any worker starts
+    _fit_pools(app, workers)
     # X-Forwarded-For is read only from the proxies named in RECALL_TRUSTED_PROXIES: uvicorn
     # would otherwise believe any local client's, and login throttling by address with it.
     proxies = app.settings.trusted_proxies
