@@ -5,10 +5,11 @@ import threading
 from collections import Counter
 
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import event, func, inspect, select
 from sqlalchemy.orm import Session
 
 from recall.calling import open_zones as open_zones_module
+from recall.calling import queue
 from recall.calling.assignment import assign_call_list
 from recall.calling.claiming import (
     NotYourCase,
@@ -223,6 +224,35 @@ def test_the_claim_order_kept_on_the_lists_follows_every_write_to_the_cases(engi
         assert tier == claim_tier(case.status, case.escalation_reason, case.callback_at)
         assert tier == expected.get(case_id, 5) and priority == case.priority
     assert [e.priority for e in entries if e.case_id == fourth] == [-1]
+
+
+def test_cases_given_out_already_escalated_or_with_a_callback_get_their_claim_order(engine, clock):
+    seed(engine, *callers(3), agent("A1"), agent("DOC", skills="health"))
+    launch(engine)
+    with Session(engine) as session:  # before any agent has them
+        first, second, _ = session.scalars(select(Case).order_by(Case.id)).all()
+        first.status, first.escalation_reason = "escalated", "health"
+        second.callback_at = second.next_call_at = clock.now + dt.timedelta(hours=1)
+        session.commit()
+    assign_call_list(engine=engine, recall_id="R-2026-014", home_language="fr", clock=clock)
+    with Session(engine) as session:
+        entries = session.execute(
+            select(QueueEntry.tier, QueueEntry.priority, Case).join(
+                Case, Case.id == QueueEntry.case_id
+            )
+        ).all()
+    assert sorted(tier for tier, _, _ in entries) == [1, 4, 5]
+    for tier, priority, case in entries:
+        assert tier == claim_tier(case.status, case.escalation_reason, case.callback_at)
+        assert priority == case.priority is not None
+
+
+def test_a_large_assignment_builds_the_queue_indexes_again(engine, clock, monkeypatch):
+    monkeypatch.setattr(queue, "BULK", 2)  # three entries count as many
+    work(engine, clock, count=3)
+    indexes = {index["name"] for index in inspect(engine).get_indexes("call_queue")}
+    assert {"ix_call_queue_agent", "ix_call_queue_claim"} <= indexes
+    assert next_case(engine=engine, agent_id="A1", clock=clock) is not None
 
 
 def test_the_claim_walks_the_claim_index_on_sqlite(tmp_path):

@@ -142,8 +142,10 @@ def _write(
     """Store the agents: new entries in bulk, changed ones in one statement; moves from one
     agent to another get an event, and lose a callback promised by the old agent."""
     before = {row[1]: (row[4], row[5]) for row in rows if len(row) > 4}
+    priority = {row[1]: row[0] for row in rows}
     # In case order: appended to the end of the primary key rather than all over it.
-    add_entries(connection, [(c, assigned[c]) for c in sorted(assigned) if c not in before])
+    add_entries(connection, [(c, assigned[c], priority[c]) for c in sorted(assigned)
+                             if c not in before])  # fmt: skip
     moved = [c for c in sorted(before) if assigned.get(c, before[c][0]) != before[c][0]]
     move_entries(connection, [(c, assigned[c]) for c in moved])
     if moved:

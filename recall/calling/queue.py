@@ -8,13 +8,14 @@ from typing import Any
 from sqlalchemy import ColumnElement, Connection, Select, and_, case, update
 from sqlalchemy.orm import InstrumentedAttribute
 
-from recall.db.models import Case, QueueEntry
+from recall.db.models import Base, Case, QueueEntry
 from recall.domain.calling import WORKABLE
 from recall.domain.cases import Status
 from recall.domain.remedies import INCIDENT_SKILL
 
 _WORKABLE = [s.value for s in WORKABLE]
 CHUNK = 5_000  # ids per statement: far below SQLite's bound-parameter limit
+BULK = 50_000  # new entries from which the queue's indexes are built again, not kept up
 
 
 def on_call_list(recall_id: str | None = None) -> ColumnElement[bool]:
@@ -74,33 +75,44 @@ def copy_rows(
             copy.write_row(row)
 
 
-def add_entries(connection: Connection, pairs: list[tuple[int, str]]) -> None:
-    """New entries (case id, agent id) for cases read from the call list in this transaction,
-    with their claim order read from the cases."""
-    if not pairs:
+def add_entries(connection: Connection, entries: list[tuple[int, str, int | None]]) -> None:
+    """New entries (case id, agent id, priority) for cases read from the call list in this
+    transaction, in bulk; the few whose claim tier isn't an ordinary case's (an escalation, a
+    callback promised) then get theirs from the case."""
+    if not entries:
         return
-    if connection.dialect.name == "postgresql":  # two arrays: one statement, few parameters
-        connection.exec_driver_sql(
-            f"INSERT INTO call_queue (case_id, agent_id, to_call, tier, priority) {_NEW_ENTRY}"
-            " FROM unnest(%s::bigint[], %s::text[]) AS v(id, agent_id)"
-            " JOIN cases c ON c.id = v.id",
-            ([case_id for case_id, _ in pairs], [agent_id for _, agent_id in pairs]),
-        )
+    # Many entries at once (a launch's call list): the indexes are built again afterwards, in
+    # one sorted pass each, rather than kept up entry by entry (the table is locked meanwhile).
+    indexes = Base.metadata.tables["call_queue"].indexes
+    rebuilt = sorted(indexes, key=str) if len(entries) >= BULK else []
+    for index in rebuilt:
+        index.drop(connection)
+    if connection.dialect.name == "postgresql":
+        rows = ((case_id, agent, True, priority) for case_id, agent, priority in entries)
+        copy_rows(connection, "call_queue", ("case_id", "agent_id", "to_call", "priority"), rows)
     else:
         connection.exec_driver_sql(
-            f"INSERT INTO call_queue (case_id, agent_id, to_call, tier, priority) {_NEW_ENTRY}"
-            " FROM (SELECT ? AS id, ? AS agent_id) AS v JOIN cases c ON c.id = v.id",
-            pairs,
+            "INSERT INTO call_queue (case_id, agent_id, to_call, priority) VALUES (?, ?, 1, ?)",
+            entries,
         )
+    connection.exec_driver_sql(_TIERS_NOT_ORDINARY)
+    for index in rebuilt:
+        index.create(connection)
 
 
-# The claim tier (recall.domain.calling.claim_tier) of a case `c` in SQL.
+# The claim tier (recall.domain.calling.claim_tier) of a case `c`, in SQL; entries are written
+# with an ordinary case's (5, the column's default), and those of the cases that aren't
+# ordinary are set from it.
 _TIER = (
     "(CASE WHEN c.status = 'escalated' THEN"
     f" (CASE WHEN c.escalation_reason = '{INCIDENT_SKILL}' THEN 0 ELSE 2 END) ELSE 4 END"
     " + CASE WHEN c.callback_at IS NULL THEN 1 ELSE 0 END)"
 )
-_NEW_ENTRY = f"SELECT v.id, v.agent_id, TRUE, {_TIER}, c.priority"
+_TIERS_NOT_ORDINARY = (
+    f"UPDATE call_queue SET tier = (SELECT {_TIER} FROM cases c WHERE c.id = call_queue.case_id)"
+    " WHERE tier = 5 AND case_id IN"
+    " (SELECT id FROM cases WHERE status = 'escalated' OR callback_at IS NOT NULL)"
+)
 
 
 def move_entries(connection: Connection, pairs: list[tuple[int, str]]) -> None:
