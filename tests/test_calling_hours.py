@@ -19,6 +19,7 @@ from recall.cli import cli
 from recall.db.models import Case
 from recall.domain.calling import calling_windows, holiday, may_call_at, next_opening
 from recall.domain.definition import CallPolicy, InvalidDefinition, hours_text
+from recall.selfservice.slots import offered_slots, slot_named
 from recall.web.app import create_app
 from recall.web.languages import Clocks
 from recall.web.words import DeskWords
@@ -259,3 +260,15 @@ def test_after_hours_the_command_line_says_the_same(console_after_hours, databas
         "Nothing to call now: outside calling hours (Mon-Fri 09:00-20:00, Sat 10:00-18:00); "
         "first possible call at 09:00 tomorrow (Europe/Paris)."
     )
+
+
+def test_the_self_service_page_offers_no_callback_on_a_public_holiday_of_the_customers_country():
+    wednesday_23_december_10h = dt.datetime(2026, 12, 23, 9, 0, tzinfo=UTC)
+    french = offered_slots(DEFAULT, PARIS, wednesday_23_december_10h, "FR")
+    christmas = dt.date(2026, 12, 25)
+    assert christmas not in {slot.day for slot in french}
+    assert {dt.date(2026, 12, 24), dt.date(2026, 12, 26)} <= {slot.day for slot in french}
+    assert len({slot.day for slot in french}) == 6  # still six days offered, the next ones
+    assert slot_named("2026-12-25 morning", DEFAULT, PARIS, wednesday_23_december_10h, "FR") is None
+    unknown = offered_slots(DEFAULT, PARIS, wednesday_23_december_10h)  # no country on file
+    assert christmas in {slot.day for slot in unknown}

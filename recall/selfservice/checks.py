@@ -92,7 +92,7 @@ def check_answer(
         _check_remedy(session, answer, definition)
     if answer.possession != Possession.CALL_ME:
         return Checked(answer)
-    slot = slot_named(answer.callback_slot, definition.call, zone, now)
+    slot = slot_named(answer.callback_slot, definition.call, zone, now, customer.country)
     if slot is None:
         raise AnswerRefused("callback_slot", "Choose a time for our call.")
     if not (answer.phone or customer.phone_e164):

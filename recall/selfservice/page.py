@@ -146,7 +146,8 @@ def _with_details(
         page, confirmed=True, quantity=case.quantity,
         phone_hint=mask_phone(customer.phone_e164) if customer.phone_e164 else "",
         email_hint=mask_email(customer.email) if customer.email_valid and customer.email else "",
-        stores=store_choices(session), slots=offered_slots(definition.call, zone, now),
+        stores=store_choices(session),
+        slots=offered_slots(definition.call, zone, now, customer.country),
         recorded=latest_answer(session, case.id),
     )  # fmt: skip
 
