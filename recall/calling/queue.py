@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Select, and_, case, update
+from sqlalchemy import ColumnElement, Connection, Select, and_, case, or_, select, update
 from sqlalchemy.orm import InstrumentedAttribute
 
 from recall.db.models import Base, Case, QueueEntry
-from recall.domain.calling import WORKABLE
+from recall.domain.calling import WORKABLE, claim_tier
 from recall.domain.cases import Status
 from recall.domain.remedies import INCIDENT_SKILL
 
@@ -95,24 +95,28 @@ def add_entries(connection: Connection, entries: list[tuple[int, str, int | None
             "INSERT INTO call_queue (case_id, agent_id, to_call, priority) VALUES (?, ?, 1, ?)",
             entries,
         )
-    connection.exec_driver_sql(_TIERS_NOT_ORDINARY)
+    connection.execute(_TIERS_NOT_ORDINARY)
     for index in rebuilt:
         index.create(connection)
 
 
-# The claim tier (recall.domain.calling.claim_tier) of a case `c`, in SQL; entries are written
-# with an ordinary case's (5, the column's default), and those of the cases that aren't
-# ordinary are set from it.
-_TIER = (
-    "(CASE WHEN c.status = 'escalated' THEN"
-    f" (CASE WHEN c.escalation_reason = '{INCIDENT_SKILL}' THEN 0 ELSE 2 END) ELSE 4 END"
-    " + CASE WHEN c.callback_at IS NULL THEN 1 ELSE 0 END)"
-)
+def claim_tier_of_case() -> ColumnElement[int]:
+    """`claim_tier` of a case in SQL: `escalations_first`, each key split in two, a callback
+    promised before none."""
+    return escalations_first() * 2 + case((Case.callback_at.is_(None), 1), else_=0)
+
+
+# Entries are written with an ordinary case's tier (the column's default); those of the cases
+# that aren't ordinary are then set from the case.
+ORDINARY = claim_tier(Status.IDENTIFIED, None, None)
+_NOT_ORDINARY = or_(Case.status == Status.ESCALATED.value, Case.callback_at.is_not(None))
 _TIERS_NOT_ORDINARY = (
-    f"UPDATE call_queue SET tier = (SELECT {_TIER} FROM cases c WHERE c.id = call_queue.case_id)"
-    " WHERE tier = 5 AND case_id IN"
-    " (SELECT id FROM cases WHERE status = 'escalated' OR callback_at IS NOT NULL)"
-)
+    update(QueueEntry)
+    .values(tier=select(claim_tier_of_case()).where(Case.id == QueueEntry.case_id)
+            .scalar_subquery())
+    .where(QueueEntry.tier == ORDINARY,
+           QueueEntry.case_id.in_(select(Case.id).where(_NOT_ORDINARY)))
+)  # fmt: skip
 
 
 def move_entries(connection: Connection, pairs: list[tuple[int, str]]) -> None:

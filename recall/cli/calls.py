@@ -294,6 +294,7 @@ def _fit_pools(app: App, workers: int) -> None:
     from recall.db.pool_sizing import TooManyWorkers, available_connections, fitting_pool
 
     available = available_connections(app.engine)
+    app.engine.dispose()  # the connections of this process, which serves nothing, are let go
     if available is None:
         return
     try:

@@ -305,8 +305,8 @@ class QueueEntry(Base):
 @event.listens_for(QueueEntry, "before_insert")
 def _still_to_call(_mapper: Mapper[QueueEntry], _connection: Connection, entry: QueueEntry) -> None:
     # At flush time: the case's own changes of this flush are written just before.
-    entry.to_call = bool(entry.case.call) and entry.case.status in WORKABLE
     case = entry.case
+    entry.to_call = bool(case.call) and case.status in WORKABLE
     entry.tier = claim_tier(case.status, case.escalation_reason, case.callback_at)
     entry.priority = case.priority
 

@@ -43,5 +43,4 @@ def available_connections(engine: Engine) -> int | None:
         most = int(connection.scalar(text("SHOW max_connections")) or 0)
         reserved = int(connection.scalar(text("SHOW superuser_reserved_connections")) or 0)
         open_now = int(connection.scalar(text("SELECT count(*) FROM pg_stat_activity")) or 0)
-    engine.dispose()  # this check's connection is not one of a worker's
-    return most - reserved - (open_now - 1) - HEADROOM
+    return most - reserved - (open_now - 1) - HEADROOM  # this check's own is not counted
